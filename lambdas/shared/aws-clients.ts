@@ -1,0 +1,83 @@
+/**
+ * The one place AWS SDK clients are built, for the Lambda handlers, the typed clients and the local runtime.
+ *
+ * Endpoints and region come from the standard variables, which SDK v3 resolves itself:
+ * AWS_ENDPOINT_URL_<SERVICE> (AWS_ENDPOINT_URL_KINESIS, _DYNAMODB, _S3, _SQS), then AWS_ENDPOINT_URL, then
+ * the real AWS endpoint; AWS_REGION; the default credential chain. Nothing here knows about emulators, so
+ * the same code talks to AWS, to the local emulators and to LocalStack.
+ *
+ * Each client is created on first use and kept for the life of the process (a Lambda sandbox reuses it
+ * across invocations). The client packages declare no side effects, so a bundle only carries the clients
+ * its handler actually calls.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+
+/** AWS_MAX_ATTEMPTS wins when set; otherwise a per-service default suited to its throttling behaviour. */
+function maxAttempts(serviceDefault: number): number {
+  const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : serviceDefault;
+}
+
+function customEndpoint(serviceVariable: string): string | undefined {
+  return process.env[serviceVariable] || process.env.AWS_ENDPOINT_URL || undefined;
+}
+
+let kinesis: KinesisClient | undefined;
+let dynamoDb: DynamoDBClient | undefined;
+let document: DynamoDBDocumentClient | undefined;
+let s3: S3Client | undefined;
+let sqs: SQSClient | undefined;
+
+export function kinesisClient(): KinesisClient {
+  kinesis ??= new KinesisClient({
+    // The Kinesis client defaults to HTTP/2 (for SubscribeToShard), which kinesis-local breaks on for
+    // bodies over ~8 KB. Plain HTTP/1.1 with keep-alive is equally good for GetRecords/PutRecords in AWS.
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
+    }),
+    // ProvisionedThroughputExceeded is retryable; a few more attempts ride out a hot shard.
+    maxAttempts: maxAttempts(5),
+  });
+  return kinesis;
+}
+
+export function dynamoDbClient(): DynamoDBClient {
+  // Throttled writes are retried with backoff by the SDK; conditional-check failures are not retried.
+  dynamoDb ??= new DynamoDBClient({ maxAttempts: maxAttempts(5) });
+  return dynamoDb;
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  document ??= DynamoDBDocumentClient.from(dynamoDbClient(), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return document;
+}
+
+export function s3Client(): S3Client {
+  s3 ??= new S3Client({
+    // Emulators (s3rver, LocalStack) serve buckets by path, not by virtual-host subdomain.
+    forcePathStyle: customEndpoint('AWS_ENDPOINT_URL_S3') !== undefined,
+    maxAttempts: maxAttempts(3),
+  });
+  return s3;
+}
+
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({ maxAttempts: maxAttempts(3) });
+  return sqs;
+}
+
+/** Drops every memoized client so the next call reads the environment again (tests switch emulators). */
+export function resetClients(): void {
+  for (const client of [document, dynamoDb, kinesis, s3, sqs]) client?.destroy();
+  kinesis = dynamoDb = document = s3 = sqs = undefined;
+}
