@@ -1,0 +1,29 @@
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { StageConfig } from './config/stage-config';
+import { AlarmTopic } from './monitoring/alarm-topic';
+
+export interface PlatformStackProps extends StackProps {
+  /** The resolved stage configuration. */
+  readonly config: StageConfig;
+}
+
+/**
+ * The whole platform for one stage: ingestion (raw and validated streams, validation), profiles (aggregation
+ * and the profile store), the lake (zones, Firehose, Glue, Athena) and their alarms on one topic.
+ */
+export class PlatformStack extends Stack {
+  readonly config: StageConfig;
+  readonly alarms: AlarmTopic;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    Tags.of(this).add('project', 'personalization-data-platform');
+    Tags.of(this).add('stage', config.name);
+
+    this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarms.email || undefined });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
+  }
+}
