@@ -35,6 +35,8 @@ export interface Emulators {
   /** AWS_ENDPOINT_URL_<SERVICE>, AWS_REGION and dummy credentials; merge into process.env or a child's env. */
   env: Record<string, string>;
   pids: number[];
+  /** Where s3rver keeps its buckets, when S3 was started. */
+  s3Dir?: string;
   stop(): Promise<void>;
 }
 
@@ -301,6 +303,7 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
     endpoints,
     env,
     pids: running.map((r) => r.child.pid).filter((pid): pid is number => typeof pid === 'number'),
+    ...(s3Dir ? { s3Dir } : {}),
     stop,
   };
 }
