@@ -25,5 +25,11 @@ export class PlatformStack extends Stack {
 
     this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarms.email || undefined });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
+
+    // --- lake (zones, Firehose, Glue, Athena) ---
+
+    // --- ingestion (raw and validated streams, validation stage, producer policy) ---
+
+    // --- profiles (aggregator, profile store, reader grant) ---
   }
 }

@@ -1,0 +1,66 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+
+/** The Lambda runtime of every function of the platform: the current Node.js runtime. */
+export const PLATFORM_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild target matching PLATFORM_RUNTIME. */
+export const PLATFORM_BUNDLE_TARGET = 'node24';
+
+/**
+ * Bundling shared by every function (and by the bundle-size benchmark): ES module output, the AWS SDK v3
+ * bundled from its ES module build (smaller and faster to import than its CommonJS build, and pinned to the
+ * version we test rather than the one the runtime happens to ship), minified, with source maps.
+ */
+export const PLATFORM_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: PLATFORM_BUNDLE_TARGET,
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: [] as string[],
+  // Some CommonJS dependencies call require(); ESM output needs it defined.
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
+
+export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture'> {
+  /** Path of the handler module relative to the repository's `lambdas/` folder, e.g. 'validate/handler.ts'. */
+  readonly handlerPath: string;
+  /** Service name in structured logs and the namespace dimension of metrics. */
+  readonly serviceName: string;
+}
+
+/**
+ * A Lambda function of the platform: current Node.js runtime on ARM64 (about 20% cheaper per GB-second),
+ * bundled without Docker, structured JSON logs kept for a bounded time, X-Ray tracing active.
+ */
+export class PlatformFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    const { handlerPath, serviceName, environment, bundling, ...rest } = props;
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+    super(scope, id, {
+      entry: join(__dirname, '..', '..', 'lambdas', handlerPath),
+      handler: 'handler',
+      runtime: PLATFORM_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'PersonalizationPlatform',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+      bundling: { ...PLATFORM_BUNDLING, ...bundling },
+      ...rest,
+    });
+  }
+}
