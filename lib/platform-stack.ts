@@ -30,6 +30,8 @@ export class PlatformStack extends Stack {
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
 
+    // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
+
     // --- profiles (aggregator, profile store, reader grant) ---
   }
 }
