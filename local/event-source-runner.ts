@@ -233,7 +233,7 @@ export interface SeededFaultOptions {
   redeliver?: number;
   /** Probability that an invocation is throttled before reaching the function. */
   throttle?: number;
-  /** Probability that an invocation is delayed by a duration drawn from delayMs. */
+  /** Probability that an invocation is delayed by a duration drawn from delayMs (default 1 when delayMs is given). */
   delay?: number;
   delayMs?: [number, number];
   /** Leave final window invocations alone (default false: they fail like any other). */
@@ -276,7 +276,7 @@ export function seededFaults(options: SeededFaultOptions): FaultInjector {
       if (options.spareFinalInvokes && invocation.isFinalInvokeForWindow) return 'none';
       const next = random(invocation, 'before');
       if (next() < (options.throttle ?? 0)) return 'throttle';
-      if (next() < (options.delay ?? 0)) {
+      if (next() < (options.delay ?? (options.delayMs ? 1 : 0))) {
         const [min, max] = options.delayMs ?? [10, 100];
         return { delayMs: Math.round(min + next() * (max - min)) };
       }
@@ -530,7 +530,10 @@ export class KinesisEventSourceRunner {
       this.stopping = true;
       this.sleeper.wakeAll();
       await Promise.all(this.loops);
-      await Promise.all([...this.abandoned]);
+      // Timed-out handlers get one more timeout to settle; Lambda would have frozen them by now.
+      if (this.abandoned.size > 0) {
+        await Promise.race([Promise.all([...this.abandoned]), new Promise((r) => setTimeout(r, this.opts.functionTimeoutMs))]);
+      }
       this.loops = [];
       this.running = false;
       this.startPromise = undefined;
@@ -543,18 +546,28 @@ export class KinesisEventSourceRunner {
    * Resolves once every shard has been read to its tip by a poll that started after drain() was called,
    * nothing is pending or in flight, and no window is open. Rejects after timeoutMs, naming the shards
    * that are still busy.
+   *
+   * flushWindows closes each open window as soon as its shard is caught up instead of waiting for the
+   * window's end, as Lambda does when a shard ends. It exists for tests and the local runtime's "flush"
+   * action; a deployed mapping has no equivalent.
    */
-  async drain(options: { timeoutMs?: number } = {}): Promise<void> {
+  async drain(options: { timeoutMs?: number; flushWindows?: boolean } = {}): Promise<void> {
     if (!this.running) throw new Error('drain() needs a started runner');
     const since = this.now();
+    const shards = [...this.shards.values()];
+    if (options.flushWindows) for (const s of shards) s.flushWindowsCaughtUpSince(since);
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
-      const busy = [...this.shards.values()].filter((s) => !s.isDrained(since));
-      if (busy.length === 0) return;
-      if (Date.now() > deadline) {
-        throw new Error(`drain timed out; still busy: ${busy.map((s) => s.describe()).join('; ')}`);
+    try {
+      for (;;) {
+        const busy = shards.filter((s) => !s.isDrained(since));
+        if (busy.length === 0) return;
+        if (Date.now() > deadline) {
+          throw new Error(`drain timed out; still busy: ${busy.map((s) => s.describe()).join('; ')}`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(20, this.opts.pollIntervalMs)));
       }
-      await new Promise((r) => setTimeout(r, Math.min(20, this.opts.pollIntervalMs)));
+    } finally {
+      if (options.flushWindows) for (const s of shards) s.flushWindowsCaughtUpSince(undefined);
     }
   }
 
@@ -669,6 +682,8 @@ class ShardConsumer {
   private caughtUpPollStartedAt = -Infinity;
   private lastError?: string;
   private invocations = 0;
+  /** Set by drain({ flushWindows }): close the open window once a poll started after this finds the tip. */
+  private flushSince?: number;
   iteratorAgeMs = 0;
 
   constructor(
@@ -1104,7 +1119,8 @@ class ShardConsumer {
     const ended =
       head !== undefined || // the next record belongs to a later window
       this.ended ||
-      this.caughtUpPollStartedAt >= w.endMs + this.runner.options.windowCloseGraceMs;
+      this.caughtUpPollStartedAt >= w.endMs + this.runner.options.windowCloseGraceMs ||
+      (this.flushSince !== undefined && this.caughtUpPollStartedAt >= this.flushSince);
     if (ended) w.closing = 'end';
     return ended;
   }
@@ -1176,6 +1192,10 @@ class ShardConsumer {
   }
 
   // --- observability ----------------------------------------------------------------------------------
+
+  flushWindowsCaughtUpSince(since: number | undefined): void {
+    this.flushSince = since;
+  }
 
   isDrained(since: number): boolean {
     if (this.inFlight || this.buffer.length > 0 || this.window) return false;

@@ -182,11 +182,11 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
       const batches: string[][] = [];
       const runner = await startRunner({
         streamName: stream,
-        maxBatchingWindowMs: 700,
+        maxBatchingWindowMs: 1_000,
         handler: async (e) => void batches.push(payloads(e)),
       });
       await put(stream, ['1', '2', '3']);
-      await sleep(200);
+      await sleep(100);
       await put(stream, ['4', '5']);
       await runner.drain();
       expect(batches).toEqual([['1', '2', '3', '4', '5']]);
@@ -480,7 +480,7 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
         },
       });
       await runner.drain();
-      expect(attempts).toBeGreaterThan(2);
+      expect(attempts).toBeGreaterThanOrEqual(2);
       expect(failures).toHaveLength(1);
       expect(failures[0]!.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: attempts });
       expect(failures[0]!.responseContext).toEqual({ statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
@@ -635,6 +635,27 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
         { records: [], state: { seen: 1 }, final: true },
       ]);
       expect(runner.stats().functionErrors).toBe(1);
+    });
+
+    it('closes open windows once caught up when drained with flushWindows', async () => {
+      const stream = await createStream();
+      const calls: Call[] = [];
+      const runner = await startRunner({
+        streamName: stream,
+        tumblingWindowSeconds: 300,
+        async handler(event) {
+          const e = asWindowEvent(event);
+          record(calls, e);
+          return { state: { count: Number(e.state.count ?? 0) + e.Records.length } };
+        },
+      });
+      await put(stream, ['a', 'b']);
+      await runner.drain({ flushWindows: true, timeoutMs: 5_000 });
+      expect(calls.map(({ records, state, final }) => ({ records, state, final }))).toEqual([
+        { records: ['a', 'b'], state: {}, final: false },
+        { records: [], state: { count: 2 }, final: true },
+      ]);
+      expect(Date.parse(calls[0]!.window.end) - Date.parse(calls[0]!.window.start)).toBe(300_000);
     });
 
     it('terminates a window early when its state exceeds the size limit and continues it with a fresh state', async () => {
