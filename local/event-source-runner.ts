@@ -53,6 +53,9 @@
  *   halves are invoked at once.
  * - An on-failure destination that rejects is retried three times, then the failure is logged and counted
  *   and the shard moves on.
+ * - Shards are discovered when the runner starts; shards created later by resharding are not followed.
+ * - drain({ flushWindows: true }) closes open windows as soon as the shards are caught up, as a shard end
+ *   would; it is a local convenience with no AWS counterpart.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -407,10 +410,11 @@ export class KinesisEventSourceRunner {
   private stopping = false;
   private startPromise?: Promise<void>;
   private stopPromise?: Promise<void>;
-  /** Handler promises that outlived their timeout; stop() waits for them so none runs after it. */
+  /** Handler promises that outlived their timeout; stop() gives them one more timeout to settle. */
   private readonly abandoned = new Set<Promise<unknown>>();
   streamArn = '';
   region = '';
+  /** @internal Updated by the shard consumers; read it through stats(). */
   readonly counters: Omit<RunnerStats, 'shards'> = {
     invocations: 0,
     recordsDelivered: 0,
@@ -452,6 +456,8 @@ export class KinesisEventSourceRunner {
     this.functionName = options.functionName ?? `${options.streamName}-consumer`;
     this.clock = options.clock ?? { now: () => Date.now() };
   }
+
+  // The members below up to start() are the shard consumers' view of the runner.
 
   get kinesis(): KinesisClient {
     return this.opts.kinesis ?? kinesisClient();
@@ -532,7 +538,12 @@ export class KinesisEventSourceRunner {
       await Promise.all(this.loops);
       // Timed-out handlers get one more timeout to settle; Lambda would have frozen them by now.
       if (this.abandoned.size > 0) {
-        await Promise.race([Promise.all([...this.abandoned]), new Promise((r) => setTimeout(r, this.opts.functionTimeoutMs))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all([...this.abandoned]),
+          new Promise((r) => (timer = setTimeout(r, this.opts.functionTimeoutMs))),
+        ]);
+        clearTimeout(timer);
       }
       this.loops = [];
       this.running = false;
