@@ -2,6 +2,7 @@ import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { AlarmTopic } from './monitoring/alarm-topic';
+import { DataLake } from './lake/data-lake';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -15,6 +16,8 @@ export interface PlatformStackProps extends StackProps {
 export class PlatformStack extends Stack {
   readonly config: StageConfig;
   readonly alarms: AlarmTopic;
+  /** The lake: zone buckets, Glue catalog, Athena workgroup and named queries. */
+  readonly lake: DataLake;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -27,6 +30,7 @@ export class PlatformStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
 
     // --- lake (zones, Firehose, Glue, Athena) ---
+    this.lake = new DataLake(this, 'Lake', { config });
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
 

@@ -1,0 +1,31 @@
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config';
+import { LakeZones } from './lake-zones';
+
+export interface DataLakeProps {
+  /** The resolved stage configuration. */
+  readonly config: StageConfig;
+}
+
+/**
+ * The data lake of one stage: zone buckets with lifecycle rules, the Glue catalog over them, and the Athena
+ * workgroup with the named queries analysts use. Firehose delivery into it is `LakeDelivery`.
+ */
+export class DataLake extends Construct {
+  readonly zones: LakeZones;
+  readonly rawBucket: s3.IBucket;
+  readonly curatedBucket: s3.IBucket;
+  readonly quarantineBucket: s3.IBucket;
+  readonly athenaResultsBucket: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: DataLakeProps) {
+    super(scope, id);
+    const { config } = props;
+    this.zones = new LakeZones(this, 'Zones', { lake: config.lake, removal: config.removal });
+    this.rawBucket = this.zones.rawBucket;
+    this.curatedBucket = this.zones.curatedBucket;
+    this.quarantineBucket = this.zones.quarantineBucket;
+    this.athenaResultsBucket = this.zones.athenaResultsBucket;
+  }
+}

@@ -1,0 +1,101 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { LakeConfig, RemovalMode } from '../config/stage-config';
+import { planLakeLifecycles, type LakeZone, type ZoneLifecycle } from './lifecycle';
+
+export interface LakeZonesProps {
+  /** The stage's lake configuration (lifecycle days). */
+  readonly lake: LakeConfig;
+  /** 'retain' keeps every bucket and its objects when the stack is deleted; 'destroy' empties and deletes them. */
+  readonly removal: RemovalMode;
+}
+
+/** Days after which incomplete multipart uploads are aborted: Firehose finishes its uploads within minutes. */
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+
+/**
+ * The lake's buckets, one per zone: raw (everything as received), curated (validated, Parquet), quarantine
+ * (invalid events with their reasons), Athena query results, and the server-access-log bucket the others log to.
+ *
+ * Every bucket: S3-managed encryption (SSE-S3: free, no per-request KMS charge on the millions of small
+ * GETs Athena makes; access-log delivery does not support SSE-KMS targets at all), TLS 1.2+ required, all
+ * public access blocked, ACLs disabled, lifecycle rules from the stage configuration. The three data zones
+ * are versioned so an overwrite or a delete is recoverable until noncurrent versions expire.
+ */
+export class LakeZones extends Construct {
+  /** Raw zone: gzip JSON lines exactly as received, by arrival time; for replay and audit. */
+  readonly rawBucket: s3.IBucket;
+  /** Curated zone: validated events as Parquet, by event time. */
+  readonly curatedBucket: s3.IBucket;
+  /** Quarantine zone: invalid records as JSON lines with reason codes, by arrival time. */
+  readonly quarantineBucket: s3.IBucket;
+  /** Athena query results (the workgroup's output location). */
+  readonly athenaResultsBucket: s3.IBucket;
+  /** Server access logs of the four buckets above, each under its own prefix. */
+  readonly accessLogsBucket: s3.IBucket;
+  /** The lifecycle applied to each zone, after dropping transitions S3 would reject. */
+  readonly lifecycles: Readonly<Record<LakeZone, ZoneLifecycle>>;
+
+  constructor(scope: Construct, id: string, props: LakeZonesProps) {
+    super(scope, id);
+    // Log delivery through a bucket policy (not the legacy ACL), so ACLs stay disabled on every bucket. Set
+    // here as well as in cdk.json so that apps built without cdk.json (tests) synthesize the same template.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    this.lifecycles = planLakeLifecycles(props.lake);
+    const retain = props.removal === 'retain';
+    const common: s3.BucketProps = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !retain,
+    };
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...common,
+      lifecycleRules: rules(this.lifecycles.accessLogs, props.lake, false),
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server-access-log bucket itself; logging it to itself would loop, and it is append-only by the S3 logging service.',
+    });
+    this.accessLogsBucket = accessLogs;
+
+    const zone = (name: string, lifecycle: ZoneLifecycle, versioned: boolean): s3.Bucket =>
+      new s3.Bucket(this, name, {
+        ...common,
+        versioned,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: `${name.toLowerCase()}/`,
+        lifecycleRules: rules(lifecycle, props.lake, versioned),
+      });
+    this.rawBucket = zone('Raw', this.lifecycles.raw, true);
+    this.curatedBucket = zone('Curated', this.lifecycles.curated, true);
+    this.quarantineBucket = zone('Quarantine', this.lifecycles.quarantine, true);
+    // Results are reproducible by re-running the query: versioning would only add cost.
+    this.athenaResultsBucket = zone('AthenaResults', this.lifecycles.athenaResults, false);
+  }
+}
+
+/** The lifecycle rules of one bucket: current objects, aborted uploads and, when versioned, old versions. */
+function rules(lifecycle: ZoneLifecycle, lake: LakeConfig, versioned: boolean): s3.LifecycleRule[] {
+  const out: s3.LifecycleRule[] = [
+    {
+      id: 'current-objects',
+      transitions: lifecycle.transitions.map((t) => ({
+        storageClass: t.storageClass === 'STANDARD_IA' ? s3.StorageClass.INFREQUENT_ACCESS : s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+        transitionAfter: Duration.days(t.afterDays),
+      })),
+      ...(lifecycle.expirationDays !== undefined ? { expiration: Duration.days(lifecycle.expirationDays) } : {}),
+      abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+      ...(versioned ? { noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionExpirationDays) } : {}),
+    },
+  ];
+  // Expiring a current version leaves a delete marker; once its old versions are gone the marker is clutter
+  // that every LIST pays for. S3 does not allow this action in a rule that also expires by days.
+  if (versioned) out.push({ id: 'expired-delete-markers', expiredObjectDeleteMarker: true });
+  return out;
+}
