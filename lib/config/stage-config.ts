@@ -330,9 +330,9 @@ export function resolveStage(name: unknown, userStages: unknown = {}): StageConf
     if (!isObject(user)) fail(path, 'an object', user);
     const { extends: parentName = 'dev', ...overrides } = user as Record<string, unknown>;
     if (typeof parentName !== 'string') fail(`${path}.extends`, 'the name of a stage', parentName);
-    const parent = BUILT_IN_STAGES[parentName as string] && (userStages as Record<string, unknown>)[parentName as string] === undefined
-      ? BUILT_IN_STAGES[parentName as string]!
-      : resolve(parentName as string);
+    // A user stage may refine the built-in stage of the same name ("dev": { ... } extends the built-in dev).
+    const builtInSelf = parentName === stageName ? BUILT_IN_STAGES[stageName] : undefined;
+    const parent = builtInSelf ?? resolve(parentName as string);
     return merge({ ...parent, name: stageName } as unknown as Record<string, unknown>, overrides, RULES, path) as unknown as StageConfig;
   };
   const config = resolve(name as string);

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { GENERATED_DIR, SCHEMA_PATH, generateContract } from '../../scripts/generate-contract';
+import { EVENT_COLUMNS, EVENT_TYPES, KNOWN_FIELDS, type BehaviouralEvent } from '../../lambdas/core/contract';
+
+const schemaText = readFileSync(SCHEMA_PATH, 'utf8');
+const schema = JSON.parse(schemaText);
+
+describe('artefacts derived from the schema', () => {
+  it.each(Object.entries(generateContract(schemaText)))('%s is exactly what the schema generates (run `npm run generate`)', (name, content) => {
+    expect(readFileSync(join(GENERATED_DIR, name), 'utf8')).toBe(content);
+  });
+
+  it('lake columns are the schema properties, in order, with their Hive types', () => {
+    expect(EVENT_COLUMNS.map((c) => c.name)).toEqual(Object.keys(schema.properties));
+    const byName = Object.fromEntries(EVENT_COLUMNS.map((c) => [c.name, c.type]));
+    expect(byName).toMatchObject({
+      event_id: 'string',
+      event_time: 'timestamp',
+      duration_ms: 'bigint',
+      value: 'double',
+      device: 'struct<type:string,os:string,app_version:string>',
+      properties: 'map<string,string>',
+    });
+    for (const c of EVENT_COLUMNS) expect(c.comment.length).toBeLessThanOrEqual(255);
+  });
+
+  it('event types and known fields follow the schema', () => {
+    expect(EVENT_TYPES).toEqual(schema.properties.event_type.enum);
+    expect([...KNOWN_FIELDS['']!]).toEqual(Object.keys(schema.properties));
+    expect([...KNOWN_FIELDS.device!]).toEqual(Object.keys(schema.properties.device.properties));
+  });
+
+  it('TypeScript types: required fields are required, optional ones optional', () => {
+    expectTypeOf<BehaviouralEvent['user_id']>().toEqualTypeOf<string>();
+    expectTypeOf<BehaviouralEvent['duration_ms']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<BehaviouralEvent['event_type']>().toEqualTypeOf<(typeof EVENT_TYPES)[number]>();
+    const required = Object.keys(schema.properties).filter((k) => schema.required.includes(k));
+    expect(required.sort()).toEqual([...schema.required].sort());
+  });
+
+  it('the generator refuses a keyword it cannot enforce instead of ignoring it', () => {
+    const withUnsupported = JSON.stringify({ ...schema, properties: { ...schema.properties, user_id: { ...schema.properties.user_id, uniqueItems: true } } });
+    expect(() => generateContract(withUnsupported)).toThrow(/uniqueItems/);
+    const withFormat = JSON.stringify({ ...schema, properties: { ...schema.properties, user_id: { type: 'string', format: 'email' } } });
+    expect(() => generateContract(withFormat)).toThrow(/format 'email'/);
+  });
+
+  it('a change to the schema changes the generated validator (the drift check can fail)', () => {
+    const changed = JSON.stringify({ ...schema, properties: { ...schema.properties, user_id: { ...schema.properties.user_id, maxLength: 64 } } });
+    expect(generateContract(changed)['event-validator.ts']).not.toBe(generateContract(schemaText)['event-validator.ts']);
+  });
+});
