@@ -20,7 +20,7 @@ function mutations(event: BehaviouralEvent): Mutation[] {
     out.push({ path: `/${name}`, rules: ['required'], apply: (e) => delete e[name] });
   }
   for (const [name, s] of Object.entries(props)) {
-    const present = (event as Record<string, unknown>)[name] !== undefined;
+    const present = (event as unknown as Record<string, unknown>)[name] !== undefined;
     if (!present) continue;
     if (s.type === 'string') {
       out.push({ path: `/${name}`, rules: ['type'], apply: (e) => (e[name] = 12345) });

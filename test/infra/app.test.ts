@@ -40,7 +40,7 @@ describe('the CDK app', () => {
     it('has one encrypted, TLS-only alarm topic', () => {
       template.resourceCountIs('AWS::SNS::Topic', 1);
       const [topic] = Object.values(template.findResources('AWS::SNS::Topic'));
-      expect(JSON.stringify(topic.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
+      expect(JSON.stringify(topic?.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
