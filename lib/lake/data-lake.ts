@@ -1,6 +1,8 @@
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { StageConfig } from '../config/stage-config';
+import { resourceName, type StageConfig } from '../config/stage-config';
+import { AnalyticsWorkgroup } from './analytics-workgroup';
+import { LakeCatalog } from './lake-catalog';
 import { LakeZones } from './lake-zones';
 
 export interface DataLakeProps {
@@ -14,6 +16,8 @@ export interface DataLakeProps {
  */
 export class DataLake extends Construct {
   readonly zones: LakeZones;
+  readonly catalog: LakeCatalog;
+  readonly analytics: AnalyticsWorkgroup;
   readonly rawBucket: s3.IBucket;
   readonly curatedBucket: s3.IBucket;
   readonly quarantineBucket: s3.IBucket;
@@ -27,5 +31,24 @@ export class DataLake extends Construct {
     this.curatedBucket = this.zones.curatedBucket;
     this.quarantineBucket = this.zones.quarantineBucket;
     this.athenaResultsBucket = this.zones.athenaResultsBucket;
+
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      databaseName: resourceName(config, 'lake').replace(/-/g, '_'),
+      rawBucket: this.rawBucket,
+      curatedBucket: this.curatedBucket,
+      quarantineBucket: this.quarantineBucket,
+      rawDays: config.lake.rawExpirationDays,
+      curatedDays: config.lake.curatedExpirationDays,
+      quarantineDays: config.lake.quarantineExpirationDays,
+      eventLagDays: Math.ceil(config.validation.maxPastAgeSeconds / 86_400),
+    });
+    this.analytics = new AnalyticsWorkgroup(this, 'Analytics', {
+      workGroupName: resourceName(config, 'analytics'),
+      databaseName: this.catalog.databaseName,
+      resultsBucket: this.athenaResultsBucket,
+      scanLimitGb: config.lake.athenaScanLimitGb,
+      recursiveDelete: config.removal === 'destroy',
+    });
+    this.analytics.node.addDependency(this.catalog.database);
   }
 }
