@@ -31,6 +31,20 @@ export function percentile(values: readonly number[], p: number): number {
  * The candidates are interleaved round by round so that a noisy neighbour slows all of them alike.
  */
 export function throughput<T>(items: readonly T[], candidates: Record<string, (items: readonly T[]) => unknown>, rounds = 9, warmup = 2): Record<string, number> {
+  return measure(items, candidates, rounds, warmup).throughput;
+}
+
+export interface Measurement {
+  /** Median items/s of each candidate. */
+  readonly throughput: Record<string, number>;
+  /**
+   * Median over rounds of each candidate's throughput divided by the FIRST candidate's in the same round.
+   * Pairing rounds cancels most of the noise of a shared machine, which shifts both alike.
+   */
+  readonly ratio: Record<string, number>;
+}
+
+export function measure<T>(items: readonly T[], candidates: Record<string, (items: readonly T[]) => unknown>, rounds = 15, warmup = 3): Measurement {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
   let sink: unknown;
   for (let r = 0; r < warmup + rounds; r++) {
@@ -42,9 +56,16 @@ export function throughput<T>(items: readonly T[], candidates: Record<string, (i
     }
   }
   if (sink === Symbol.for('never')) console.log(sink);
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const names = Object.keys(candidates);
+  const base = samples[names[0]!]!;
+  return {
+    throughput: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])),
+    ratio: Object.fromEntries(names.map((k) => [k, median(samples[k]!.map((v, i) => v / base[i]!))])),
+  };
 }
 
-export function ratioFigure(name: string, value: number, unit: string, baselineName: string, baselineValue: number, target?: string): Figure {
-  return { name, value: Math.round(value), unit, baseline: baselineName, ratio: Math.round((value / baselineValue) * 100) / 100, ...(target ? { target } : {}) };
+/** A figure compared with a baseline; `ratio` defaults to value / baselineValue (pass a paired ratio when measured). */
+export function ratioFigure(name: string, value: number, unit: string, baselineName: string, baselineValue: number, target?: string, ratio?: number): Figure {
+  const r = ratio ?? value / baselineValue;
+  return { name, value: Math.round(value), unit, baseline: baselineName, ratio: Math.round(r * 100) / 100, ...(target ? { target } : {}) };
 }

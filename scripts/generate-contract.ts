@@ -249,10 +249,16 @@ ${body}
     }
     const props: Record<string, Schema> = schema.properties ?? {};
     const required: string[] = schema.required ?? [];
+    // A closed object with nothing else to check per key: count the known properties found, count all keys,
+    // and compare names only when the counts differ (the common, valid case then costs one increment per key).
+    const counted = schema.additionalProperties === false && schema.propertyNames === undefined && schema.maxProperties === undefined;
+    const present = `c${this.tmp++}`;
+    if (counted) out += `${ind}let ${present} = 0;\n`;
     for (const [name, sub] of Object.entries(props)) {
       const t = `v${this.tmp++}`;
       const subPath = childPath(path, name);
       out += `${ind}let ${t} = ${v}[${JSON.stringify(name)}];\n`;
+      if (counted) out += `${ind}if (${t} !== undefined) ${present}++;\n`;
       this.parentRef = v;
       this.currentName = name;
       out += `${ind}if (${t} === undefined) {\n`;
@@ -266,7 +272,20 @@ ${body}
     }
     const additional = schema.additionalProperties;
     const needsKeyLoop = additional !== undefined || schema.maxProperties !== undefined || schema.propertyNames !== undefined;
-    if (needsKeyLoop) {
+    if (counted) {
+      const k = `k${this.tmp++}`;
+      const n = `n${this.tmp++}`;
+      const guard = Object.keys(props).map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ') || 'true';
+      out += `${ind}let ${n} = 0;\n`;
+      out += `${ind}for (const ${k} in ${v}) ${n}++;\n`;
+      out += `${ind}if (${n} !== ${present} && !allowUnknown) {\n`;
+      // for-in on a JSON.parse result sees only own enumerable keys, including a literal "__proto__" key,
+      // which JSON.parse defines as an ordinary property rather than a prototype.
+      out += `${ind}  for (const ${k} in ${v}) {\n`;
+      out += `${ind}    if (${guard}) {\n`;
+      out += this.push(`${path} + '/' + escapePointer(${k})`, 'additionalProperties', `'is not a property of the schema'`, ind + '      ');
+      out += `${ind}    }\n${ind}  }\n${ind}}\n`;
+    } else if (needsKeyLoop) {
       const k = `k${this.tmp++}`;
       const n = `n${this.tmp++}`;
       out += `${ind}let ${n} = 0;\n`;

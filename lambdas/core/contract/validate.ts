@@ -75,8 +75,10 @@ export function validateRecord(bytes: Uint8Array, arrivalMs: number, options: Va
     if (bytes.byteLength > maxBytes) {
       return invalid('size_violation', '', 'maxBytes', `record is ${bytes.byteLength} bytes, the limit is ${maxBytes}`);
     }
-    if (!isUtf8(bytes)) return invalid('not_utf8', '', 'encoding', 'record is not valid UTF-8');
     const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+    // Decoding replaces invalid UTF-8 with U+FFFD. Searching a one-byte (ASCII/Latin-1) string for U+FFFD is
+    // O(1) in V8, so the full isUtf8 scan runs only for text that contains non-ASCII characters.
+    if (text.indexOf('\uFFFD') !== -1 && !isUtf8(bytes)) return invalid('not_utf8', '', 'encoding', 'record is not valid UTF-8');
     let value: unknown;
     try {
       value = JSON.parse(text);
