@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { GENERATED_DIR, SCHEMA_PATH, generateContract } from '../../scripts/generate-contract';
-import { EVENT_COLUMNS, EVENT_TYPES, KNOWN_FIELDS, type BehaviouralEvent } from '../../lambdas/core/contract';
+import { EVENT_COLUMNS, EVENT_TYPES, KNOWN_FIELDS, REASON_CODES, type BehaviouralEvent } from '../../lambdas/core/contract';
 
 const schemaText = readFileSync(SCHEMA_PATH, 'utf8');
 const schema = JSON.parse(schemaText);
@@ -38,6 +38,13 @@ describe('artefacts derived from the schema', () => {
     expectTypeOf<BehaviouralEvent['event_type']>().toEqualTypeOf<(typeof EVENT_TYPES)[number]>();
     const required = Object.keys(schema.properties).filter((k) => schema.required.includes(k));
     expect(required.sort()).toEqual([...schema.required].sort());
+  });
+
+  it('the README documents every field and reason code of the contract', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('<!-- section:contract -->'), readme.indexOf('<!-- /section:contract -->'));
+    for (const name of Object.keys(schema.properties)) expect(section).toContain(`\`${name}\``);
+    for (const reason of REASON_CODES) expect(section).toContain(`\`${reason}\``);
   });
 
   it('the generator refuses a keyword it cannot enforce instead of ignoring it', () => {
