@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { DataLake } from './lake/data-lake';
+import { Ingestion } from './ingestion/ingestion';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -18,6 +19,8 @@ export class PlatformStack extends Stack {
   readonly alarms: AlarmTopic;
   /** The lake: zone buckets, Glue catalog, Athena workgroup and named queries. */
   readonly lake: DataLake;
+  /** Raw and validated event streams, the validation stage and the producers' policy. */
+  readonly ingestion: Ingestion;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -33,6 +36,7 @@ export class PlatformStack extends Stack {
     this.lake = new DataLake(this, 'Lake', { config });
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
+    this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
 
     // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
 

@@ -45,6 +45,8 @@ export interface ValidationConfig {
   readonly parallelizationFactor: number;
   /** Memory of the function in MB (CPU scales with it). */
   readonly memoryMb: number;
+  /** Largest original payload kept in a quarantine line, in bytes; larger records keep their start and size. */
+  readonly quarantinePayloadMaxBytes: number;
 }
 
 export interface ProfilesConfig {
@@ -135,6 +137,7 @@ const DEV: StageConfig = {
     maxRecordAgeSeconds: 3600,
     parallelizationFactor: 1,
     memoryMb: 512,
+    quarantinePayloadMaxBytes: 8192,
   },
   profiles: {
     windowSeconds: 30,
@@ -235,6 +238,7 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
     maxRecordAgeSeconds: int(60, 604_800),
     parallelizationFactor: int(1, 10),
     memoryMb: int(128, 10_240),
+    quarantinePayloadMaxBytes: int(256, 262_144),
   },
   profiles: {
     windowSeconds: int(0, 900),

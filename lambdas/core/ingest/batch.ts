@@ -1,0 +1,116 @@
+/**
+ * What the validation function does with one batch of raw records, as a pure plan: validate each record
+ * against the contract, drop in-batch duplicates (same user_id + event_id), and split the batch into the
+ * normalized events to forward and the bad rows to quarantine. Every record ends in exactly one of
+ * forward, quarantine or duplicates.
+ */
+import { dedupKey, eventFingerprint, validateRecord, type ReasonCode, type ValidationOptions } from '../contract';
+import { MAX_RECORD_BYTES, type PutEntry } from './put-records';
+import { buildQuarantineLine, buildQuarantineObjects, type QuarantineLine, type QuarantineObject } from './quarantine';
+
+/** A record of the raw stream, decoded from the Kinesis event. */
+export interface RawRecord {
+  readonly data: Uint8Array;
+  readonly partitionKey: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  /** approximateArrivalTimestamp in epoch ms: the reference time of the timestamp window. */
+  readonly arrivalMs: number;
+}
+
+/** A normalized event to write to the validated stream. */
+export interface ForwardRecord extends PutEntry {
+  /** The event's user_id: the validated stream keeps per-user order and locality. */
+  readonly partitionKey: string;
+  /** UTF-8 JSON of the normalized event. */
+  readonly data: Uint8Array;
+  /** The raw record it came from: reported as a batch item failure if it cannot be forwarded. */
+  readonly sequenceNumber: string;
+  readonly shardId: string;
+  readonly dedupKey: string;
+}
+
+export interface BatchPlanOptions {
+  readonly validation: ValidationOptions;
+  /** When the batch is processed (epoch ms), recorded in quarantine lines. */
+  readonly processedAtMs: number;
+  /** Largest original payload kept in a quarantine line. */
+  readonly quarantinePayloadMaxBytes?: number;
+}
+
+export interface BatchPlan {
+  readonly recordsIn: number;
+  /** Records that passed validation, duplicates included. */
+  readonly valid: number;
+  /** Unique valid events, in shard order. */
+  readonly forward: ForwardRecord[];
+  readonly quarantineLines: QuarantineLine[];
+  readonly quarantineObjects: QuarantineObject[];
+  readonly quarantinedByReason: Partial<Record<ReasonCode, number>>;
+  /** Valid records dropped because an earlier record of the batch had the same dedup key. */
+  readonly duplicates: number;
+  /** Of those, how many differed in content from the first (an event id reused by a producer: a bug). */
+  readonly conflictingDuplicates: number;
+  /** Valid events of a newer minor version whose unknown fields were dropped. */
+  readonly droppedUnknownFields: number;
+}
+
+export function planBatch(records: readonly RawRecord[], options: BatchPlanOptions): BatchPlan {
+  const forward: ForwardRecord[] = [];
+  const lines: QuarantineLine[] = [];
+  const byReason: Partial<Record<ReasonCode, number>> = {};
+  /** Dedup key -> position in `forward`, and the first event's fingerprint once a duplicate needs it. */
+  const seen = new Map<string, { index: number; fingerprint?: string }>();
+  let valid = 0;
+  let duplicates = 0;
+  let conflicting = 0;
+  let dropped = 0;
+
+  const quarantine = (record: RawRecord, reason: ReasonCode, errors: readonly { path: string; rule: string; message: string }[]) => {
+    lines.push(buildQuarantineLine(record, { reason, errors }, { processedAtMs: options.processedAtMs, payloadMaxBytes: options.quarantinePayloadMaxBytes }));
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+  };
+
+  for (const record of records) {
+    const result = validateRecord(record.data, record.arrivalMs, options.validation);
+    if (!result.ok) {
+      quarantine(record, result.reason, result.errors);
+      continue;
+    }
+    const event = result.event;
+    const data = Buffer.from(JSON.stringify(event), 'utf8');
+    // Normalization can lengthen an event slightly; a record the stream would refuse is quarantined here
+    // rather than failing its whole PutRecords call.
+    if (data.byteLength + Buffer.byteLength(event.user_id, 'utf8') > MAX_RECORD_BYTES) {
+      quarantine(record, 'size_violation', [
+        { path: '', rule: 'maxRecordBytes', message: `normalized event is ${data.byteLength} bytes; a Kinesis record holds at most ${MAX_RECORD_BYTES} bytes with its partition key` },
+      ]);
+      continue;
+    }
+    valid++;
+    if (result.droppedUnknownFields) dropped++;
+    const key = dedupKey(event);
+    const firstSeen = seen.get(key);
+    if (firstSeen) {
+      duplicates++;
+      // Fingerprints are computed only for duplicates: they are rare, and hashing every event is not free.
+      firstSeen.fingerprint ??= eventFingerprint(JSON.parse(Buffer.from(forward[firstSeen.index]!.data).toString('utf8')));
+      if (eventFingerprint(event) !== firstSeen.fingerprint) conflicting++;
+      continue;
+    }
+    seen.set(key, { index: forward.length });
+    forward.push({ partitionKey: event.user_id, data, sequenceNumber: record.sequenceNumber, shardId: record.shardId, dedupKey: key });
+  }
+
+  return {
+    recordsIn: records.length,
+    valid,
+    forward,
+    quarantineLines: lines,
+    quarantineObjects: buildQuarantineObjects(lines),
+    quarantinedByReason: byReason,
+    duplicates,
+    conflictingDuplicates: conflicting,
+    droppedUnknownFields: dropped,
+  };
+}

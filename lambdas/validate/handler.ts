@@ -1,0 +1,198 @@
+/**
+ * The validation function: a thin adapter between the Kinesis event source and the ingestion core.
+ *
+ * For each batch of the raw stream: plan (validate, normalize, dedup; pure), then forward the unique valid
+ * events to the validated stream with PutRecords and write the invalid ones to the quarantine zone, both at
+ * once. Records that could not be forwarded or quarantined, even after retries, are reported as batch item
+ * failures, so Lambda retries from the lowest of them; everything before it is done for good. Retries can
+ * forward an event twice, which the profile aggregator's dedup makes harmless.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { planBatch, type BatchPlan, type ForwardRecord, type RawRecord } from '../core/ingest/batch';
+import { compareSequenceNumbers } from '../core/ingest/redrive';
+import { putRecordsWithRetry, type PutRecordsCall, type PutReport } from '../core/ingest/put-records';
+import { kinesisClient } from '../shared/aws-clients';
+import { kinesisPutRecordsCall } from '../../clients/producer/kinesis-put-records';
+import { validationConfigFromEnv, type ValidationHandlerConfig } from './config';
+import { s3QuarantineSink, type QuarantineSink } from './quarantine-sink';
+
+export { validationConfigFromEnv, VALIDATION_ENV, type ValidationHandlerConfig } from './config';
+export type { QuarantineSink } from './quarantine-sink';
+
+export interface ValidationHandlerDeps {
+  readonly config: ValidationHandlerConfig;
+  /** Writes to the validated stream. @default PutRecords with the shared Kinesis client */
+  readonly forward?: PutRecordsCall<ForwardRecord>;
+  /** Stores quarantine objects. @default signed S3 PUTs with the shared client's credentials and region */
+  readonly quarantine?: QuarantineSink;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export type ValidationHandler = (event: KinesisStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Context>) => Promise<KinesisStreamBatchResponse>;
+
+/** Time kept in reserve at the end of an invocation: no retry is started that would eat into it. */
+const DEADLINE_RESERVE_MS = 3_000;
+
+/** The metric names of the function (namespace from POWERTOOLS_METRICS_NAMESPACE, dimension `service`). */
+export const VALIDATION_METRICS = {
+  recordsIn: 'RecordsIn',
+  valid: 'ValidRecords',
+  forwarded: 'ForwardedRecords',
+  quarantined: 'QuarantinedRecords',
+  duplicates: 'DuplicateRecords',
+  conflictingDuplicates: 'ConflictingDuplicates',
+  droppedUnknownFields: 'EventsWithDroppedFields',
+  forwardRetries: 'ForwardRetries',
+  forwardThrottles: 'ForwardThrottles',
+  failedRecords: 'FailedRecords',
+} as const;
+
+export function createValidationHandler(deps: ValidationHandlerDeps): ValidationHandler {
+  const { config } = deps;
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const logger = deps.logger ?? new Logger();
+  const metrics = deps.metrics ?? new Metrics();
+  let forward = deps.forward;
+  let quarantine = deps.quarantine;
+
+  return async (event, context) => {
+    forward ??= kinesisPutRecordsCall<ForwardRecord>(kinesisClient(), config.validatedStreamName);
+    quarantine ??= defaultSink(config, random, sleep);
+    if (context?.awsRequestId) logger.addContext(context as Context);
+    const startedAt = now();
+    const deadlineMs = context ? startedAt + context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS : undefined;
+
+    const records = event.Records.map(toRawRecord);
+    const plan = planBatch(records, {
+      validation: config.validation,
+      processedAtMs: startedAt,
+      quarantinePayloadMaxBytes: config.quarantinePayloadMaxBytes,
+    });
+
+    const [forwarded, quarantineFailures] = await Promise.all([
+      plan.forward.length > 0
+        ? putRecordsWithRetry(plan.forward, forward, { policy: config.forwardRetry, random, sleep, now, deadlineMs })
+        : undefined,
+      writeQuarantine(plan, quarantine, logger),
+    ]);
+
+    const failed = new Set<string>(quarantineFailures);
+    const forwardErrors = new Map<string, number>();
+    forwarded?.results.forEach((r, i) => {
+      if (r.ok) return;
+      failed.add(plan.forward[i]!.sequenceNumber);
+      forwardErrors.set(r.errorCode, (forwardErrors.get(r.errorCode) ?? 0) + 1);
+    });
+    const batchItemFailures = [...failed].sort(compareSequenceNumbers).map((itemIdentifier) => ({ itemIdentifier }));
+
+    publish(metrics, plan, forwarded, batchItemFailures.length);
+    const summary = {
+      shardId: records[0]?.shardId,
+      firstSequenceNumber: records[0]?.sequenceNumber,
+      lastSequenceNumber: records[records.length - 1]?.sequenceNumber,
+      recordsIn: plan.recordsIn,
+      valid: plan.valid,
+      forwarded: forwarded?.succeeded ?? 0,
+      duplicates: plan.duplicates,
+      conflictingDuplicates: plan.conflictingDuplicates,
+      quarantined: plan.quarantineLines.length,
+      quarantinedByReason: plan.quarantinedByReason,
+      quarantineObjects: plan.quarantineObjects.map((o) => o.key),
+      forwardRetries: forwarded?.retriedEntries ?? 0,
+      forwardThrottles: forwarded?.throttledEntries ?? 0,
+      failedRecords: batchItemFailures.length,
+      durationMs: now() - startedAt,
+    };
+    if (batchItemFailures.length > 0) {
+      logger.warn('batch partly failed; Lambda retries from the lowest failed record', {
+        ...summary,
+        forwardErrors: Object.fromEntries(forwardErrors),
+        lowestFailedSequenceNumber: batchItemFailures[0]!.itemIdentifier,
+      });
+    } else {
+      logger.info('batch validated', summary);
+    }
+    return { batchItemFailures };
+  };
+}
+
+function toRawRecord(r: KinesisStreamRecord): RawRecord {
+  const colon = r.eventID.indexOf(':');
+  return {
+    data: Buffer.from(r.kinesis.data, 'base64'),
+    partitionKey: r.kinesis.partitionKey,
+    shardId: colon > 0 ? r.eventID.slice(0, colon) : 'unknown',
+    sequenceNumber: r.kinesis.sequenceNumber,
+    arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+  };
+}
+
+/** Writes every quarantine object of the batch; returns the sequence numbers of objects that failed. */
+async function writeQuarantine(plan: BatchPlan, sink: QuarantineSink, logger: Logger): Promise<string[]> {
+  const outcomes = await Promise.all(
+    plan.quarantineObjects.map(async (object) => {
+      try {
+        await sink.put(object.key, object.body);
+        return [];
+      } catch (err) {
+        logger.error('quarantine write failed; its records will be retried', { key: object.key, records: object.sequenceNumbers.length, error: err as Error });
+        return object.sequenceNumbers;
+      }
+    }),
+  );
+  return outcomes.flat();
+}
+
+function publish(metrics: Metrics, plan: BatchPlan, forwarded: PutReport | undefined, failedRecords: number): void {
+  const m = VALIDATION_METRICS;
+  // Every counter on every invocation, zeros included, so ratios and sums have no gaps.
+  metrics.addMetric(m.recordsIn, MetricUnit.Count, plan.recordsIn);
+  metrics.addMetric(m.valid, MetricUnit.Count, plan.valid);
+  metrics.addMetric(m.forwarded, MetricUnit.Count, forwarded?.succeeded ?? 0);
+  metrics.addMetric(m.quarantined, MetricUnit.Count, plan.quarantineLines.length);
+  metrics.addMetric(m.duplicates, MetricUnit.Count, plan.duplicates);
+  metrics.addMetric(m.conflictingDuplicates, MetricUnit.Count, plan.conflictingDuplicates);
+  metrics.addMetric(m.droppedUnknownFields, MetricUnit.Count, plan.droppedUnknownFields);
+  metrics.addMetric(m.forwardRetries, MetricUnit.Count, forwarded?.retriedEntries ?? 0);
+  metrics.addMetric(m.forwardThrottles, MetricUnit.Count, forwarded?.throttledEntries ?? 0);
+  metrics.addMetric(m.failedRecords, MetricUnit.Count, failedRecords);
+  metrics.publishStoredMetrics();
+  // By reason: its own dimension set (service + reason), so the total above keeps its own.
+  for (const [reason, count] of Object.entries(plan.quarantinedByReason)) {
+    const single = metrics.singleMetric();
+    single.addDimension('reason', reason);
+    single.addMetric(m.quarantined, MetricUnit.Count, count);
+  }
+}
+
+function defaultSink(config: ValidationHandlerConfig, random: () => number, sleep: (ms: number) => Promise<void>): QuarantineSink {
+  const kinesis = kinesisClient();
+  return s3QuarantineSink({
+    bucket: config.quarantineBucket,
+    region: kinesis.config.region,
+    credentials: kinesis.config.credentials,
+    endpoint: process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined,
+    retry: config.forwardRetry,
+    random,
+    sleep,
+  });
+}
+
+let deployed: ValidationHandler | undefined;
+
+/** The deployed entry point: configuration from the environment the construct sets. */
+export const handler: ValidationHandler = (event, context) => {
+  deployed ??= createValidationHandler({ config: validationConfigFromEnv() });
+  return deployed(event, context);
+};

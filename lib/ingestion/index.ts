@@ -1,0 +1,3 @@
+export * from './event-streams';
+export * from './ingestion';
+export * from './validation-stage';
