@@ -25,7 +25,7 @@ function mutations(event: BehaviouralEvent): Mutation[] {
     if (s.type === 'string') {
       out.push({ path: `/${name}`, rules: ['type'], apply: (e) => (e[name] = 12345) });
       if (s.maxLength) out.push({ path: `/${name}`, rules: ['maxLength', 'pattern', 'format', 'enum'], apply: (e) => (e[name] = 'a'.repeat(s.maxLength + 1)) });
-      if (s.pattern || s.enum || s.format) out.push({ path: `/${name}`, rules: ['pattern', 'enum', 'format'], apply: (e) => (e[name] = `${e[name]}\u0001`) });
+      if (s.pattern || s.enum || s.format) out.push({ path: `/${name}`, rules: ['pattern', 'enum', 'format'], apply: (e) => (e[name] = `${e[name].slice(0, -1)}\u0001`) });
     }
     if (s.type === 'integer' || s.type === 'number') {
       out.push({ path: `/${name}`, rules: ['type'], apply: (e) => (e[name] = String(e[name])) });
