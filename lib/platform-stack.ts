@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { DataLake } from './lake/data-lake';
+import { LakeDelivery } from './lake/lake-delivery';
 import { Ingestion } from './ingestion/ingestion';
 
 export interface PlatformStackProps extends StackProps {
@@ -21,6 +22,8 @@ export class PlatformStack extends Stack {
   readonly lake: DataLake;
   /** Raw and validated event streams, the validation stage and the producers' policy. */
   readonly ingestion: Ingestion;
+  /** Firehose delivery of both streams into the lake, with its alarms. */
+  readonly lakeDelivery: LakeDelivery;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -39,6 +42,13 @@ export class PlatformStack extends Stack {
     this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
 
     // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
+    this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {
+      config,
+      lake: this.lake,
+      rawStream: this.ingestion.rawStream,
+      validatedStream: this.ingestion.validatedStream,
+      alarmTopic: this.alarms.topic,
+    });
 
     // --- profiles (aggregator, profile store, reader grant) ---
   }

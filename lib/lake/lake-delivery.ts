@@ -252,10 +252,14 @@ export class LakeDelivery extends Construct {
         ],
       }),
     );
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason: `Firehose names its objects itself (time and a random id) under the ${zone} zone's data and error prefixes, so object ARNs end in the prefix wildcard; Kinesis read actions are the grantRead set on one stream.`,
-    });
+    const resolved = Stack.of(this).resolve(bucket.bucketArn) as { 'Fn::GetAtt'?: [string, string] } | string;
+    const arnToken = typeof resolved === 'object' && resolved['Fn::GetAtt'] ? `<${resolved['Fn::GetAtt'][0]}.Arn>` : String(resolved);
+    for (const prefix of [ZONE_PREFIX[zone], ERROR_PREFIX[zone]]) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${arnToken}/${prefix}*]`,
+        reason: `Firehose names its objects itself (time and a random id) under the ${zone} zone's ${prefix} prefix, so the object ARN ends in the prefix wildcard.`,
+      });
+    }
     return { role, logGroup, logStream };
   }
 }
