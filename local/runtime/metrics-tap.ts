@@ -9,17 +9,17 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 type MetricUnit = Parameters<Metrics['addMetric']>[1];
 
 export class MetricsTap extends Metrics {
-  private readonly totals: Map<string, number>;
+  private readonly store: Map<string, number>;
   private dimension?: string;
 
   constructor(totals: Map<string, number> = new Map()) {
     super({ namespace: 'local', serviceName: 'local' });
-    this.totals = totals;
+    this.store = totals;
   }
 
   override addMetric(name: string, _unit: MetricUnit, value: number): this {
     const key = this.dimension ? `${name}{${this.dimension}}` : name;
-    this.totals.set(key, (this.totals.get(key) ?? 0) + value);
+    this.store.set(key, (this.store.get(key) ?? 0) + value);
     return this;
   }
 
@@ -33,19 +33,24 @@ export class MetricsTap extends Metrics {
   }
 
   override singleMetric(): Metrics {
-    return new MetricsTap(this.totals);
+    return new MetricsTap(this.store);
   }
 
   /** Running total of a metric (0 when never added). */
   total(name: string): number {
-    return this.totals.get(name) ?? 0;
+    return this.store.get(name) ?? 0;
+  }
+
+  /** Every running total, breakdowns included. */
+  totals(): Record<string, number> {
+    return Object.fromEntries(this.store);
   }
 
   /** Totals of a metric broken down by one dimension: { value: total }. */
   breakdown(name: string, dimension: string): Record<string, number> {
     const out: Record<string, number> = {};
     const prefix = `${name}{${dimension}=`;
-    for (const [key, value] of this.totals) {
+    for (const [key, value] of this.store) {
       if (key.startsWith(prefix) && key.endsWith('}')) out[key.slice(prefix.length, -1)] = value;
     }
     return out;

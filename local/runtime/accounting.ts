@@ -1,0 +1,105 @@
+/**
+ * Where every sent record ended up, and whether the books balance: each record the producer got an
+ * acknowledgement for must be in the raw zone, and also either in the curated zone (valid events, by
+ * event id), in the quarantine zone (invalid records, by shard and sequence number) or dropped as a
+ * duplicate of an event that is in the curated zone. Pure: the inputs are read from the lake by the caller.
+ */
+import type { SentRecord } from './synthetic-producer';
+
+export interface LakeContents {
+  /** Lines in the raw zone. */
+  rawLines: number;
+  /** Rows in the curated zone. */
+  curatedRows: number;
+  /** Distinct event ids in the curated zone. */
+  curatedEventIds: ReadonlySet<string>;
+  /** `<shard>/<sequence>` of every quarantined record (distinct). */
+  quarantinedRecords: ReadonlySet<string>;
+}
+
+export interface Check {
+  label: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Accounting {
+  sent: number;
+  sentValid: number;
+  sentDuplicates: number;
+  sentInvalid: number;
+  curatedRows: number;
+  quarantined: number;
+  /** Duplicate sends that did not reach the curated zone (dropped by the validator's dedup). */
+  duplicatesDropped: number;
+  /** Duplicate sends that reached the curated zone as extra rows (the profiles' dedup ignores them). */
+  duplicateRowsInCurated: number;
+  rawLines: number;
+  missingValid: string[];
+  missingInvalid: string[];
+  unexpectedCurated: string[];
+  checks: Check[];
+  ok: boolean;
+}
+
+export const recordId = (shardId: string, sequenceNumber: string) => `${shardId}/${sequenceNumber}`;
+
+export function account(sent: readonly SentRecord[], lake: LakeContents): Accounting {
+  const validIds = new Set<string>();
+  let sentDuplicates = 0;
+  const invalid: SentRecord[] = [];
+  for (const r of sent) {
+    if (r.kind === 'valid' || r.kind === 'duplicate') {
+      if (r.eventId && validIds.has(r.eventId)) sentDuplicates++;
+      else if (r.eventId) validIds.add(r.eventId);
+    } else {
+      invalid.push(r);
+    }
+  }
+  const missingValid = [...validIds].filter((id) => !lake.curatedEventIds.has(id));
+  const unexpectedCurated = [...lake.curatedEventIds].filter((id) => !validIds.has(id));
+  const missingInvalid = invalid.map((r) => recordId(r.shardId, r.sequenceNumber)).filter((id) => !lake.quarantinedRecords.has(id));
+  const duplicateRowsInCurated = lake.curatedRows - lake.curatedEventIds.size;
+  const duplicatesDropped = sentDuplicates - duplicateRowsInCurated;
+  const quarantined = lake.quarantinedRecords.size;
+  const balance = lake.curatedRows + quarantined + duplicatesDropped;
+
+  const checks: Check[] = [
+    {
+      label: `raw zone keeps every record as received (${lake.rawLines} lines for ${sent.length} sent)`,
+      ok: lake.rawLines === sent.length,
+    },
+    {
+      label: `every valid event is in the curated zone (${validIds.size - missingValid.length} of ${validIds.size} event ids)`,
+      ok: missingValid.length === 0 && unexpectedCurated.length === 0,
+      ...(missingValid.length || unexpectedCurated.length
+        ? { detail: `missing ${missingValid.slice(0, 3).join(', ')}${unexpectedCurated.length ? `; never sent: ${unexpectedCurated.slice(0, 3).join(', ')}` : ''}` }
+        : {}),
+    },
+    {
+      label: `every invalid record is quarantined (${invalid.length - missingInvalid.length} of ${invalid.length})`,
+      ok: missingInvalid.length === 0 && quarantined === invalid.length,
+      ...(missingInvalid.length ? { detail: `missing ${missingInvalid.slice(0, 3).join(', ')}` } : {}),
+    },
+    {
+      label: `sent ${sent.length} = curated ${lake.curatedRows} + quarantined ${quarantined} + duplicates dropped ${duplicatesDropped}`,
+      ok: balance === sent.length && duplicatesDropped >= 0,
+    },
+  ];
+  return {
+    sent: sent.length,
+    sentValid: validIds.size,
+    sentDuplicates,
+    sentInvalid: invalid.length,
+    curatedRows: lake.curatedRows,
+    quarantined,
+    duplicatesDropped,
+    duplicateRowsInCurated,
+    rawLines: lake.rawLines,
+    missingValid,
+    missingInvalid,
+    unexpectedCurated,
+    checks,
+    ok: checks.every((c) => c.ok),
+  };
+}

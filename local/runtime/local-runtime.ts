@@ -1,0 +1,368 @@
+/**
+ * The whole pipeline on one machine: emulators on free ports, the stage's streams, table and buckets, the
+ * deployed handlers behind the Lambda Kinesis event-source runner with the stage's event-source settings,
+ * and the Firehose stand-ins writing the lake. `npm start`, the end-to-end tests and the benchmark all run
+ * this one class, so what they show is the same wiring.
+ *
+ * The handlers run in this process and reach the emulators through the standard AWS variables, which
+ * start() sets in process.env (and stop() restores): the handlers cannot tell they are not in Lambda.
+ */
+import { appendFile, mkdir, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { writeFile } from 'node:fs/promises';
+import { resolveStage, resourceName, type StageConfig } from '../../lib/config/stage-config';
+import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
+import { dynamoDbClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
+import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../lambdas/validate/handler';
+import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
+import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../lambdas/core/ingest/quarantine';
+import { startEmulators, type Emulators } from '../emulators';
+import {
+  KinesisEventSourceRunner,
+  seededFaults,
+  type FaultInjector,
+  type KinesisEventSourceRunnerOptions,
+  type OnFailureRecord,
+  type RunnerStats,
+} from '../event-source-runner';
+import { LocalLake } from '../lake/local-lake';
+import { injectDynamoDbThrottling, type InjectedThrottling } from './faults';
+import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
+import { MetricsTap } from './metrics-tap';
+import { profilesStage, type ProfilesStage } from './profiles-stage';
+import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
+
+/** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
+export interface RuntimeFaults {
+  seed: number;
+  crashAfterSideEffects?: number;
+  redeliver?: number;
+  /** Lambda throttles (the invocation never reaches the function). */
+  throttle?: number;
+  delay?: number;
+  delayMs?: [number, number];
+  /** Share of DynamoDB write attempts answered with ProvisionedThroughputExceededException. */
+  dynamoDbThrottle?: number;
+}
+
+export interface LocalRuntimeOptions {
+  /** Stage configuration: resource names and event-source settings. @default resolveStage('dev') */
+  stage?: StageConfig;
+  /** Aggregator tumbling window in seconds. @default the stage's profiles.windowSeconds */
+  windowSeconds?: number;
+  /** Firehose stand-in buffering interval. @default the stage's lake.firehoseBufferSeconds */
+  bufferMs?: number;
+  /** Firehose stand-in buffering size hint. @default the stage's lake.firehoseBufferMb */
+  bufferBytes?: number;
+  /** S3 data of the emulator (`<dataDir>/s3`), the lake copy DuckDB reads (`<dataDir>/lake`), logs. */
+  dataDir: string;
+  /** How often caught-up shards are polled. @default 1000 (Lambda's rate) */
+  pollIntervalMs?: number;
+  faults?: RuntimeFaults;
+  /** Diagnostic lines (runner decisions, retries); default: appended to `<dataDir>/runtime.log`. */
+  log?: (line: string) => void;
+}
+
+export interface RuntimeStats {
+  validation: {
+    recordsIn: number;
+    forwarded: number;
+    quarantined: number;
+    duplicates: number;
+    quarantinedByReason: Record<string, number>;
+    runner: RunnerStats;
+  };
+  profiles: ReturnType<ProfilesStage['stats']>;
+  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number };
+  onFailureRecords: number;
+  dynamoDbThrottled: number;
+}
+
+/** Environment variables naming the stage's resources, read by the end-to-end suite (documented in the README). */
+export const RESOURCE_ENV = {
+  rawStream: 'PDP_RAW_STREAM',
+  validatedStream: 'PDP_VALIDATED_STREAM',
+  profileTable: 'PDP_PROFILE_TABLE',
+  rawBucket: 'PDP_RAW_BUCKET',
+  curatedBucket: 'PDP_CURATED_BUCKET',
+  quarantineBucket: 'PDP_QUARANTINE_BUCKET',
+} as const satisfies Record<keyof StageResourceNames, string>;
+
+export class LocalRuntime {
+  readonly lake: LocalLake;
+  private readonly savedEnv: NodeJS.ProcessEnv;
+  private stopped?: Promise<void>;
+  private objects = 0;
+
+  private constructor(
+    readonly stage: StageConfig,
+    readonly names: StageResourceNames,
+    readonly emulators: Emulators,
+    readonly dataDir: string,
+    lake: LocalLake,
+    savedEnv: NodeJS.ProcessEnv,
+    private readonly validationMetrics: MetricsTap,
+    private readonly validation: KinesisEventSourceRunner,
+    readonly profiles: ProfilesStage,
+    private readonly rawDelivery: FirehoseStandIn,
+    private readonly curatedDelivery: FirehoseStandIn,
+    private readonly onFailure: OnFailureRecord[],
+    private readonly throttling: InjectedThrottling | undefined,
+  ) {
+    this.lake = lake;
+    this.savedEnv = savedEnv;
+  }
+
+  /** Starts everything; on any failure stops what was started and rethrows. */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const stage = options.stage ?? resolveStage('dev');
+    const names = stageResourceNames(stage);
+    const dataDir = options.dataDir;
+    await mkdir(dataDir, { recursive: true });
+    const logFile = join(dataDir, 'runtime.log');
+    const log = options.log ?? ((line: string) => void appendFile(logFile, `${new Date().toISOString()} ${line}\n`).catch(() => undefined));
+
+    const savedEnv = { ...process.env };
+    const cleanup: (() => Promise<unknown> | unknown)[] = [];
+    const undo = async () => {
+      for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    };
+    try {
+      const s3Dir = join(dataDir, 's3');
+      await mkdir(s3Dir, { recursive: true });
+      const emulators = await startEmulators({ kinesis: true, dynamodb: true, s3: true, s3Dir, log });
+      cleanup.push(() => emulators.stop());
+      Object.assign(process.env, emulators.env, envOfNames(names));
+      resetClients();
+      cleanup.push(() => {
+        resetClients();
+        restoreEnv(savedEnv);
+      });
+
+      const profiles = profilesStage(stage, names);
+      await provisionStage(stage, names, profiles.table);
+      const lake = await LocalLake.open(join(dataDir, 'lake'));
+      cleanup.push(() => lake.close());
+
+      const faults: FaultInjector | undefined = options.faults ? seededFaults({ ...options.faults }) : undefined;
+      const throttling =
+        options.faults?.dynamoDbThrottle && options.faults.dynamoDbThrottle > 0
+          ? injectDynamoDbThrottling(dynamoDbClient(), { seed: options.faults.seed, probability: options.faults.dynamoDbThrottle })
+          : undefined;
+
+      const onFailure: OnFailureRecord[] = [];
+      const onFailureFile = join(dataDir, 'on-failure.jsonl');
+      // The on-failure destination is an SQS queue in AWS; locally the records are kept and appended to a file.
+      const destination = async (record: OnFailureRecord) => {
+        onFailure.push(record);
+        await appendFile(onFailureFile, `${JSON.stringify(record)}\n`);
+      };
+      const common: Pick<KinesisEventSourceRunnerOptions, 'pollIntervalMs' | 'log' | 'faults' | 'onFailure'> = {
+        pollIntervalMs: options.pollIntervalMs ?? 1_000,
+        log,
+        onFailure: destination,
+        ...(faults ? { faults } : {}),
+      };
+
+      // The validation function with its deployed event-source mapping (lib/ingestion/validation-stage.ts).
+      const v = stage.validation;
+      const validationMetrics = new MetricsTap();
+      const validationConfig: ValidationHandlerConfig = {
+        validatedStreamName: names.validatedStream,
+        quarantineBucket: names.quarantineBucket,
+        validation: { maxEventBytes: v.maxEventBytes, maxFutureSkewMs: v.maxFutureSkewSeconds * 1000, maxPastAgeMs: v.maxPastAgeSeconds * 1000 },
+        quarantinePayloadMaxBytes: DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES,
+        forwardRetry: FORWARD_RETRY_POLICY,
+      };
+      const validation = new KinesisEventSourceRunner({
+        ...common,
+        streamName: names.rawStream,
+        functionName: resourceName(stage, 'validate'),
+        handler: createValidationHandler({
+          config: validationConfig,
+          metrics: validationMetrics,
+          // Handler logs would tear through the progress display; the runner's log keeps what went wrong.
+          logger: new Logger({ logLevel: 'SILENT' }),
+        }) as KinesisEventSourceRunnerOptions['handler'],
+        startingPosition: 'TRIM_HORIZON',
+        batchSize: v.batchSize,
+        maxBatchingWindowMs: v.maxBatchingWindowSeconds * 1000,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: v.retryAttempts,
+        maxRecordAgeSeconds: v.maxRecordAgeSeconds,
+      });
+      await validation.start();
+      cleanup.push(() => validation.stop());
+
+      const windowSeconds = options.windowSeconds ?? stage.profiles.windowSeconds;
+      await profiles.start({ ...common, windowSeconds });
+      cleanup.push(() => profiles.stop());
+
+      const bufferIntervalMs = options.bufferMs ?? stage.lake.firehoseBufferSeconds * 1000;
+      const bufferBytes = options.bufferBytes ?? stage.lake.firehoseBufferMb * 1024 * 1024;
+      let runtime: LocalRuntime | undefined;
+      const onObject = (_o: DeliveredObject) => {
+        if (runtime) runtime.objects++;
+      };
+      const delivery = (format: 'raw' | 'curated') =>
+        new FirehoseStandIn({
+          deliveryStreamName: resourceName(stage, `${format}-to-lake`),
+          streamName: format === 'raw' ? names.rawStream : names.validatedStream,
+          bucket: format === 'raw' ? names.rawBucket : names.curatedBucket,
+          format,
+          lake,
+          bufferIntervalMs,
+          bufferBytes,
+          pollIntervalMs: options.pollIntervalMs ?? 1_000,
+          onObject,
+          log,
+        });
+      const rawDelivery = delivery('raw');
+      const curatedDelivery = delivery('curated');
+      await rawDelivery.start();
+      cleanup.push(() => rawDelivery.stop());
+      await curatedDelivery.start();
+      cleanup.push(() => curatedDelivery.stop());
+
+      runtime = new LocalRuntime(
+        stage,
+        names,
+        emulators,
+        dataDir,
+        lake,
+        savedEnv,
+        validationMetrics,
+        validation,
+        profiles,
+        rawDelivery,
+        curatedDelivery,
+        onFailure,
+        throttling,
+      );
+      return runtime;
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+
+  /** The endpoints and resource names, as a user (or the end-to-end suite) would set them. */
+  get env(): Record<string, string> {
+    return { ...this.emulators.env, ...envOfNames(this.names) };
+  }
+
+  get pids(): number[] {
+    return this.emulators.pids;
+  }
+
+  get lakeDir(): string {
+    return this.lake.root;
+  }
+
+  stats(): RuntimeStats {
+    const m = VALIDATION_METRICS;
+    const t = this.validationMetrics;
+    return {
+      validation: {
+        recordsIn: t.total(m.recordsIn),
+        forwarded: t.total(m.forwarded),
+        quarantined: t.total(m.quarantined),
+        duplicates: t.total(m.duplicates),
+        quarantinedByReason: t.breakdown(m.quarantined, 'reason'),
+        runner: this.validation.stats(),
+      },
+      profiles: this.profiles.stats(),
+      lake: { raw: this.rawDelivery.stats(), curated: this.curatedDelivery.stats(), objects: this.objects },
+      onFailureRecords: this.onFailure.length,
+      dynamoDbThrottled: this.throttling?.throttled() ?? 0,
+    };
+  }
+
+  /** Ages of the last records each consumer processed, in ms. */
+  iteratorAges(): { validate: number; aggregate: number; lake: number } {
+    return {
+      validate: this.validation.iteratorAgeMs(),
+      aggregate: this.profiles.iteratorAgeMs(),
+      lake: Math.max(this.rawDelivery.iteratorAgeMs(), this.curatedDelivery.iteratorAgeMs()),
+    };
+  }
+
+  onFailureRecords(): readonly OnFailureRecord[] {
+    return this.onFailure;
+  }
+
+  /**
+   * Processes everything sent so far to the end: validation caught up, the aggregator's open windows
+   * closed into the profiles, every buffered lake record written, and the quarantine objects copied next to
+   * the lake DuckDB reads.
+   */
+  async settle(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1_000, deadline - Date.now());
+    await this.validation.drain({ timeoutMs: left() });
+    await this.profiles.drain(left());
+    await Promise.all([this.rawDelivery.catchUp(left()), this.curatedDelivery.catchUp(left())]);
+    await Promise.all([this.rawDelivery.flush(), this.curatedDelivery.flush()]);
+    await this.mirrorQuarantine();
+  }
+
+  /** Copies the quarantine zone's objects (written to S3 by the validation function) into the local lake. */
+  async mirrorQuarantine(): Promise<number> {
+    let copied = 0;
+    let token: string | undefined;
+    const present = new Set(await this.lake.list('quarantine'));
+    do {
+      const page: ListObjectsV2CommandOutput = await s3Client().send(
+        new ListObjectsV2Command({ Bucket: this.names.quarantineBucket, Prefix: ZONE_PREFIX.quarantine, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        // Keys are deterministic per batch; a retried batch overwrites its object, so copy every time.
+        const got = await s3Client().send(new GetObjectCommand({ Bucket: this.names.quarantineBucket, Key: o.Key }));
+        const path = this.lake.pathOf('quarantine', o.Key);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, Buffer.from(await got.Body!.transformToByteArray()));
+        if (!present.has(o.Key)) copied++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return copied;
+  }
+
+  /** Files of the local lake per zone (for the summary). */
+  async lakeFiles(): Promise<Record<'raw' | 'curated' | 'quarantine', number>> {
+    const count = async (zone: 'raw' | 'curated' | 'quarantine') =>
+      (await readdir(this.lake.zoneDir(zone), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).length;
+    return { raw: await count('raw'), curated: await count('curated'), quarantine: await count('quarantine') };
+  }
+
+  /** Stops every consumer (writing what the lake stand-ins hold), the emulators, and restores the environment. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
+      await quietly(this.validation.stop());
+      await quietly(this.profiles.stop());
+      await Promise.all([quietly(this.rawDelivery.stop()), quietly(this.curatedDelivery.stop())]);
+      this.throttling?.remove();
+      await quietly(this.lake.close());
+      resetClients();
+      restoreEnv(this.savedEnv);
+      await this.emulators.stop();
+    })();
+    return this.stopped;
+  }
+}
+
+function envOfNames(names: StageResourceNames): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, variable] of Object.entries(RESOURCE_ENV)) out[variable] = names[key as keyof StageResourceNames];
+  return out;
+}
+
+function restoreEnv(saved: NodeJS.ProcessEnv): void {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+}

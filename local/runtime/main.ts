@@ -1,0 +1,211 @@
+/**
+ * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
+ * See `npm start -- --help` and the README section "Run it locally".
+ */
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { LakeQueryRunner } from '../lake/query-runner';
+import { account } from './accounting';
+import { LocalRuntime } from './local-runtime';
+import { HELP, parseOptions, type RuntimeOptions } from './options';
+import { describeProfile, profileDrift } from './profile-view';
+import { ProgressDisplay, type Phase, type ProgressSnapshot } from './progress';
+import { readLakeContents, renderSummary, runNamedQueries } from './summary';
+import { SyntheticProducer } from './synthetic-producer';
+
+const out = process.stdout;
+const say = (line = '') => out.write(`${line}\n`);
+
+/** Lambda polls a caught-up shard once a second; 250 ms keeps a short local run responsive. */
+const POLL_INTERVAL_MS = 250;
+
+async function main(): Promise<number> {
+  // The SDK's notice about future Node versions would land in the middle of the progress display.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'NodeVersionSupportWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
+  });
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed.kind === 'help') {
+    say(HELP);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`${parsed.message}\n`);
+    return 2;
+  }
+  const options = parsed.options;
+  const started = Date.now();
+
+  // Each run starts from empty emulators and an empty lake, so its summary reconciles on its own.
+  for (const p of ['s3', 'lake', 'runtime.log', 'on-failure.jsonl']) await rm(join(options.dataDir, p), { recursive: true, force: true });
+
+  say(`Starting the local pipeline (stage ${options.stage}; data in ${display(options.dataDir)})`);
+  let runtime: LocalRuntime | undefined;
+  let producer: SyntheticProducer | undefined;
+  let interrupted = false;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`\n${signal}: stopping every process the runtime started...`);
+    producer?.stop();
+    stopping = (runtime?.stop() ?? Promise.resolve()).then(() => {
+      say('stopped.');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  try {
+    runtime = await LocalRuntime.start({
+      dataDir: options.dataDir,
+      windowSeconds: options.windowSeconds,
+      bufferMs: options.bufferSeconds * 1000,
+      // Small enough that a short run writes several objects per zone; Firehose's minimum is 1 MB.
+      bufferBytes: 1024 * 1024,
+      pollIntervalMs: POLL_INTERVAL_MS,
+    });
+    if (interrupted) return await new Promise<number>(() => undefined);
+    say(`  emulators: kinesis ${runtime.emulators.endpoints.kinesis}, dynamodb ${runtime.emulators.endpoints.dynamodb}, s3 ${runtime.emulators.endpoints.s3} (pids ${runtime.pids.join(', ')})`);
+    say(`  streams ${runtime.names.rawStream} -> ${runtime.names.validatedStream}, table ${runtime.names.profileTable}, window ${options.windowSeconds} s`);
+    say(`Sending ${options.rate} events/s for ${options.durationSeconds} s to ${options.users} users (${pct(options.invalidRatio)} invalid, ${pct(options.duplicateRatio)} duplicates, seed ${options.seed})`);
+    say();
+
+    producer = new SyntheticProducer({
+      streamName: runtime.names.rawStream,
+      rate: options.rate,
+      workload: {
+        users: options.users,
+        seed: options.seed,
+        invalidRatio: options.invalidRatio,
+        duplicateRatio: options.duplicateRatio,
+        // Event times follow the send rate, so event-time partitions and sessions look like live traffic.
+        meanGapMs: 1000 / options.rate,
+      },
+    });
+    const display_ = new ProgressDisplay(out, { plain: options.plain });
+    let phase: Phase = 'producing';
+    const loadMs = options.durationSeconds * 1000;
+    const loadStarted = Date.now();
+    const snapshot = (): ProgressSnapshot => snapshotOf(runtime!, producer!, phase, Date.now() - loadStarted, loadMs);
+    const ticker = setInterval(() => display_.update(snapshot()), out.isTTY && !options.plain ? 250 : 1_000);
+    try {
+      await producer.run(loadMs);
+      if (interrupted) return await new Promise<number>(() => undefined);
+      phase = 'draining';
+      display_.update(snapshot());
+      await runtime.settle(60_000);
+      phase = 'summarizing';
+      display_.update(snapshot());
+    } finally {
+      clearInterval(ticker);
+    }
+    display_.finish();
+
+    const summary = await summarize(runtime, producer, options, Date.now() - started);
+    say(summary.text);
+
+    if (options.keepRunning) {
+      say('');
+      say('Still running. For the AWS CLI or SDKs in another shell:');
+      for (const [k, v] of Object.entries(runtime.env)) say(`  export ${k}=${v}`);
+      say('Press Ctrl-C to stop every process.');
+      await new Promise<never>(() => undefined);
+    }
+    await runtime.stop();
+    return summary.ok ? 0 : 1;
+  } catch (err) {
+    if (interrupted) {
+      await stopping;
+      return 130;
+    }
+    process.stderr.write(`\nThe local runtime failed: ${(err as Error).stack ?? String(err)}\n`);
+    await runtime?.stop().catch(() => undefined);
+    return 1;
+  }
+}
+
+function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: Phase, elapsedMs: number, loadMs: number): ProgressSnapshot {
+  const s = runtime.stats();
+  const pending = (stats: { shards: Record<string, { pendingRecords: number }> } | undefined) =>
+    Object.values(stats?.shards ?? {}).reduce((sum, shard) => sum + shard.pendingRecords, 0);
+  return {
+    phase,
+    elapsedMs,
+    loadMs,
+    sent: producer.sent.length,
+    sendFailed: producer.failed,
+    validated: s.validation.forwarded,
+    quarantined: s.validation.quarantined,
+    duplicates: s.validation.duplicates,
+    profilesUpdated: s.profiles.updates,
+    lakeObjects: s.lake.objects,
+    iteratorAgeMs: runtime.iteratorAges(),
+    // Records written but not yet handed to the function: not yet read, or read and waiting for a batch.
+    lag: {
+      validate: Math.max(0, producer.sent.length - s.validation.recordsIn) + pending(s.validation.runner),
+      aggregate: Math.max(0, s.validation.forwarded - (s.profiles.runner?.recordsDelivered ?? 0)) + pending(s.profiles.runner),
+    },
+    retries: s.validation.runner.retries + (s.profiles.runner?.retries ?? 0),
+  };
+}
+
+async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, options: RuntimeOptions, elapsedMs: number) {
+  const runner = await LakeQueryRunner.open(runtime.lakeDir);
+  try {
+    const contents = await readLakeContents(runner);
+    const accounting = account(producer.sent, contents);
+    const queries = await runNamedQueries(runner);
+    const users = [...new Set([...producer.uniqueValid.values()].map((e) => e.user_id))];
+    const items = await runtime.profiles.readItems(users);
+    const drift = profileDrift([...producer.uniqueValid.values()], items);
+    // A snapshot of the profile table in the layout of a DynamoDB export, so the golden-dataset query has one.
+    await runtime.lake.writeProfileExport(
+      new Date().toISOString().slice(0, 10),
+      items.map((i) => ({ user_id: String(i.user_id), counts: (i.counts ?? {}) as Record<string, number> })),
+    );
+    // The heaviest users first: their profiles have the most to show.
+    const byActivity = [...items].sort((a, b) => Number(b.events ?? 0) - Number(a.events ?? 0));
+    const sample = byActivity.slice(0, 3).map((item) => ({ userId: String(item.user_id), lines: describeProfile(item, Date.now()) }));
+    const stats = runtime.stats();
+    const files = await runtime.lakeFiles();
+    const text = renderSummary({
+      accounting,
+      validatorDuplicates: stats.validation.duplicates,
+      quarantinedByReason: stats.validation.quarantinedByReason,
+      profiles: { updates: stats.profiles.updates, sample, drift: { users: users.length, drifted: drift } },
+      queries,
+      onFailureRecords: stats.onFailureRecords,
+      locations: [
+        { label: `raw zone (${files.raw} files)`, path: display(runtime.lake.zoneDir('raw')) },
+        { label: `curated zone (${files.curated} files)`, path: display(runtime.lake.zoneDir('curated')) },
+        { label: `quarantine (${files.quarantine} files)`, path: display(runtime.lake.zoneDir('quarantine')) },
+        { label: 'S3 emulator data', path: display(join(runtime.dataDir, 's3')) },
+        { label: 'runtime log', path: display(join(runtime.dataDir, 'runtime.log')) },
+      ],
+      elapsedMs,
+    });
+    return { text, ok: accounting.ok && drift.length === 0 && options !== undefined };
+  } finally {
+    runner.close();
+  }
+}
+
+function display(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
