@@ -302,8 +302,9 @@ function check(config: Record<string, unknown>, rules: Record<string, unknown>, 
 
 function crossCheck(c: StageConfig, path: string): void {
   const l = c.lake;
-  if (l.rawGlacierDays <= l.rawInfrequentAccessDays) {
-    fail(`${path}.lake.rawGlacierDays`, `greater than lake.rawInfrequentAccessDays (${l.rawInfrequentAccessDays})`, l.rawGlacierDays);
+  // S3 keeps an object in Standard-IA for at least 30 days before a further transition.
+  if (l.rawGlacierDays < l.rawInfrequentAccessDays + 30) {
+    fail(`${path}.lake.rawGlacierDays`, `at least 30 days after lake.rawInfrequentAccessDays (${l.rawInfrequentAccessDays})`, l.rawGlacierDays);
   }
   if (c.profiles.maxRecordAgeSeconds < c.profiles.windowSeconds) {
     fail(`${path}.profiles.maxRecordAgeSeconds`, `at least profiles.windowSeconds (${c.profiles.windowSeconds})`, c.profiles.maxRecordAgeSeconds);
