@@ -1,0 +1,240 @@
+/**
+ * The aggregator function: a thin adapter between the Kinesis event source on the validated stream and the
+ * profile core. With a tumbling window it folds each batch into the window state and writes the profiles
+ * on the window's final invocation (or when the window ends early); without one (per-batch mode) it
+ * writes after every batch. See lambdas/core/profile for the exactly-once merge.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '../core/profile/aggregate';
+import { itemSizeBytes } from '../core/profile/item-size';
+import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profile/model';
+import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../core/profile/window-state';
+import type { ProfileStorePort } from '../core/profile/writer';
+import { documentClient } from '../shared/aws-clients';
+import { DynamoProfileTable } from './profile-table';
+
+export const AGGREGATOR_ENV = {
+  tableName: 'PROFILE_TABLE_NAME',
+  windowSeconds: 'WINDOW_SECONDS',
+  settings: 'PROFILE_SETTINGS',
+  writeConcurrency: 'WRITE_CONCURRENCY',
+} as const;
+
+export interface AggregatorConfig {
+  readonly tableName: string;
+  /** Tumbling window of the event source (0 = per-batch mode); informational, the event says which it is. */
+  readonly windowSeconds: number;
+  /** Profile bounds and decay; the stage configuration's `profiles` section fits here as it is. */
+  readonly profiles: Partial<ProfileSettings> & { readonly writeConcurrency?: number };
+}
+
+export interface AggregatorDeps {
+  readonly config: AggregatorConfig;
+  /** @default the DynamoDB profile table named in the config */
+  readonly store?: ProfileStorePort;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly now?: () => number;
+  readonly stateLimits?: WindowStateLimits;
+}
+
+/** The window event Lambda sends with a tumbling window (the @types/aws-lambda type lacks shardId). */
+export interface AggregatorWindowEvent extends KinesisStreamEvent {
+  window: { start: string; end: string };
+  state?: Record<string, unknown>;
+  shardId?: string;
+  isFinalInvokeForWindow?: boolean;
+  isWindowTerminatedEarly?: boolean;
+}
+
+export interface AggregatorResponse {
+  state?: Record<string, unknown>;
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export type AggregatorHandler = (event: KinesisStreamEvent | AggregatorWindowEvent, context?: Partial<Context>) => Promise<AggregatorResponse>;
+
+/** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE, dimension `service`). */
+export const AGGREGATOR_METRICS = {
+  eventsIn: 'EventsIn',
+  malformed: 'MalformedRecords',
+  windowDuplicates: 'DuplicateEventsInWindow',
+  usersUpdated: 'UsersUpdated',
+  alreadyApplied: 'ConditionalSkips',
+  appliedEvents: 'EventsApplied',
+  profileDuplicates: 'DuplicateEventsSkipped',
+  conflicts: 'VersionConflicts',
+  anomalies: 'SequenceAnomalies',
+  failedUsers: 'FailedUserWrites',
+  throttleRetries: 'ThrottleRetries',
+  transientRetries: 'TransientRetries',
+  flushes: 'StateFlushes',
+  stateBytes: 'WindowStateBytes',
+  itemBytesMax: 'ProfileItemBytesMax',
+} as const;
+
+export function settingsFrom(profiles: AggregatorConfig['profiles']): ProfileSettings {
+  const pick = <K extends keyof ProfileSettings>(k: K): ProfileSettings[K] => (profiles[k] ?? DEFAULT_PROFILE_SETTINGS[k]) as ProfileSettings[K];
+  return {
+    affinityHalfLifeDays: pick('affinityHalfLifeDays'),
+    topCategories: pick('topCategories'),
+    recentContent: pick('recentContent'),
+    sessionsKept: pick('sessionsKept'),
+    dedupEventIds: pick('dedupEventIds'),
+    ttlDays: pick('ttlDays'),
+    watermarkShards: pick('watermarkShards'),
+    currencies: pick('currencies'),
+  };
+}
+
+/** Reads the configuration the construct writes into the environment; throws naming what is missing. */
+export function aggregatorConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AggregatorConfig {
+  const tableName = env[AGGREGATOR_ENV.tableName];
+  if (!tableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.tableName} is not set`);
+  let profiles: AggregatorConfig['profiles'] = {};
+  const raw = env[AGGREGATOR_ENV.settings];
+  if (raw) {
+    try {
+      profiles = JSON.parse(raw) as AggregatorConfig['profiles'];
+    } catch {
+      throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.settings} is not JSON`);
+    }
+  }
+  const concurrency = Number(env[AGGREGATOR_ENV.writeConcurrency] ?? '');
+  return {
+    tableName,
+    windowSeconds: Number(env[AGGREGATOR_ENV.windowSeconds] ?? 0) || 0,
+    profiles: { ...profiles, ...(Number.isInteger(concurrency) && concurrency > 0 ? { writeConcurrency: concurrency } : {}) },
+  };
+}
+
+function shardOf(event: KinesisStreamEvent | AggregatorWindowEvent, first: KinesisStreamRecord | undefined): string {
+  if ('shardId' in event && event.shardId) return event.shardId;
+  // eventID is "<shardId>:<sequenceNumber>".
+  const id = first?.eventID ?? '';
+  const at = id.lastIndexOf(':');
+  return at > 0 ? id.slice(0, at) : 'unknown-shard';
+}
+
+export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler {
+  const settings = settingsFrom(deps.config.profiles);
+  const logger = deps.logger ?? new Logger();
+  const metrics = deps.metrics ?? new Metrics();
+  const now = deps.now ?? Date.now;
+  const limits = deps.stateLimits ?? DEFAULT_STATE_LIMITS;
+  let retries = { throttle: 0, transient: 0 };
+  const store =
+    deps.store ??
+    new DynamoProfileTable({
+      tableName: deps.config.tableName,
+      client: documentClient(),
+      onRetry: (kind, n) => {
+        retries[kind] += n;
+      },
+    });
+
+  return async (event, context) => {
+    if (context?.awsRequestId) logger.addContext(context as Context);
+    retries = { throttle: 0, transient: 0 };
+    const windowed = 'window' in event && event.window !== undefined;
+    const w = event as AggregatorWindowEvent;
+    const records = event.Records ?? [];
+    const shardId = shardOf(event, records[0]);
+    const final = windowed ? Boolean(w.isFinalInvokeForWindow || w.isWindowTerminatedEarly) : true;
+    let malformedLogged = 0;
+
+    try {
+      const result = await aggregateInvocation(
+        {
+          shardId,
+          records: records.map((r) => ({ sequenceNumber: r.kinesis.sequenceNumber, data: r.kinesis.data })),
+          state: windowed ? (w.state as WindowStateJson | undefined) : undefined,
+          flushAll: final,
+          carriesState: windowed,
+        },
+        {
+          store,
+          settings,
+          now,
+          limits,
+          concurrency: deps.config.profiles.writeConcurrency ?? 16,
+          onMalformed: (sequenceNumber, reason) => {
+            // Retrying cannot fix a record that is not an event: skip it, count it, log the first few.
+            if (malformedLogged++ < 5) logger.warn('skipping a record that is not a validated event', { shardId, sequenceNumber, reason });
+          },
+        },
+      );
+      record(result.stats, metrics);
+      if (result.failedSequenceNumber) {
+        logger.warn('profile writes failed mid-window; the batch is retried from this record', { shardId, sequenceNumber: result.failedSequenceNumber });
+      }
+      if (final && windowed) {
+        logger.info('window written', { shardId, window: w.window, early: Boolean(w.isWindowTerminatedEarly), ...summary(result.stats) });
+      }
+      const response: AggregatorResponse = {
+        batchItemFailures: result.failedSequenceNumber ? [{ itemIdentifier: result.failedSequenceNumber }] : [],
+      };
+      if (windowed) {
+        response.state = result.state as Record<string, unknown>;
+        metrics.addMetric(AGGREGATOR_METRICS.stateBytes, MetricUnit.Bytes, JSON.stringify(result.state).length);
+      }
+      return response;
+    } catch (err) {
+      if (err instanceof ProfileWriteError) {
+        metrics.addMetric(AGGREGATOR_METRICS.failedUsers, MetricUnit.Count, err.failedUsers.length);
+        logger.error('profile writes failed; the invocation fails so the window is retried', { shardId, users: err.failedUsers.slice(0, 10), error: err.cause });
+      } else {
+        logger.error('aggregation failed', { shardId, error: err as Error });
+      }
+      throw err;
+    } finally {
+      if (retries.throttle > 0) metrics.addMetric(AGGREGATOR_METRICS.throttleRetries, MetricUnit.Count, retries.throttle);
+      if (retries.transient > 0) metrics.addMetric(AGGREGATOR_METRICS.transientRetries, MetricUnit.Count, retries.transient);
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+function summary(stats: InvocationStats) {
+  const sum = (f: (r: InvocationStats['writes'][number]) => number) => stats.writes.reduce((n, r) => n + f(r), 0);
+  return {
+    usersUpdated: sum((r) => r.written),
+    alreadyApplied: sum((r) => r.alreadyApplied),
+    eventsApplied: sum((r) => r.appliedEvents),
+    duplicatesSkipped: sum((r) => r.duplicates),
+    anomalies: sum((r) => r.anomalies),
+  };
+}
+
+function record(stats: InvocationStats, metrics: Metrics): void {
+  const s = summary(stats);
+  const add = (name: string, value: number) => {
+    if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+  };
+  add(AGGREGATOR_METRICS.eventsIn, stats.eventsIn);
+  add(AGGREGATOR_METRICS.malformed, stats.malformed);
+  add(AGGREGATOR_METRICS.windowDuplicates, stats.windowDuplicates);
+  add(AGGREGATOR_METRICS.flushes, stats.flushes);
+  add(AGGREGATOR_METRICS.usersUpdated, s.usersUpdated);
+  add(AGGREGATOR_METRICS.alreadyApplied, s.alreadyApplied);
+  add(AGGREGATOR_METRICS.appliedEvents, s.eventsApplied);
+  add(AGGREGATOR_METRICS.profileDuplicates, s.duplicatesSkipped);
+  add(AGGREGATOR_METRICS.anomalies, s.anomalies);
+  add(AGGREGATOR_METRICS.conflicts, stats.writes.reduce((n, r) => n + r.conflicts, 0));
+  add(AGGREGATOR_METRICS.failedUsers, stats.writes.reduce((n, r) => n + r.failed.length, 0));
+  let max = 0;
+  for (const report of stats.writes) {
+    for (const u of report.users) if (u.profile) max = Math.max(max, itemSizeBytes(u.profile as unknown as Record<string, unknown>));
+  }
+  if (max > 0) metrics.addMetric(AGGREGATOR_METRICS.itemBytesMax, MetricUnit.Bytes, max);
+}
+
+let deployed: AggregatorHandler | undefined;
+
+/** The deployed entry point: configuration from the environment the construct sets. */
+export const handler: AggregatorHandler = (event, context) => {
+  deployed ??= createAggregatorHandler({ config: aggregatorConfigFromEnv() });
+  return deployed(event, context);
+};

@@ -1,0 +1,126 @@
+/**
+ * One invocation of the aggregator, free of Lambda and AWS types: fold a batch of stream records into the
+ * window state (flushing users when the state would outgrow its budget) and, on the window's final
+ * invocation (or after every batch in per-batch mode), merge every pending user into the profile store.
+ */
+import type { ProfileSettings } from './model';
+import { readProfileEvent } from './profile-event';
+import { DEFAULT_STATE_LIMITS, WindowState, type WindowStateJson, type WindowStateLimits } from './window-state';
+import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
+
+export interface StreamRecordInput {
+  readonly sequenceNumber: string;
+  /** base64 payload, as Lambda delivers it. */
+  readonly data: string;
+}
+
+export interface InvocationInput {
+  readonly shardId: string;
+  readonly records: readonly StreamRecordInput[];
+  /** The window state Lambda passed in (undefined in per-batch mode or for a new window). */
+  readonly state?: WindowStateJson;
+  /** Write every pending user after the records: the final invocation of a window, or per-batch mode. */
+  readonly flushAll: boolean;
+  /** Whether Lambda keeps the returned state (tumbling windows); without it a partial failure cannot be reported. */
+  readonly carriesState: boolean;
+}
+
+export interface AggregateDeps {
+  readonly store: ProfileStorePort;
+  readonly settings: ProfileSettings;
+  readonly now: () => number;
+  readonly limits?: WindowStateLimits;
+  readonly concurrency?: number;
+  /** Told about each record that cannot be an event (it is skipped: retrying cannot help). */
+  readonly onMalformed?: (sequenceNumber: string, reason: string) => void;
+}
+
+export interface InvocationStats {
+  records: number;
+  eventsIn: number;
+  malformed: number;
+  /** Events whose id was already pending for the user in this window (a producer duplicate). */
+  windowDuplicates: number;
+  /** Mid-window flushes (state budget or a user's pending-event limit). */
+  flushes: number;
+  writes: WriteReport[];
+}
+
+export interface InvocationResult {
+  /** The state to return to Lambda (empty after a successful final flush). */
+  readonly state: WindowStateJson;
+  /** First record that must be delivered again (a partial batch failure), if any. */
+  readonly failedSequenceNumber?: string;
+  readonly stats: InvocationStats;
+}
+
+/** Raised when users could not be written on a final flush: the invocation fails and is retried. */
+export class ProfileWriteError extends Error {
+  constructor(
+    readonly failedUsers: readonly string[],
+    override readonly cause: unknown,
+  ) {
+    super(`could not write the profiles of ${failedUsers.length} user(s), e.g. ${failedUsers.slice(0, 3).join(', ')}: ${describe(cause)}`);
+    this.name = 'ProfileWriteError';
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+export async function aggregateInvocation(input: InvocationInput, deps: AggregateDeps): Promise<InvocationResult> {
+  const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS);
+  const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, windowDuplicates: 0, flushes: 0, writes: [] };
+  const write = (userIds?: readonly string[]) =>
+    writeSegments(deps.store, state.segments(input.shardId, userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
+
+  for (const record of input.records) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const read = readProfileEvent(parsed);
+    if (!read.ok) {
+      stats.malformed++;
+      deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : read.reason);
+      state.advance(record.sequenceNumber);
+      continue;
+    }
+    stats.eventsIn++;
+    if (state.hasPending(read.userId, read.event.id)) {
+      stats.windowDuplicates++;
+      state.advance(record.sequenceNumber);
+      continue;
+    }
+    const flush = state.flushBefore(read.userId, read.event);
+    if (flush.length > 0) {
+      const report = await write(flush);
+      stats.writes.push(report);
+      stats.flushes++;
+      if (report.failed.length > 0) {
+        // Without a carried state the events pending before this record would be lost: fail the batch.
+        if (!input.carriesState) throw new ProfileWriteError(report.failed.map((f) => f.userId), report.failed[0]!.error);
+        // Keep what was written out of the state; deliver this record again with the state as it is.
+        state.markFlushed(report.users.filter((u) => u.outcome !== 'failed').map((u) => u.userId));
+        return { state: state.toJSON(), failedSequenceNumber: record.sequenceNumber, stats };
+      }
+      state.markFlushed(flush);
+    }
+    state.advance(record.sequenceNumber);
+    state.add(read.userId, read.event, record.sequenceNumber);
+  }
+
+  if (!input.flushAll) return { state: state.toJSON(), stats };
+  const report = await write();
+  stats.writes.push(report);
+  if (report.failed.length > 0) {
+    throw new ProfileWriteError(
+      report.failed.map((f) => f.userId),
+      report.failed[0]!.error,
+    );
+  }
+  return { state: {}, stats };
+}

@@ -1,0 +1,164 @@
+/**
+ * The user profile: what the profile table stores for one user, and the settings that bound it.
+ *
+ * Every feature is defined in event time (the event's `event_time`, never arrival or processing time) so
+ * that the order in which events arrive does not change the result. The README section "Profiles"
+ * documents each attribute; this file is the source of that table.
+ */
+import type { EventType } from '../contract';
+
+export const DAY_MS = 86_400_000;
+
+/** Days of per-day activity kept in a profile (the longest activity feature is 30 days). */
+export const ACTIVITY_DAYS = 30;
+
+/** Affinity weight of one event by type: stronger intent weighs more; types without content weigh nothing. */
+export const AFFINITY_WEIGHTS: Readonly<Record<EventType, number>> = {
+  page_view: 0,
+  search: 0,
+  content_view: 1,
+  click: 1,
+  add_to_cart: 3,
+  remove_from_cart: 0,
+  purchase: 5,
+};
+
+/** The bounds and decay of a profile; from the stage configuration (`profiles` section). */
+export interface ProfileSettings {
+  /** Half-life of category affinity, in days. */
+  readonly affinityHalfLifeDays: number;
+  /** Categories kept in `affinity`. */
+  readonly topCategories: number;
+  /** Distinct content ids kept in `recent_content`. */
+  readonly recentContent: number;
+  /** Sessions kept in `recent_sessions` (a session still growing must be among them to be extended). */
+  readonly sessionsKept: number;
+  /** Event-id hashes kept in `recent_ids`: the horizon within which a producer's duplicate is recognized. */
+  readonly dedupEventIds: number;
+  /** Profiles expire this many days after `last_seen` (DynamoDB TTL); 0 = never. */
+  readonly ttlDays: number;
+  /** Shards whose sequence-number watermark a profile keeps (older shards of a resharded stream drop off). */
+  readonly watermarkShards: number;
+  /** Currencies kept in `purchase_value_milli`. */
+  readonly currencies: number;
+}
+
+export const DEFAULT_PROFILE_SETTINGS: ProfileSettings = {
+  affinityHalfLifeDays: 14,
+  topCategories: 10,
+  recentContent: 10,
+  sessionsKept: 5,
+  dedupEventIds: 48,
+  ttlDays: 400,
+  watermarkShards: 4,
+  currencies: 4,
+};
+
+/** [session_id, first event time (ms), last event time (ms)] */
+export type SessionSpan = [id: string, start: number, end: number];
+
+/** [content_id, latest event time (ms)] */
+export type RecentContent = [contentId: string, at: number];
+
+export interface DeviceInfo {
+  type: string;
+  os?: string;
+  app_version?: string;
+}
+
+/**
+ * A profile item as stored in the table (attribute names are the item's attribute names).
+ * Times are epoch milliseconds in event time unless said otherwise.
+ */
+export interface Profile {
+  /** Partition key. */
+  user_id: string;
+  /** Incremented by every write; the optimistic-concurrency check of the conditional update. */
+  version: number;
+  /** When the profile was last written (processing time, ms). */
+  updated_at: number;
+  /** DynamoDB TTL attribute (epoch seconds): last_seen + ttlDays. Absent when expiry is off. */
+  expires_at?: number;
+  /** Earliest event time seen. */
+  first_seen: number;
+  /** Latest event time seen. */
+  last_seen: number;
+  /** Lifetime count of unique events applied. */
+  events: number;
+  /** Lifetime count of unique events by event type (reconciled against the lake). */
+  counts: Record<string, number>;
+  /** Events per UTC day ('YYYYMMDD'), for the 30 days ending on the day of last_seen. */
+  days: Record<string, number>;
+  /** Distinct sessions seen. */
+  session_count: number;
+  /** Sum over sessions of (last event time - first event time). */
+  session_ms: number;
+  /** The most recent sessions by last event time, newest first: a session that continues is extended here. */
+  recent_sessions: SessionSpan[];
+  /** Category -> exponentially decayed engagement score, expressed at time affinity_at. */
+  affinity: Record<string, number>;
+  /** Reference time of the affinity scores (the latest event time that carried a category). */
+  affinity_at: number;
+  /** The last distinct content ids viewed (content_view), newest first. */
+  recent_content: RecentContent[];
+  /** Lifetime number of purchase events. */
+  purchase_count: number;
+  /** Lifetime purchase value per currency in thousandths of the unit (integers: exact in any order). */
+  purchase_value_milli: Record<string, number>;
+  /** Device of the latest event that named one, and its event time. */
+  device?: DeviceInfo;
+  device_at?: number;
+  /** Locale of the latest event that named one, and its event time. */
+  locale?: string;
+  locale_at?: number;
+  /** Per-shard sequence-number watermark: every event of this user from that shard up to it is applied. */
+  wm: Record<string, string>;
+  /** Hashes (8 characters each, newest first) of the last applied event ids: the duplicate horizon. */
+  recent_ids: string;
+}
+
+/** Attributes that record how a profile was built rather than what the events imply. */
+export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'wm', 'recent_ids'] as const;
+
+export function emptyProfile(userId: string): Profile {
+  return {
+    user_id: userId,
+    version: 0,
+    updated_at: 0,
+    first_seen: Number.POSITIVE_INFINITY,
+    last_seen: Number.NEGATIVE_INFINITY,
+    events: 0,
+    counts: {},
+    days: {},
+    session_count: 0,
+    session_ms: 0,
+    recent_sessions: [],
+    affinity: {},
+    affinity_at: 0,
+    recent_content: [],
+    purchase_count: 0,
+    purchase_value_milli: {},
+    wm: {},
+    recent_ids: '',
+  };
+}
+
+/** 'YYYYMMDD' of the UTC day containing `ms`. */
+export function dayKey(ms: number): string {
+  const d = new Date(Math.floor(ms / DAY_MS) * DAY_MS);
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+/** Days since the epoch of a 'YYYYMMDD' key. */
+export function dayNumber(key: string): number {
+  return Math.floor(Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8))) / DAY_MS);
+}
+
+/**
+ * Compares two Kinesis sequence numbers (decimal strings of up to 128 digits) numerically.
+ * Returns a negative number, zero or a positive number.
+ */
+export function compareSequence(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,275 @@
+/**
+ * The tumbling-window state of one shard: the not-yet-written events of each user, in a compact text form,
+ * plus what the exactly-once check needs (the sequence range the state covers and where users were flushed).
+ *
+ * Lambda hands the state back on every invocation of the window and caps it at 1 MB per shard; a larger
+ * state ends the window early. Rather than rely on that, the state flushes itself before it would outgrow
+ * its budget: first the users with the largest share (few writes free the most room), and any user whose
+ * pending events reach `maxEventsPerUser`. Every flush decision is taken before a record is added and
+ * depends only on the records from the start of the window, so a window rebuilt after a failure flushes at
+ * the same records and its writes are recognized as already applied.
+ */
+import { compareSequence } from './model';
+import { decodeEvents, encodeEvent, encodedIds, type EncodeContext, type ProfileEvent, type UserCursor } from './profile-event';
+
+/** The JSON form returned to Lambda as `state`. */
+export interface WindowStateJson {
+  /** Format version. */
+  v?: 1;
+  /** Base of the relative event times. */
+  t0?: number;
+  /** Sequence number of the first record processed into this state (inclusive lower bound). */
+  s0?: string;
+  /** Sequence number of the last record processed into this state (upper bound of every write). */
+  last?: string;
+  /** Device/locale dictionary. */
+  x?: string[];
+  /** user id -> '~'-joined encoded events. */
+  u?: Record<string, string>;
+  /** Sequence number at which users were flushed -> those users (their later events start after it). */
+  fl?: Record<string, string[]>;
+  /** Estimated JSON size in bytes. */
+  b?: number;
+}
+
+export interface WindowStateLimits {
+  /** Estimated JSON size the state never exceeds after a record is added. */
+  readonly budgetBytes: number;
+  /** Pending events of one user that trigger a flush of that user. */
+  readonly maxEventsPerUser: number;
+}
+
+/** Lambda's limit is 1 MB (1,048,576 bytes) for the state; the rest is margin for the response envelope. */
+export const DEFAULT_STATE_LIMITS: WindowStateLimits = { budgetBytes: 900_000, maxEventsPerUser: 256 };
+
+/** One user's pending events with the sequence range that bounds them in the shard. */
+export interface Segment {
+  readonly userId: string;
+  readonly shardId: string;
+  /**
+   * Exclusive lower bound of the events (the user was flushed at this record earlier in the window);
+   * undefined when the events start at `first`.
+   */
+  readonly after?: string;
+  /** First record of the state (inclusive), used when `after` is undefined. */
+  readonly first: string;
+  /** Last record processed: every event of this user from the shard up to it is in this segment or applied. */
+  readonly to: string;
+  readonly events: ProfileEvent[];
+  /**
+   * Sequence number of each event, when every pending event of the user was added in this invocation (always
+   * so in per-batch mode): the merge then filters event by event instead of by range.
+   */
+  readonly sequenceNumbers?: string[];
+}
+
+export type AddOutcome = 'added' | 'duplicate';
+
+const EMPTY_STATE_BYTES = 64;
+
+export class WindowState {
+  private readonly json: Required<Omit<WindowStateJson, 's0' | 'last'>> & Pick<WindowStateJson, 's0' | 'last'>;
+  private readonly ctx: EncodeContext;
+  private readonly cursors = new Map<string, UserCursor>();
+  private readonly ids = new Map<string, Set<string>>();
+  private readonly counts = new Map<string, number>();
+  /** Sequence numbers of the events of users whose pending events were all added in this invocation. */
+  private readonly sequences = new Map<string, string[]>();
+  private flushedAfter?: Map<string, string>;
+
+  constructor(
+    state: WindowStateJson | undefined,
+    private readonly limits: WindowStateLimits = DEFAULT_STATE_LIMITS,
+  ) {
+    const s = state && state.v === 1 ? state : {};
+    this.json = { v: 1, t0: s.t0 ?? 0, s0: s.s0, last: s.last, x: s.x ?? [], u: s.u ?? {}, fl: s.fl ?? {}, b: s.b ?? EMPTY_STATE_BYTES };
+    this.ctx = { t0: this.json.t0, dict: this.json.x, dictIndex: new Map(this.json.x.map((v, i) => [v, i])) };
+  }
+
+  get isEmpty(): boolean {
+    return this.json.s0 === undefined;
+  }
+
+  get estimatedBytes(): number {
+    return this.json.b;
+  }
+
+  get userCount(): number {
+    return Object.keys(this.json.u).length;
+  }
+
+  get lastSequence(): string | undefined {
+    return this.json.last;
+  }
+
+  toJSON(): WindowStateJson {
+    return this.json;
+  }
+
+  /** Records that a record was processed (valid, duplicate or malformed): it moves the state's upper bound. */
+  advance(sequenceNumber: string): void {
+    if (this.json.s0 === undefined) this.json.s0 = sequenceNumber;
+    if (this.json.last === undefined || compareSequence(sequenceNumber, this.json.last) > 0) this.json.last = sequenceNumber;
+  }
+
+  /** Whether this user already has an event with this id hash pending in the state. */
+  hasPending(userId: string, idHash: string): boolean {
+    return this.idSet(userId).has(idHash);
+  }
+
+  /**
+   * Users to flush before adding `event` for `userId`, or an empty list. Deterministic: depends only on
+   * the state's content and the event.
+   */
+  flushBefore(userId: string, event: ProfileEvent): string[] {
+    if (this.count(userId) >= this.limits.maxEventsPerUser) return [userId];
+    const add = this.bytesToAdd(userId, event);
+    if (this.json.b + add <= this.limits.budgetBytes) return [];
+    // Largest pending users first, until the state is back to 70% of its budget.
+    const users = Object.entries(this.json.u).sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+    const target = this.limits.budgetBytes * 0.7 - add;
+    const out: string[] = [];
+    let bytes = this.json.b;
+    for (const [user, text] of users) {
+      if (bytes <= target) break;
+      out.push(user);
+      bytes -= this.userBytes(user, text) - (JSON.stringify(user).length + 2); // the flush record keeps the id
+    }
+    return out;
+  }
+
+  add(userId: string, event: ProfileEvent, sequenceNumber?: string): AddOutcome {
+    if (this.json.s0 === undefined) throw new Error('advance() must be called before add()');
+    if (this.isEmptyOfEvents() && this.json.t0 === 0) {
+      this.json.t0 = event.t;
+      this.ctx.t0 = event.t;
+    }
+    const ids = this.idSet(userId);
+    if (ids.has(event.id)) return 'duplicate';
+    const before = this.json.u[userId];
+    const dictBefore = this.ctx.dict.length;
+    const encoded = encodeEvent(event, this.ctx, this.cursor(userId));
+    let added = 0;
+    for (let i = dictBefore; i < this.ctx.dict.length; i++) added += JSON.stringify(this.ctx.dict[i]).length + 1;
+    if (before === undefined) {
+      if (sequenceNumber !== undefined) this.sequences.set(userId, [sequenceNumber]);
+      this.json.u[userId] = encoded;
+      added += JSON.stringify(userId).length + encoded.length + 4;
+    } else {
+      this.json.u[userId] = `${before}~${encoded}`;
+      const seqs = this.sequences.get(userId);
+      if (seqs && sequenceNumber !== undefined) seqs.push(sequenceNumber);
+      else this.sequences.delete(userId);
+      added += encoded.length + 1;
+    }
+    this.json.b += added;
+    ids.add(event.id);
+    this.counts.set(userId, this.count(userId) + 1);
+    return 'added';
+  }
+
+  /** Segments of the given users (default: every user with pending events). */
+  segments(shardId: string, userIds?: readonly string[]): Segment[] {
+    const first = this.json.s0;
+    const to = this.json.last;
+    if (first === undefined || to === undefined) return [];
+    const users = userIds ?? Object.keys(this.json.u);
+    const out: Segment[] = [];
+    for (const userId of users) {
+      const text = this.json.u[userId];
+      if (text === undefined) continue;
+      const after = this.flushIndex().get(userId);
+      const sequenceNumbers = this.sequences.get(userId);
+      out.push({
+        userId,
+        shardId,
+        first,
+        to,
+        ...(after !== undefined ? { after } : {}),
+        events: decodeEvents(text, this.json.t0, this.json.x),
+        ...(sequenceNumbers ? { sequenceNumbers } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Drops users whose segments were written; their later events in this window start after `last`. */
+  markFlushed(userIds: readonly string[]): void {
+    const at = this.json.last;
+    if (at === undefined || userIds.length === 0) return;
+    const list = (this.json.fl[at] ??= []);
+    if (list.length === 0) this.json.b += JSON.stringify(at).length + 4;
+    for (const userId of userIds) {
+      const text = this.json.u[userId];
+      if (text === undefined) continue;
+      this.json.b -= this.userBytes(userId, text);
+      delete this.json.u[userId];
+      this.ids.delete(userId);
+      this.counts.set(userId, 0);
+      this.cursors.delete(userId);
+      this.sequences.delete(userId);
+      list.push(userId);
+      this.json.b += JSON.stringify(userId).length + 1;
+      this.flushIndex().set(userId, at);
+    }
+  }
+
+  private isEmptyOfEvents(): boolean {
+    for (const _ in this.json.u) return false;
+    return true;
+  }
+
+  private userBytes(userId: string, text: string): number {
+    return JSON.stringify(userId).length + text.length + 4;
+  }
+
+  private bytesToAdd(userId: string, event: ProfileEvent): number {
+    // An upper bound without encoding: fields at their longest plus separators.
+    const base = 11 + 8 + 12 + (event.content?.length ?? 0) + (event.category?.length ?? 0) + event.session.length + 24 + (event.currency ? 3 : 0);
+    const dict = (event.device?.length ?? 0) + (event.locale?.length ?? 0) + 8;
+    return base + dict + (this.json.u[userId] === undefined ? JSON.stringify(userId).length + 4 : 0);
+  }
+
+  private count(userId: string): number {
+    let n = this.counts.get(userId);
+    if (n === undefined) {
+      const text = this.json.u[userId];
+      n = 0;
+      if (text) {
+        n = 1;
+        for (let i = text.indexOf('~'); i >= 0; i = text.indexOf('~', i + 1)) n++;
+      }
+      this.counts.set(userId, n);
+    }
+    return n;
+  }
+
+  private idSet(userId: string): Set<string> {
+    let set = this.ids.get(userId);
+    if (!set) {
+      set = new Set(encodedIds(this.json.u[userId] ?? ''));
+      this.ids.set(userId, set);
+    }
+    return set;
+  }
+
+  private cursor(userId: string): UserCursor {
+    let c = this.cursors.get(userId);
+    if (!c) {
+      // A user's text from an earlier invocation: its last event's session/device/locale are not decoded
+      // here, so the next event states them again.
+      c = {};
+      this.cursors.set(userId, c);
+    }
+    return c;
+  }
+
+  private flushIndex(): Map<string, string> {
+    if (!this.flushedAfter) {
+      this.flushedAfter = new Map();
+      const points = Object.keys(this.json.fl).sort(compareSequence);
+      for (const at of points) for (const userId of this.json.fl[at]!) this.flushedAfter.set(userId, at);
+    }
+    return this.flushedAfter;
+  }
+}
