@@ -21,6 +21,8 @@ async function main(): Promise<void> {
 
   const suites: Suite[] = [
     { name: 'validation', run: () => validationBench(data) },
+    { name: 'ingestion', run: async () => (await import('./ingestion.bench')).ingestionBench(data) },
+    { name: 'profiles', run: async () => (await import('./profiles.bench')).profilesBench(data) },
   ];
   for (const suite of suites) {
     if (only && !suite.name.includes(only)) continue;
