@@ -231,7 +231,8 @@ async function main(): Promise<void> {
       (values['queue-url'] ? `, messages deleted: ${deleted}` : '') +
       (incomplete ? `; ${incomplete} range(s) incomplete (trimmed by retention or unreadable): kept for inspection` : ''),
   );
-  if (outcomes.some((o) => !o.done) && !values['dry-run']) process.exitCode = 1;
+  // Anything left behind (unreadable messages, incomplete or unwritten ranges) is a non-zero exit.
+  if ((outcomes.some((o) => !o.done) || unreadable > 0) && !values['dry-run']) process.exitCode = 1;
 }
 
 if (require.main === module) {
