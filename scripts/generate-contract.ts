@@ -73,6 +73,11 @@ export interface SchemaError {
   message: string;
 }
 
+/** Reports whether validation rewrote any value of the event. */
+export interface Normalization {
+  changed: boolean;
+}
+
 /** Validation stops collecting after this many errors so a hostile payload cannot blow up a quarantine line. */
 export const MAX_ERRORS = 20;
 
@@ -107,9 +112,10 @@ function describe(v: unknown): string {
  * Checks a parsed JSON value against the event schema, appending every violation to \`errors\`, and applies
  * the schema's normalizations (x-normalize, and event_time to canonical UTC) in place.
  * With \`allowUnknown\` (an event of a newer minor version), properties the schema does not know are tolerated.
+ * Sets \`normalization.changed\` when a normalization rewrote a value (it is never reset here).
  * Returns event_time as epoch milliseconds (NaN when absent or invalid). Never throws.
  */
-export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean): number {
+export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, normalization: Normalization): number {
   let eventTimeMs = NaN;
 ${body}
   return eventTimeMs;
@@ -169,12 +175,12 @@ ${body}
       if (types.length !== 1 || types[0] !== 'string') throw new Error(`${where}: x-normalize applies to strings only`);
       const fn = NORMALIZER_FUNCTIONS[schema['x-normalize'] as string];
       if (!fn) throw new Error(`${where}: unknown normalizer '${schema['x-normalize']}'`);
-      out += `${inner}{\n${inner}  const normalized = ${fn}(${v});\n${inner}  if (normalized !== ${v}) { ${v} = normalized; ${this.parentRef}[${JSON.stringify(this.currentName)}] = normalized; }\n${inner}}\n`;
+      out += `${inner}{\n${inner}  const normalized = ${fn}(${v});\n${inner}  if (normalized !== ${v}) { ${v} = normalized; ${this.parentRef}[${JSON.stringify(this.currentName)}] = normalized; normalization.changed = true; }\n${inner}}\n`;
     }
     if (types.includes('string')) out += this.stringChecks(schema, v, path, inner, types.length > 1);
     if (schema['x-event-time'] === true) {
       if (schema.format !== 'date-time') throw new Error(`${where}: x-event-time needs format date-time`);
-      out += `${inner}if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(${v})) ${this.parentRef}[${JSON.stringify(this.currentName)}] = toCanonicalUtc(eventTimeMs);\n`;
+      out += `${inner}if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(${v})) { ${this.parentRef}[${JSON.stringify(this.currentName)}] = toCanonicalUtc(eventTimeMs); normalization.changed = true; }\n`;
     }
     if (types.includes('number') || types.includes('integer')) out += this.numberChecks(schema, v, path, inner, types.length > 1);
     if (types.includes('object')) out += this.object(schema, v, path, where, false, depth + 1);

@@ -135,3 +135,18 @@ describe('arbitrary bytes', () => {
     );
   });
 });
+
+describe('the normalized flag', () => {
+  it('is false exactly when the event equals what was parsed from the record', () => {
+    fc.assert(
+      fc.property(events, (event) => {
+        const bytes = encode(event);
+        const result = validateRecord(bytes, ARRIVAL);
+        if (!result.ok) throw new Error(JSON.stringify(result));
+        const unchanged = canonicalJson(JSON.parse(bytes.toString('utf8'))) === canonicalJson(result.event);
+        expect(result.normalized).toBe(!unchanged);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

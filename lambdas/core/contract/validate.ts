@@ -55,6 +55,12 @@ export type Valid = {
   readonly eventTimeMs: number;
   /** True when the event is of a newer minor version and fields this validator does not know were dropped. */
   readonly droppedUnknownFields: boolean;
+  /**
+   * True when the event differs from what was parsed (a value was normalized or a field dropped). When false,
+   * the record's original bytes are a faithful serialization of `event` and can be forwarded as they are,
+   * saving a JSON.stringify per record.
+   */
+  readonly normalized: boolean;
 };
 
 export type Invalid = {
@@ -133,7 +139,8 @@ function check(value: unknown, arrivalMs: number, options: ValidationOptions): V
 
   // Also normalizes in place (x-normalize in the schema; event_time to canonical UTC).
   const errors: SchemaError[] = [];
-  const eventTimeMs = validateEventSchema(o, errors, allowUnknown);
+  const normalization = { changed: false };
+  const eventTimeMs = validateEventSchema(o, errors, allowUnknown, normalization);
   if (errors.length > 0) return { ok: false, reason: 'schema_violation', errors };
 
   const event = o as unknown as BehaviouralEvent;
@@ -147,7 +154,7 @@ function check(value: unknown, arrivalMs: number, options: ValidationOptions): V
   }
 
   const dropped = allowUnknown && dropUnknownFields(o);
-  return { ok: true, event, eventTimeMs, droppedUnknownFields: dropped };
+  return { ok: true, event, eventTimeMs, droppedUnknownFields: dropped, normalized: normalization.changed || dropped };
 }
 
 function dropUnknownFields(o: Record<string, unknown>): boolean {

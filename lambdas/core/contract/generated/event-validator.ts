@@ -11,6 +11,11 @@ export interface SchemaError {
   message: string;
 }
 
+/** Reports whether validation rewrote any value of the event. */
+export interface Normalization {
+  changed: boolean;
+}
+
 /** Validation stops collecting after this many errors so a hostile payload cannot blow up a quarantine line. */
 export const MAX_ERRORS = 20;
 
@@ -58,9 +63,10 @@ function describe(v: unknown): string {
  * Checks a parsed JSON value against the event schema, appending every violation to `errors`, and applies
  * the schema's normalizations (x-normalize, and event_time to canonical UTC) in place.
  * With `allowUnknown` (an event of a newer minor version), properties the schema does not know are tolerated.
+ * Sets `normalization.changed` when a normalization rewrote a value (it is never reset here).
  * Returns event_time as epoch milliseconds (NaN when absent or invalid). Never throws.
  */
-export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean): number {
+export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, normalization: Normalization): number {
   let eventTimeMs = NaN;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     if (errors.length < MAX_ERRORS) errors.push({ path: '', rule: 'type', message: 'must be object, got ' + describe(o) });
@@ -164,7 +170,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (Number.isNaN((eventTimeMs = parseRfc3339(v6)))) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'format', message: 'must be an RFC 3339 date-time with a time zone' });
       }
-      if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(v6)) o["event_time"] = toCanonicalUtc(eventTimeMs);
+      if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(v6)) { o["event_time"] = toCanonicalUtc(eventTimeMs); normalization.changed = true; }
     }
   }
   let v7 = o["content_id"];
@@ -194,7 +200,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
     } else {
       {
         const normalized = lowercaseTrim(v8);
-        if (normalized !== v8) { v8 = normalized; o["category"] = normalized; }
+        if (normalized !== v8) { v8 = normalized; o["category"] = normalized; normalization.changed = true; }
       }
       if (v8.length < 1 || (v8.length < 2 && codePoints(v8) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/category", rule: 'minLength', message: 'must have at least 1 characters' });
@@ -334,7 +340,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
         } else {
           {
             const normalized = locale(v21);
-            if (normalized !== v21) { v21 = normalized; v19["locale"] = normalized; }
+            if (normalized !== v21) { v21 = normalized; v19["locale"] = normalized; normalization.changed = true; }
           }
           if (!P7.test(v21)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/locale", rule: 'pattern', message: 'must match ' + "^[a-z]{2,3}(?:-[A-Z]{2}|-[0-9]{3})?$" });
@@ -386,7 +392,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
         } else {
           {
             const normalized = trim(v24);
-            if (normalized !== v24) { v24 = normalized; v19["search_query"] = normalized; }
+            if (normalized !== v24) { v24 = normalized; v19["search_query"] = normalized; normalization.changed = true; }
           }
           if (v24.length < 1 || (v24.length < 2 && codePoints(v24) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'minLength', message: 'must have at least 1 characters' });
