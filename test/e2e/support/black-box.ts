@@ -1,0 +1,175 @@
+/**
+ * What a user of the platform has, and nothing else: PutRecords to the raw stream, reads of the profile
+ * table, listing and reading objects of the lake buckets. Endpoints and credentials come from the standard
+ * AWS variables (AWS_ENDPOINT_URL[_SERVICE], AWS_REGION, AWS_ACCESS_KEY_ID, ...); resource names from:
+ *
+ *   PDP_RAW_STREAM, PDP_PROFILE_TABLE, PDP_RAW_BUCKET, PDP_CURATED_BUCKET, PDP_QUARANTINE_BUCKET
+ *
+ * so the same suite runs against the local runtime (which sets them) and against LocalStack after
+ * `cdklocal deploy` (localstack/run-e2e.sh sets them from the stack outputs).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export const NAME_VARIABLES = {
+  rawStream: 'PDP_RAW_STREAM',
+  profileTable: 'PDP_PROFILE_TABLE',
+  rawBucket: 'PDP_RAW_BUCKET',
+  curatedBucket: 'PDP_CURATED_BUCKET',
+  quarantineBucket: 'PDP_QUARANTINE_BUCKET',
+} as const;
+
+export type Names = { [K in keyof typeof NAME_VARIABLES]: string };
+
+export function namesFromEnv(env: NodeJS.ProcessEnv = process.env): Names {
+  const missing = Object.values(NAME_VARIABLES).filter((v) => !env[v]);
+  if (missing.length > 0) throw new Error(`the end-to-end suite needs ${missing.join(', ')} (see the README section on tests)`);
+  return Object.fromEntries(Object.entries(NAME_VARIABLES).map(([k, v]) => [k, env[v]!])) as Names;
+}
+
+/** Plain SDK clients, built as a user would; the SDK itself reads the endpoint variables. */
+export class BlackBox {
+  readonly kinesis = new KinesisClient({ requestHandler: new NodeHttpHandler() });
+  readonly dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  readonly s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) });
+
+  constructor(readonly names: Names) {}
+
+  /** PutRecords in calls of at most 500, retrying rejected entries; returns shard and sequence per record. */
+  async put(records: readonly { data: Uint8Array; partitionKey: string }[]): Promise<{ shardId: string; sequenceNumber: string }[]> {
+    const out: { shardId: string; sequenceNumber: string }[] = new Array(records.length);
+    for (let start = 0; start < records.length; start += 500) {
+      let pending = records.slice(start, start + 500).map((r, i) => ({ r, index: start + i }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`PutRecords kept rejecting ${pending.length} record(s)`);
+        const res = await this.kinesis.send(
+          new PutRecordsCommand({ StreamName: this.names.rawStream, Records: pending.map((p) => ({ Data: p.r.data, PartitionKey: p.r.partitionKey })) }),
+        );
+        const retry: typeof pending = [];
+        res.Records!.forEach((entry, i) => {
+          if (entry.ErrorCode) retry.push(pending[i]!);
+          else out[pending[i]!.index] = { shardId: entry.ShardId!, sequenceNumber: entry.SequenceNumber! };
+        });
+        pending = retry;
+        if (pending.length) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+    return out;
+  }
+
+  async profiles(userIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < userIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = userIds.slice(i, i + 100).map((user_id) => ({ user_id }));
+      while (keys && keys.length > 0) {
+        const got: BatchGetCommandOutput = await this.dynamodb.send(new BatchGetCommand({ RequestItems: { [this.names.profileTable]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of got.Responses?.[this.names.profileTable] ?? []) out.set(String(item.user_id), item);
+        keys = got.UnprocessedKeys?.[this.names.profileTable]?.Keys;
+      }
+    }
+    return out;
+  }
+
+  /** Every key of a bucket under a prefix (listed without a delimiter: s3rver drops deep common prefixes). */
+  async keys(bucket: string, prefix = ''): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys.sort();
+  }
+
+  async object(bucket: string, key: string): Promise<Buffer> {
+    const got = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await got.Body!.transformToByteArray());
+  }
+
+  /** Lines of every raw-zone object (gzip JSON lines). */
+  async rawLines(): Promise<string[]> {
+    const keys = (await this.keys(this.names.rawBucket, 'events/')).filter((k) => k.endsWith('.gz'));
+    const bodies = await Promise.all(keys.map((k) => this.object(this.names.rawBucket, k)));
+    return bodies.flatMap((b) => gunzipSync(b).toString('utf8').split('\n').filter((l) => l.length > 0));
+  }
+
+  /** Quarantine lines (JSON) with the key of the object each came from. */
+  async quarantineLines(): Promise<{ key: string; line: Record<string, unknown> }[]> {
+    const keys = await this.keys(this.names.quarantineBucket, 'quarantine/');
+    const bodies = await Promise.all(keys.map(async (key) => ({ key, body: await this.object(this.names.quarantineBucket, key) })));
+    return bodies.flatMap(({ key, body }) =>
+      body
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => ({ key, line: JSON.parse(l) as Record<string, unknown> })),
+    );
+  }
+
+  /** Rows of the curated zone's Parquet objects: event id, event time and the partition of the key. */
+  async curatedRows(): Promise<{ event_id: string; event_time: string; key: string }[]> {
+    const keys = (await this.keys(this.names.curatedBucket, 'events/')).filter((k) => k.endsWith('.parquet'));
+    if (keys.length === 0) return [];
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-curated-'));
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    try {
+      const rows: { event_id: string; event_time: string; key: string }[] = [];
+      await c.run(`SET TimeZone = 'UTC'`);
+      for (const [i, key] of keys.entries()) {
+        const file = join(dir, `${i}.parquet`);
+        await writeFile(file, await this.object(this.names.curatedBucket, key));
+        const read = await c.runAndReadAll(`SELECT event_id, strftime(event_time, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS event_time FROM read_parquet('${file}')`);
+        for (const r of read.getRowObjectsJson() as { event_id: string; event_time: string }[]) rows.push({ ...r, key });
+      }
+      return rows;
+    } finally {
+      c.closeSync();
+      db.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Copies the three zones into `<dir>/<zone>/<key>` (the local lake layout the DuckDB runner reads). */
+  async downloadLake(dir: string): Promise<void> {
+    const zones: [string, string][] = [
+      ['raw', this.names.rawBucket],
+      ['curated', this.names.curatedBucket],
+      ['quarantine', this.names.quarantineBucket],
+    ];
+    for (const [zone, bucket] of zones) {
+      for (const key of await this.keys(bucket)) {
+        const path = join(dir, zone, ...key.split('/'));
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, await this.object(bucket, key));
+      }
+    }
+  }
+
+  destroy(): void {
+    this.kinesis.destroy();
+    this.dynamodb.destroy();
+    this.s3.destroy();
+  }
+}
+
+/** Polls `probe` until it returns a value for which `done` holds, or fails with the last value after timeoutMs. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await probe();
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
