@@ -46,7 +46,7 @@ afterAll(async () => {
 
 const invalid = () => records.map((r, i) => ({ r, at: positions[i]! })).filter(({ r }) => r.kind !== 'valid' && r.kind !== 'duplicate');
 
-describe('the pipeline, seen from outside', { timeout: 120_000 }, () => {
+describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_000 }, () => {
   it('keeps every record exactly as received in the raw zone', async () => {
     const sent = records.map((r) => r.data.toString('utf8'));
     // Only this run's records (a shared deployment holds earlier runs' too), each as often as it was sent.

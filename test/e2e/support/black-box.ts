@@ -117,8 +117,26 @@ export class BlackBox {
 
   /** Rows of the curated zone's Parquet objects: event id, event time and the partition of the key. */
   async curatedRows(): Promise<{ event_id: string; event_time: string; key: string }[]> {
-    const keys = (await this.keys(this.names.curatedBucket, 'events/')).filter((k) => k.endsWith('.parquet'));
-    if (keys.length === 0) return [];
+    const all = await this.keys(this.names.curatedBucket, 'events/');
+    // Emulated Firehose without record format conversion (LocalStack's free edition) delivers JSON lines.
+    const json = all.filter((k) => !k.endsWith('.parquet'));
+    const jsonRows = (
+      await Promise.all(
+        json.map(async (key) => {
+          const body = await this.object(this.names.curatedBucket, key);
+          const text = (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
+          return text
+            .split('\n')
+            .filter((l) => l.trim().length > 0)
+            .map((l) => {
+              const e = JSON.parse(l) as { event_id: string; event_time: string };
+              return { event_id: e.event_id, event_time: e.event_time, key };
+            });
+        }),
+      )
+    ).flat();
+    const keys = all.filter((k) => k.endsWith('.parquet'));
+    if (keys.length === 0) return jsonRows;
     const dir = await mkdtemp(join(tmpdir(), 'e2e-curated-'));
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
@@ -131,7 +149,7 @@ export class BlackBox {
         const read = await c.runAndReadAll(`SELECT event_id, strftime(event_time, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS event_time FROM read_parquet('${file}')`);
         for (const r of read.getRowObjectsJson() as { event_id: string; event_time: string }[]) rows.push({ ...r, key });
       }
-      return rows;
+      return [...rows, ...jsonRows];
     } finally {
       c.closeSync();
       db.closeSync();
