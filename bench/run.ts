@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     { name: 'validation', run: () => validationBench(data) },
     { name: 'ingestion', run: async () => (await import('./ingestion.bench')).ingestionBench(data) },
     { name: 'profiles', run: async () => (await import('./profiles.bench')).profilesBench(data) },
+    { name: 'local-runtime', run: async () => (await import('./local-runtime.bench')).localRuntimeBench() },
   ];
   for (const suite of suites) {
     if (only && !suite.name.includes(only)) continue;
