@@ -78,7 +78,10 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
       continue;
     }
     const event = result.event;
-    const data = Buffer.from(JSON.stringify(event), 'utf8');
+    // An event that normalization left untouched is forwarded as the bytes it arrived in: serializing it
+    // again would cost more than validating it. (With duplicate JSON keys, every parser in the pipeline,
+    // JSON.parse and Firehose's jq alike, keeps the last one, as validation did.)
+    const data = result.normalized ? Buffer.from(JSON.stringify(event), 'utf8') : record.data;
     // Normalization can lengthen an event slightly; a record the stream would refuse is quarantined here
     // rather than failing its whole PutRecords call.
     if (data.byteLength + Buffer.byteLength(event.user_id, 'utf8') > MAX_RECORD_BYTES) {
