@@ -5,6 +5,7 @@ import { AlarmTopic } from './monitoring/alarm-topic';
 import { DataLake } from './lake/data-lake';
 import { LakeDelivery } from './lake/lake-delivery';
 import { Ingestion } from './ingestion/ingestion';
+import { Profiles } from './profiles';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -25,6 +26,9 @@ export class PlatformStack extends Stack {
   /** Firehose delivery of both streams into the lake, with its alarms. */
   readonly lakeDelivery: LakeDelivery;
 
+  /** User profiles: the profile store (table, reader grant) and the aggregator on the validated stream. */
+  readonly profiles: Profiles;
+
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config } = props;
@@ -37,6 +41,10 @@ export class PlatformStack extends Stack {
 
     // --- lake (zones, Firehose, Glue, Athena) ---
     this.lake = new DataLake(this, 'Lake', { config });
+    new CfnOutput(this, 'RawBucketName', { value: this.lake.rawBucket.bucketName, description: 'Raw zone: every record as received' });
+    new CfnOutput(this, 'CuratedBucketName', { value: this.lake.curatedBucket.bucketName, description: 'Curated zone: validated events as Parquet' });
+    new CfnOutput(this, 'QuarantineBucketName', { value: this.lake.quarantineBucket.bucketName, description: 'Quarantine zone: invalid records with their reasons' });
+    new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.catalog.databaseName, description: 'Glue database of the lake tables' });
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
     this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
@@ -51,5 +59,6 @@ export class PlatformStack extends Stack {
     });
 
     // --- profiles (aggregator, profile store, reader grant) ---
+    this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
   }
 }

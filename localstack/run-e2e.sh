@@ -21,16 +21,12 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION="${AWS_REGIO
 export AWS_ENDPOINT_URL=http://localhost:4566
 STACK="PersonalizationPlatform-${STAGE:-dev}"
 output() { node -e "const o=require('./localstack/outputs.json')['$STACK']; const k=Object.keys(o).find(k=>k.includes('$1')); if(!k) process.exit(1); console.log(o[k])"; }
-bucket() {
-  aws --endpoint-url "$AWS_ENDPOINT_URL" cloudformation describe-stack-resources --stack-name "$STACK" \
-    --query "StackResources[?ResourceType=='AWS::S3::Bucket' && contains(LogicalResourceId, '$1')].PhysicalResourceId | [0]" --output text
-}
 export PDP_E2E_TARGET=external
 export PDP_RAW_STREAM="$(output RawStreamName)"
 export PDP_PROFILE_TABLE="$(output ProfileTableName)"
-export PDP_RAW_BUCKET="$(bucket ZonesRaw)"
-export PDP_CURATED_BUCKET="$(bucket ZonesCurated)"
-export PDP_QUARANTINE_BUCKET="$(bucket ZonesQuarantine)"
+export PDP_RAW_BUCKET="$(output RawBucketName)"
+export PDP_CURATED_BUCKET="$(output CuratedBucketName)"
+export PDP_QUARANTINE_BUCKET="$(output QuarantineBucketName)"
 # Deployed windows (30 s) and Firehose buffers (60 s) are slower than the local runtime's.
 export PDP_E2E_SETTLE_SECONDS="${PDP_E2E_SETTLE_SECONDS:-300}"
 env | grep '^PDP_' | sort

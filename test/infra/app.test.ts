@@ -50,6 +50,13 @@ describe('the CDK app', () => {
       });
     });
 
+    it('outputs what producers, services, analysts and the end-to-end suite need', () => {
+      const outputs = Object.keys(template.findOutputs('*'));
+      for (const name of ['AlarmTopicArn', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'LakeDatabaseName', 'RawStreamName', 'ProfileTableName']) {
+        expect(outputs.some((o) => o.includes(name)), `${name} in ${outputs.join(', ')}`).toBe(true);
+      }
+    });
+
     it('tags every resource with the project and stage', () => {
       template.hasResourceProperties('AWS::SNS::Topic', { Tags: Match.arrayWith([{ Key: 'project', Value: 'personalization-data-platform' }, { Key: 'stage', Value: 'dev' }]) });
     });
