@@ -9,26 +9,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '../core/profile/aggregate';
 import { itemSizeBytes } from '../core/profile/item-size';
-import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profile/model';
 import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../core/profile/window-state';
 import type { ProfileStorePort } from '../core/profile/writer';
 import { documentClient } from '../shared/aws-clients';
+import { aggregatorConfigFromEnv as configFromEnv, settingsFrom, type AggregatorConfig } from './config';
 import { DynamoProfileTable } from './profile-table';
 
-export const AGGREGATOR_ENV = {
-  tableName: 'PROFILE_TABLE_NAME',
-  windowSeconds: 'WINDOW_SECONDS',
-  settings: 'PROFILE_SETTINGS',
-  writeConcurrency: 'WRITE_CONCURRENCY',
-} as const;
-
-export interface AggregatorConfig {
-  readonly tableName: string;
-  /** Tumbling window of the event source (0 = per-batch mode); informational, the event says which it is. */
-  readonly windowSeconds: number;
-  /** Profile bounds and decay; the stage configuration's `profiles` section fits here as it is. */
-  readonly profiles: Partial<ProfileSettings> & { readonly writeConcurrency?: number };
-}
+export { AGGREGATOR_ENV, aggregatorConfigFromEnv, settingsFrom, type AggregatorConfig } from './config';
 
 export interface AggregatorDeps {
   readonly config: AggregatorConfig;
@@ -74,41 +61,6 @@ export const AGGREGATOR_METRICS = {
   stateBytes: 'WindowStateBytes',
   itemBytesMax: 'ProfileItemBytesMax',
 } as const;
-
-export function settingsFrom(profiles: AggregatorConfig['profiles']): ProfileSettings {
-  const pick = <K extends keyof ProfileSettings>(k: K): ProfileSettings[K] => (profiles[k] ?? DEFAULT_PROFILE_SETTINGS[k]) as ProfileSettings[K];
-  return {
-    affinityHalfLifeDays: pick('affinityHalfLifeDays'),
-    topCategories: pick('topCategories'),
-    recentContent: pick('recentContent'),
-    sessionsKept: pick('sessionsKept'),
-    dedupEventIds: pick('dedupEventIds'),
-    ttlDays: pick('ttlDays'),
-    watermarkShards: pick('watermarkShards'),
-    currencies: pick('currencies'),
-  };
-}
-
-/** Reads the configuration the construct writes into the environment; throws naming what is missing. */
-export function aggregatorConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AggregatorConfig {
-  const tableName = env[AGGREGATOR_ENV.tableName];
-  if (!tableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.tableName} is not set`);
-  let profiles: AggregatorConfig['profiles'] = {};
-  const raw = env[AGGREGATOR_ENV.settings];
-  if (raw) {
-    try {
-      profiles = JSON.parse(raw) as AggregatorConfig['profiles'];
-    } catch {
-      throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.settings} is not JSON`);
-    }
-  }
-  const concurrency = Number(env[AGGREGATOR_ENV.writeConcurrency] ?? '');
-  return {
-    tableName,
-    windowSeconds: Number(env[AGGREGATOR_ENV.windowSeconds] ?? 0) || 0,
-    profiles: { ...profiles, ...(Number.isInteger(concurrency) && concurrency > 0 ? { writeConcurrency: concurrency } : {}) },
-  };
-}
 
 function shardOf(event: KinesisStreamEvent | AggregatorWindowEvent, first: KinesisStreamRecord | undefined): string {
   if ('shardId' in event && event.shardId) return event.shardId;
@@ -235,6 +187,6 @@ let deployed: AggregatorHandler | undefined;
 
 /** The deployed entry point: configuration from the environment the construct sets. */
 export const handler: AggregatorHandler = (event, context) => {
-  deployed ??= createAggregatorHandler({ config: aggregatorConfigFromEnv() });
+  deployed ??= createAggregatorHandler({ config: configFromEnv() });
   return deployed(event, context);
 };

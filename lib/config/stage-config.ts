@@ -50,10 +50,16 @@ export interface ValidationConfig {
 }
 
 export interface ProfilesConfig {
-  /** Tumbling window of the aggregator in seconds; 0 = per-batch mode (write after every batch). */
+  /**
+   * Tumbling window of the aggregator in seconds (1-900), or 0 for per-batch mode (write after every batch).
+   * A profile write costs the same for one event as for a hundred, so longer windows cost less and make
+   * profiles staler: a profile lags the stream by up to the window plus the batching window.
+   */
   readonly windowSeconds: number;
   /** Records per invocation of the aggregator. */
   readonly batchSize: number;
+  /** How long Lambda gathers records before invoking, in seconds (bounds a batch in per-batch mode). */
+  readonly maxBatchingWindowSeconds: number;
   /** Retries of a failed aggregation batch before the on-failure destination. */
   readonly retryAttempts: number;
   /** Records older than this go to the on-failure destination, in seconds. */
@@ -66,8 +72,22 @@ export interface ProfilesConfig {
   readonly topCategories: number;
   /** Recently viewed distinct content ids kept in a profile. */
   readonly recentContent: number;
+  /** Recent sessions kept in a profile (a session is extended while it is among them). */
+  readonly sessionsKept: number;
+  /** Event ids remembered per profile: a producer's duplicate within this many events is recognized. */
+  readonly dedupEventIds: number;
+  /** Profiles written concurrently by one invocation. */
+  readonly writeConcurrency: number;
+  /** 'on-demand' bills per request (no idle cost); 'provisioned' bills capacity per hour (cheaper when steady). */
+  readonly billingMode: 'on-demand' | 'provisioned';
+  /** Read capacity units of the table in provisioned mode. */
+  readonly readCapacityUnits: number;
+  /** Write capacity units of the table in provisioned mode. */
+  readonly writeCapacityUnits: number;
   /** Memory of the function in MB. */
   readonly memoryMb: number;
+  /** Timeout of the function in seconds (a final invocation writes every user of the window). */
+  readonly timeoutSeconds: number;
 }
 
 export interface LakeConfig {
@@ -140,15 +160,23 @@ const DEV: StageConfig = {
     quarantinePayloadMaxBytes: 8192,
   },
   profiles: {
-    windowSeconds: 30,
+    windowSeconds: 120,
     batchSize: 1000,
+    maxBatchingWindowSeconds: 1,
     retryAttempts: 5,
     maxRecordAgeSeconds: 6 * 3600,
     ttlDays: 400,
     affinityHalfLifeDays: 14,
     topCategories: 10,
     recentContent: 10,
+    sessionsKept: 5,
+    dedupEventIds: 48,
+    writeConcurrency: 16,
+    billingMode: 'on-demand',
+    readCapacityUnits: 5,
+    writeCapacityUnits: 5,
     memoryMb: 512,
+    timeoutSeconds: 120,
   },
   lake: {
     rawInfrequentAccessDays: 30,
@@ -173,7 +201,7 @@ const PROD: StageConfig = {
   removal: 'retain',
   streams: { ...DEV.streams, capacityMode: 'on-demand', retentionHours: 168 },
   validation: { ...DEV.validation, maxRecordAgeSeconds: 24 * 3600 },
-  profiles: { ...DEV.profiles, windowSeconds: 60, maxRecordAgeSeconds: 24 * 3600 },
+  profiles: { ...DEV.profiles, maxRecordAgeSeconds: 24 * 3600 },
   lake: {
     ...DEV.lake,
     rawExpirationDays: 365,
@@ -243,13 +271,21 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
   profiles: {
     windowSeconds: int(0, 900),
     batchSize: int(1, 10_000),
+    maxBatchingWindowSeconds: int(0, 300),
     retryAttempts: int(0, 10_000),
     maxRecordAgeSeconds: int(60, 604_800),
     ttlDays: int(0, 3650),
     affinityHalfLifeDays: num(0.01, 3650),
     topCategories: int(1, 50),
     recentContent: int(0, 50),
+    sessionsKept: int(1, 50),
+    dedupEventIds: int(1, 256),
+    writeConcurrency: int(1, 128),
+    billingMode: oneOf('on-demand', 'provisioned'),
+    readCapacityUnits: int(1, 40_000),
+    writeCapacityUnits: int(1, 40_000),
     memoryMb: int(128, 10_240),
+    timeoutSeconds: int(10, 900),
   },
   lake: {
     rawInfrequentAccessDays: int(30, 3650),

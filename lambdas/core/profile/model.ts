@@ -54,7 +54,7 @@ export const DEFAULT_PROFILE_SETTINGS: ProfileSettings = {
   currencies: 4,
 };
 
-/** [session_id, first event time (ms), last event time (ms)] */
+/** [session id hash (8 characters), first event time (ms), last event time (ms)] */
 export type SessionSpan = [id: string, start: number, end: number];
 
 /** [content_id, latest event time (ms)] */

@@ -3,6 +3,7 @@
  * text form inside the tumbling-window state (which Lambda caps at 1 MB per shard).
  */
 import { EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '../contract';
+import { AFFINITY_WEIGHTS } from './model';
 
 export interface ProfileEvent {
   /** Index of the event type in EVENT_TYPES. */
@@ -11,10 +12,12 @@ export interface ProfileEvent {
   t: number;
   /** 48-bit hash of the event id, 8 base64url characters (the duplicate key within one user). */
   id: string;
+  /** 48-bit hash of the session id (sessions are only compared within one user). */
   session: string;
+  /** Content id of a content view (the only type whose content a profile keeps). */
   content?: string;
+  /** Category of an event that weighs on affinity. */
   category?: string;
-  durationMs?: number;
   /** Value in thousandths of the currency unit (integers add up exactly in any order). */
   valueMilli?: number;
   currency?: string;
@@ -24,10 +27,11 @@ export interface ProfileEvent {
 }
 
 const TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
+const CONTENT_VIEW = EVENT_TYPES.indexOf('content_view');
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** cyrb53 (a fast, well-mixed 53-bit string hash), cut to 48 bits and written as 8 base64url characters. */
-export function eventIdHash(eventId: string): string {
+export function shortHash(eventId: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < eventId.length; i++) {
@@ -83,10 +87,10 @@ export function readProfileEvent(value: unknown): ReadResult {
   if (type === undefined) return { ok: false, reason: 'event_type' };
   const t = typeof e.event_time === 'string' ? parseRfc3339(e.event_time) : NaN;
   if (!Number.isFinite(t)) return { ok: false, reason: 'event_time' };
-  const event: ProfileEvent = { type, t, id: eventIdHash(e.event_id), session: e.session_id };
-  if (isStr(e.content_id)) event.content = e.content_id;
-  if (isStr(e.category)) event.category = e.category;
-  if (typeof e.duration_ms === 'number' && Number.isFinite(e.duration_ms) && e.duration_ms >= 0) event.durationMs = Math.round(e.duration_ms);
+  const event: ProfileEvent = { type, t, id: shortHash(e.event_id), session: shortHash(e.session_id) };
+  // Only what a feature uses is kept: the window state has 1 MB for every pending event of a shard.
+  if (type === CONTENT_VIEW && isStr(e.content_id)) event.content = e.content_id;
+  if (isStr(e.category) && AFFINITY_WEIGHTS[e.event_type as keyof typeof AFFINITY_WEIGHTS] > 0) event.category = e.category;
   if (typeof e.value === 'number' && Number.isFinite(e.value) && e.value >= 0 && isStr(e.currency)) {
     event.valueMilli = Math.round(e.value * 1000);
     event.currency = e.currency;
@@ -103,9 +107,10 @@ export function readProfileEvent(value: unknown): ReadResult {
  * One event as text: fields separated by '|', events of a user separated by '~' (neither can occur in the
  * contract's ids, categories or locales; device parts are percent-escaped). Numbers are base 36; the event
  * time is relative to the state's t0. Session, device and locale are written only when they differ from
- * the user's previous event in the same state, and device/locale through the state's dictionary:
+ * the user's previous event in the same invocation; categories, devices and locales go through the state's
+ * dictionary:
  *
- *   type|t|id|content|category|session|duration|valueMilli|currency|device|locale
+ *   type|t|id|content|category|session|valueMilli|currency|device|locale
  *
  * An empty session/device/locale field means "same as the previous event"; '-' means "none".
  */
@@ -139,9 +144,8 @@ export function encodeEvent(e: ProfileEvent, ctx: EncodeContext, prev: UserCurso
     (e.t - ctx.t0).toString(36),
     e.id,
     e.content ?? '',
-    e.category ?? '',
+    e.category === undefined ? '' : dictRef(ctx, e.category),
     e.session === prev.session ? '' : e.session,
-    e.durationMs === undefined ? '' : e.durationMs.toString(36),
     e.valueMilli === undefined ? '' : e.valueMilli.toString(36),
     e.currency ?? '',
     e.device === prev.device && prev.session !== undefined ? '' : dictRef(ctx, e.device),
@@ -165,14 +169,13 @@ export function decodeEvents(text: string, t0: number, dict: readonly string[]):
   for (const line of text.split('~')) {
     const f = line.split('|');
     if (f[5]) session = f[5];
-    if (f[9]) device = f[9] === '-' ? undefined : dict[parseInt(f[9], 36)];
-    if (f[10]) locale = f[10] === '-' ? undefined : dict[parseInt(f[10], 36)];
+    if (f[8]) device = f[8] === '-' ? undefined : dict[parseInt(f[8], 36)];
+    if (f[9]) locale = f[9] === '-' ? undefined : dict[parseInt(f[9], 36)];
     const e: ProfileEvent = { type: parseInt(f[0]!, 36), t: t0 + parseInt(f[1]!, 36), id: f[2]!, session };
     if (f[3]) e.content = f[3];
-    if (f[4]) e.category = f[4];
-    if (f[6]) e.durationMs = parseInt(f[6], 36);
-    if (f[7]) e.valueMilli = parseInt(f[7], 36);
-    if (f[8]) e.currency = f[8];
+    if (f[4]) e.category = dict[parseInt(f[4], 36)];
+    if (f[6]) e.valueMilli = parseInt(f[6], 36);
+    if (f[7]) e.currency = f[7];
     if (device !== undefined) e.device = device;
     if (locale !== undefined) e.locale = locale;
     out.push(e);

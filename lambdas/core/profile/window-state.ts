@@ -40,7 +40,7 @@ export interface WindowStateLimits {
 }
 
 /** Lambda's limit is 1 MB (1,048,576 bytes) for the state; the rest is margin for the response envelope. */
-export const DEFAULT_STATE_LIMITS: WindowStateLimits = { budgetBytes: 900_000, maxEventsPerUser: 256 };
+export const DEFAULT_STATE_LIMITS: WindowStateLimits = { budgetBytes: 900_000, maxEventsPerUser: 512 };
 
 /** One user's pending events with the sequence range that bounds them in the shard. */
 export interface Segment {
@@ -125,9 +125,10 @@ export class WindowState {
     if (this.count(userId) >= this.limits.maxEventsPerUser) return [userId];
     const add = this.bytesToAdd(userId, event);
     if (this.json.b + add <= this.limits.budgetBytes) return [];
-    // Largest pending users first, until the state is back to 70% of its budget.
+    // Largest pending users first (one write frees the most room, and they would be written again at the
+    // window's end anyway), until the state is back to 90% of its budget.
     const users = Object.entries(this.json.u).sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-    const target = this.limits.budgetBytes * 0.7 - add;
+    const target = this.limits.budgetBytes * 0.9 - add;
     const out: string[] = [];
     let bytes = this.json.b;
     for (const [user, text] of users) {
@@ -140,7 +141,7 @@ export class WindowState {
 
   add(userId: string, event: ProfileEvent, sequenceNumber?: string): AddOutcome {
     if (this.json.s0 === undefined) throw new Error('advance() must be called before add()');
-    if (this.isEmptyOfEvents() && this.json.t0 === 0) {
+    if (this.json.t0 === 0) {
       this.json.t0 = event.t;
       this.ctx.t0 = event.t;
     }
@@ -214,19 +215,14 @@ export class WindowState {
     }
   }
 
-  private isEmptyOfEvents(): boolean {
-    for (const _ in this.json.u) return false;
-    return true;
-  }
-
   private userBytes(userId: string, text: string): number {
     return JSON.stringify(userId).length + text.length + 4;
   }
 
   private bytesToAdd(userId: string, event: ProfileEvent): number {
     // An upper bound without encoding: fields at their longest plus separators.
-    const base = 11 + 8 + 12 + (event.content?.length ?? 0) + (event.category?.length ?? 0) + event.session.length + 24 + (event.currency ? 3 : 0);
-    const dict = (event.device?.length ?? 0) + (event.locale?.length ?? 0) + 8;
+    const base = 10 + 10 + 9 + (event.content?.length ?? 0) + 4 + event.session.length + 12 + (event.currency ? 3 : 0);
+    const dict = (event.device?.length ?? 0) + (event.locale?.length ?? 0) + (event.category?.length ?? 0) + 12;
     return base + dict + (this.json.u[userId] === undefined ? JSON.stringify(userId).length + 4 : 0);
   }
 

@@ -1,0 +1,51 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { resourceName, type StageConfig } from '../config/stage-config';
+import { ProfileAggregator } from './profile-aggregator';
+import { ProfileStore } from './profile-store';
+
+export { ProfileAggregator, type ProfileAggregatorProps, AGGREGATOR_SERVICE, METRICS_NAMESPACE } from './profile-aggregator';
+export { ProfileStore, type ProfileStoreProps, PROFILE_PARTITION_KEY, PROFILE_TTL_ATTRIBUTE } from './profile-store';
+
+export interface ProfilesProps {
+  readonly config: StageConfig;
+  /** The validated stream the aggregator reads. */
+  readonly validatedStream: kinesis.IStream;
+  readonly alarmTopic: sns.ITopic;
+}
+
+/**
+ * User profiles for one stage: the profile store and the aggregator that keeps it up to date, with stack
+ * outputs for the table's name and ARN (what a personalization service needs to read it).
+ */
+export class Profiles extends Construct {
+  readonly store: ProfileStore;
+  readonly table: dynamodb.Table;
+  readonly aggregator: ProfileAggregator;
+
+  constructor(scope: Construct, id: string, props: ProfilesProps) {
+    super(scope, id);
+    const { config } = props;
+    this.store = new ProfileStore(this, 'Store', { config: config.profiles, removal: config.removal, tableName: resourceName(config, 'profiles') });
+    this.table = this.store.table;
+    this.aggregator = new ProfileAggregator(this, 'Aggregator', {
+      validatedStream: props.validatedStream,
+      store: this.store,
+      config: config.profiles,
+      alarmTopic: props.alarmTopic,
+      iteratorAgeAlarmSeconds: config.alarms.iteratorAgeSeconds,
+      functionName: resourceName(config, 'aggregate'),
+    });
+    new CfnOutput(this, 'ProfileTableName', { value: this.table.tableName, description: 'DynamoDB table of user profiles (partition key user_id)' });
+    new CfnOutput(this, 'ProfileTableArn', { value: this.table.tableArn, description: 'ARN of the profile table (grant GetItem/BatchGetItem to readers)' });
+  }
+
+  /** Lets a personalization service read profiles (GetItem, BatchGetItem). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.store.grantRead(grantee);
+  }
+}

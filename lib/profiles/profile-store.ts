@@ -1,0 +1,76 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { ProfilesConfig, RemovalMode } from '../config/stage-config';
+
+/** Partition key of the profile table (one item per user). */
+export const PROFILE_PARTITION_KEY = 'user_id';
+/** TTL attribute of the profile table (epoch seconds: last_seen + ttlDays). */
+export const PROFILE_TTL_ATTRIBUTE = 'expires_at';
+/** Operations whose throttling the store's alarm watches: the aggregator's and the readers'. */
+export const PROFILE_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
+
+export interface ProfileStoreProps {
+  /** The stage's `profiles` section (billing mode, capacities, TTL). */
+  readonly config: ProfilesConfig;
+  /** 'retain' keeps the table when the stack is deleted and turns on deletion protection. */
+  readonly removal: RemovalMode;
+  /** Physical table name. @default a generated name */
+  readonly tableName?: string;
+}
+
+/**
+ * The profile table: one item per user (partition key `user_id`), encrypted with the AWS-managed DynamoDB
+ * key, point-in-time recovery on, a TTL on `expires_at` so inactive profiles expire at no cost, on-demand
+ * billing by default, and deletion protection plus RETAIN in stages that keep their data.
+ */
+export class ProfileStore extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: ProfileStoreProps) {
+    super(scope, id);
+    const { config } = props;
+    const retain = props.removal === 'retain';
+    this.table = new dynamodb.Table(this, 'Table', {
+      ...(props.tableName ? { tableName: props.tableName } : {}),
+      partitionKey: { name: PROFILE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      ...(config.billingMode === 'on-demand'
+        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
+        : { billingMode: dynamodb.BillingMode.PROVISIONED, readCapacity: config.readCapacityUnits, writeCapacity: config.writeCapacityUnits }),
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...(config.ttlDays > 0 ? { timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE } : {}),
+      deletionProtection: retain,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** Lets a personalization service read profiles: GetItem and BatchGetItem on this table, nothing else. */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** What the aggregator needs: consistent batch reads and conditional updates of whole items. */
+  grantAggregate(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** Throttled requests of the aggregator's and readers' operations, summed. */
+  metricThrottledRequests(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+    return this.table.metricThrottledRequestsForOperations({
+      operations: [...PROFILE_TABLE_OPERATIONS],
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The profile resources as synthesized in the real PlatformStack (cdk-nag runs on every synth: an
+ * unacknowledged finding fails it), for the dev stage and the prod stage.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPlatformApp } from '../../lib/app';
+import type { PlatformStack } from '../../lib/platform-stack';
+import { ProfileStore } from '../../lib/profiles';
+
+function synth(stage: string): { stack: PlatformStack; template: Template } {
+  const { stack } = createPlatformApp({ context: { stage }, builtinCloudFormationValidation: false } as never);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+describe('profiles infrastructure', () => {
+  let dev: { stack: PlatformStack; template: Template };
+  let prod: { stack: PlatformStack; template: Template };
+  let ids: { table: string; fn: string; queue: string; validated: string; topic: string };
+
+  beforeAll(() => {
+    dev = synth('dev');
+    prod = synth('prod');
+    const s = dev.stack;
+    const id = (c: { node: { defaultChild?: unknown } }) => s.getLogicalId(c.node.defaultChild as never);
+    ids = {
+      table: id(s.profiles.table),
+      fn: id(s.profiles.aggregator.function),
+      queue: id(s.profiles.aggregator.onFailureQueue),
+      validated: id(s.ingestion.validatedStream as never),
+      topic: (s.resolve(s.alarms.topic.topicArn) as { Ref: string }).Ref,
+    };
+  }, 120_000);
+
+  const resource = (t: Template, logicalId: string) => t.toJSON().Resources[logicalId] as { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+
+  describe('profile store', () => {
+    it('keys profiles by user_id, bills on demand, encrypts with the AWS-managed key, keeps PITR and a TTL on expires_at (dev: deletable)', () => {
+      expect((resource(dev.template, ids.table).Properties as { SSESpecification: unknown }).SSESpecification).toEqual({ SSEEnabled: true });
+      expect(resource(dev.template, ids.table)).toMatchObject({
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: 'pdp-dev-profiles',
+          KeySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'user_id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          // SSEEnabled without a key: KMS with the AWS-managed key aws/dynamodb (no key to pay for or rotate).
+          SSESpecification: { SSEEnabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+          DeletionProtectionEnabled: false,
+        },
+        DeletionPolicy: 'Delete',
+      });
+    });
+
+    it('is retained with deletion protection in prod', () => {
+      const [table] = Object.values(prod.template.findResources('AWS::DynamoDB::Table'));
+      expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { DeletionProtectionEnabled: true, TableName: 'pdp-prod-profiles' } });
+    });
+
+    it('outputs the table name and ARN', () => {
+      const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      const values = Object.values(outputs).map((o) => JSON.stringify(o.Value));
+      expect(values).toContain(JSON.stringify({ Ref: ids.table }));
+      expect(values).toContain(JSON.stringify({ 'Fn::GetAtt': [ids.table, 'Arn'] }));
+    });
+
+    it('grants readers GetItem and BatchGetItem on the table only', () => {
+      const stack = new Stack(new App(), 'ReaderGrant');
+      const store = new ProfileStore(stack, 'Store', { config: dev.stack.config.profiles, removal: 'destroy' });
+      const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      store.grantRead(role);
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
+              Resource: { 'Fn::GetAtt': [stack.getLogicalId(store.table.node.defaultChild as never), 'Arn'] },
+            },
+          ],
+        },
+      });
+    });
+  });
+
+  describe('aggregator', () => {
+    it('runs on the current Node.js runtime on ARM64 with its configuration in the environment', () => {
+      expect(resource(dev.template, ids.fn)).toMatchObject({
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          FunctionName: 'pdp-dev-aggregate',
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 512,
+          Timeout: 120,
+          TracingConfig: { Mode: 'Active' },
+          Environment: {
+            Variables: expect.objectContaining({
+              PROFILE_TABLE_NAME: { Ref: ids.table },
+              WINDOW_SECONDS: '120',
+              WRITE_CONCURRENCY: '16',
+              POWERTOOLS_SERVICE_NAME: 'aggregate',
+            }),
+          },
+        },
+      });
+      const env = (resource(dev.template, ids.fn).Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(JSON.parse(env.PROFILE_SETTINGS!)).toEqual({ affinityHalfLifeDays: 14, topCategories: 10, recentContent: 10, sessionsKept: 5, dedupEventIds: 48, ttlDays: 400 });
+    });
+
+    it('reads the validated stream with a tumbling window, partial batch responses, bisection, bounded retries and age, and an on-failure queue', () => {
+      dev.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: ids.fn },
+        EventSourceArn: { 'Fn::GetAtt': [ids.validated, 'Arn'] },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 1000,
+        MaximumBatchingWindowInSeconds: 1,
+        TumblingWindowInSeconds: 120,
+        ParallelizationFactor: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 5,
+        MaximumRecordAgeInSeconds: 21600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [ids.queue, 'Arn'] } } },
+      });
+    });
+
+    it('has an encrypted on-failure queue that refuses plain-HTTP access', () => {
+      expect(resource(dev.template, ids.queue).Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+      dev.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: ids.queue }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+
+    it('may read and conditionally update profiles, and nothing else on the table', () => {
+      const policies = dev.template.findResources('AWS::IAM::Policy');
+      const statements = Object.values(policies)
+        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement)
+        .filter((st) => JSON.stringify(st.Resource).includes(ids.table));
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } },
+      ]);
+    });
+  });
+
+  describe('alarms', () => {
+    const alarms = () => Object.values(dev.template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
+    const notifiesTopic = (a: { Properties: Record<string, unknown> }) => JSON.stringify(a.Properties.AlarmActions) === JSON.stringify([{ Ref: ids.topic }]);
+
+    it('alarms on the aggregator iterator age (window + configured lag) by function name', () => {
+      const a = alarms().find((x) => x.Properties.MetricName === 'IteratorAge' && JSON.stringify(x.Properties.Dimensions).includes(ids.fn));
+      expect(a?.Properties).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+        Statistic: 'Maximum',
+        Threshold: (300 + 120) * 1000,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(notifiesTopic(a!)).toBe(true);
+    });
+
+    it('alarms on aggregator errors by function name', () => {
+      const a = alarms().find((x) => x.Properties.MetricName === 'Errors' && JSON.stringify(x.Properties.Dimensions).includes(ids.fn));
+      expect(a?.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }], Statistic: 'Sum', Threshold: 1 });
+      expect(notifiesTopic(a!)).toBe(true);
+    });
+
+    it('alarms on DynamoDB throttled requests of the table, per operation', () => {
+      const a = alarms().find((x) => JSON.stringify(x.Properties.Metrics ?? []).includes('ThrottledRequests'));
+      expect(a).toBeDefined();
+      const metrics = a!.Properties.Metrics as { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } } }[];
+      const stats = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric);
+      expect(stats.map((m) => [m.Namespace, m.MetricName])).toEqual(Array(3).fill(['AWS/DynamoDB', 'ThrottledRequests']));
+      expect(stats.map((m) => m.Dimensions)).toEqual(
+        ['GetItem', 'BatchGetItem', 'UpdateItem'].map((op) => [
+          { Name: 'Operation', Value: op },
+          { Name: 'TableName', Value: { Ref: ids.table } },
+        ]),
+      );
+      expect(a!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      expect(notifiesTopic(a!)).toBe(true);
+    });
+
+    it('alarms when the on-failure queue holds records', () => {
+      const a = alarms().find((x) => x.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(x.Properties.Dimensions).includes(ids.queue));
+      expect(a?.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+        Threshold: 1,
+      });
+      expect(notifiesTopic(a!)).toBe(true);
+    });
+  });
+});
