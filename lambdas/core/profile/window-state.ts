@@ -90,8 +90,9 @@ export class WindowState {
     return this.json.s0 === undefined;
   }
 
+  /** Upper bound of the state's JSON length. */
   get estimatedBytes(): number {
-    return this.json.b;
+    return this.json.b + this.fixedBytes();
   }
 
   get userCount(): number {
@@ -124,13 +125,15 @@ export class WindowState {
   flushBefore(userId: string, event: ProfileEvent): string[] {
     if (this.count(userId) >= this.limits.maxEventsPerUser) return [userId];
     const add = this.bytesToAdd(userId, event);
-    if (this.json.b + add <= this.limits.budgetBytes) return [];
+    const fixed = this.fixedBytes();
+    if (this.json.b + fixed + add <= this.limits.budgetBytes) return [];
     // Largest pending users first (one write frees the most room, and they would be written again at the
     // window's end anyway), until the state is back to 90% of its budget.
     const users = Object.entries(this.json.u).sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-    const target = this.limits.budgetBytes * 0.9 - add;
+    const target = this.limits.budgetBytes * 0.9 - add - fixed;
     const out: string[] = [];
-    let bytes = this.json.b;
+    // The flush point itself is recorded in `fl`: its sequence number and brackets.
+    let bytes = this.json.b + (this.json.last?.length ?? 56) + 8;
     for (const [user, text] of users) {
       if (bytes <= target) break;
       out.push(user);
@@ -213,6 +216,12 @@ export class WindowState {
       this.json.b += JSON.stringify(userId).length + 1;
       this.flushIndex().set(userId, at);
     }
+  }
+
+  /** The members besides users, dictionary and flush points: version, times, bounds and the estimate itself. */
+  private fixedBytes(): number {
+    // The next record can lengthen `last` (and set `s0`) by up to its own sequence number's length.
+    return 120 + 2 * Math.max(this.json.s0?.length ?? 0, this.json.last?.length ?? 0, 56) + 20;
   }
 
   private userBytes(userId: string, text: string): number {
