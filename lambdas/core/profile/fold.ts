@@ -26,6 +26,19 @@ const CONTENT_VIEW = EVENT_TYPES.indexOf('content_view');
 const PURCHASE = EVENT_TYPES.indexOf('purchase');
 const TYPE_WEIGHTS = EVENT_TYPES.map((t) => AFFINITY_WEIGHTS[t]);
 
+const dayKeys = new Map<number, string>();
+/** dayKey with a small cache: a batch of events covers few days. */
+function dayKeyCached(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let key = dayKeys.get(day);
+  if (key === undefined) {
+    if (dayKeys.size > 4096) dayKeys.clear();
+    key = dayKey(ms);
+    dayKeys.set(day, key);
+  }
+  return key;
+}
+
 export function cloneProfile(p: Profile): Profile {
   return {
     ...p,
@@ -56,6 +69,7 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
   let deviceKey = profile.device ? deviceToKey(profile.device) : undefined;
   const sessions = new Map(profile.recent_sessions.map((s) => [s[0], s]));
   const content = new Map(profile.recent_content.map((c) => [c[0], c[1]]));
+  let deviceChanged = false;
 
   for (const e of events) {
     profile.events += 1;
@@ -63,7 +77,7 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
     profile.counts[typeName] = (profile.counts[typeName] ?? 0) + 1;
     if (e.t < profile.first_seen) profile.first_seen = e.t;
     if (e.t > profile.last_seen) profile.last_seen = e.t;
-    const day = dayKey(e.t);
+    const day = dayKeyCached(e.t);
     profile.days[day] = (profile.days[day] ?? 0) + 1;
 
     const span = sessions.get(e.session);
@@ -105,7 +119,7 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
 
     if (e.device !== undefined && later(e.t, e.device, profile.device_at, deviceKey)) {
       deviceKey = e.device;
-      profile.device = decodeDevice(e.device);
+      deviceChanged = true;
       profile.device_at = e.t;
     }
     if (e.locale !== undefined && later(e.t, e.locale, profile.locale_at, profile.locale)) {
@@ -114,6 +128,7 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
     }
   }
 
+  if (deviceChanged && deviceKey !== undefined) profile.device = decodeDevice(deviceKey);
   profile.recent_sessions = [...sessions.values()].sort(bySessionRecency);
   profile.recent_content = topRecentContent(content, settings.recentContent);
   prune(profile, settings);

@@ -50,7 +50,8 @@ export function shortHash(eventId: string): string {
   );
 }
 
-const escapePart = (s: string) => s.replace(/[%:|~]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const SPECIAL = /[%:|~]/;
+const escapePart = (s: string) => (SPECIAL.test(s) ? s.replace(/[%:|~]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`) : s);
 const unescapePart = (s: string) => (s.includes('%') ? decodeURIComponent(s) : s);
 
 export function encodeDevice(device: BehaviouralEvent['device']): string | undefined {
@@ -72,6 +73,8 @@ export function decodeDevice(encoded: string): { type: string; os?: string; app_
 export type ReadResult = { ok: true; userId: string; event: ProfileEvent } | { ok: false; reason: string };
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** The contract's user_id pattern: such an id needs no escaping as a JSON key, which the state's size estimate relies on. */
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 
 /**
  * Reads a normalized event (already validated upstream) into a ProfileEvent. Checks only what the
@@ -80,7 +83,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 export function readProfileEvent(value: unknown): ReadResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not_an_object' };
   const e = value as Partial<BehaviouralEvent>;
-  if (!isStr(e.user_id) || e.user_id.length > 128) return { ok: false, reason: 'user_id' };
+  if (!isStr(e.user_id) || e.user_id.length > 128 || !USER_ID.test(e.user_id)) return { ok: false, reason: 'user_id' };
   if (!isStr(e.event_id)) return { ok: false, reason: 'event_id' };
   if (!isStr(e.session_id)) return { ok: false, reason: 'session_id' };
   const type = TYPE_INDEX.get(e.event_type as string);
@@ -139,24 +142,41 @@ function dictRef(ctx: EncodeContext, value: string | undefined): string {
 }
 
 export function encodeEvent(e: ProfileEvent, ctx: EncodeContext, prev: UserCursor): string {
-  const f: string[] = [
-    e.type.toString(36),
-    (e.t - ctx.t0).toString(36),
-    e.id,
+  const first = prev.session === undefined;
+  const fields = [
     e.content ?? '',
     e.category === undefined ? '' : dictRef(ctx, e.category),
     e.session === prev.session ? '' : e.session,
     e.valueMilli === undefined ? '' : e.valueMilli.toString(36),
     e.currency ?? '',
-    e.device === prev.device && prev.session !== undefined ? '' : dictRef(ctx, e.device),
-    e.locale === prev.locale && prev.session !== undefined ? '' : dictRef(ctx, e.locale),
+    e.device === prev.device && !first ? '' : dictRef(ctx, e.device),
+    e.locale === prev.locale && !first ? '' : dictRef(ctx, e.locale),
   ];
   prev.session = e.session;
   prev.device = e.device;
   prev.locale = e.locale;
-  let n = f.length;
-  while (n > 0 && f[n - 1] === '') n--;
-  return f.slice(0, n).join('|');
+  let n = fields.length;
+  while (n > 0 && fields[n - 1] === '') n--;
+  let out = `${e.type.toString(36)}|${(e.t - ctx.t0).toString(36)}|${e.id}`;
+  for (let i = 0; i < n; i++) out += `|${fields[i]}`;
+  return out;
+}
+
+/**
+ * Whether the '~'-joined events of a user contain an event with this id hash (the third field of an
+ * event), without splitting the text.
+ */
+export function containsId(text: string, id: string): boolean {
+  for (let at = text.indexOf(id); at >= 0; at = text.indexOf(id, at + 1)) {
+    const end = at + id.length;
+    if (text.charCodeAt(at - 1) !== 124 /* | */ || (end < text.length && text.charCodeAt(end) !== 124 && text.charCodeAt(end) !== 126)) continue;
+    // Exactly two separators between the start of this event and the match: it is the id field.
+    const start = text.lastIndexOf('~', at) + 1;
+    let bars = 0;
+    for (let i = start; i < at; i++) if (text.charCodeAt(i) === 124) bars++;
+    if (bars === 2) return true;
+  }
+  return false;
 }
 
 /** Decodes the '~'-joined events of one user. */

@@ -28,6 +28,11 @@ export interface WindowStateJson {
   u?: Record<string, string>;
   /** Sequence number at which users were flushed -> those users (their later events start after it). */
   fl?: Record<string, string[]>;
+  /**
+   * Sequence number at which every pending user was flushed: any user's later events start after it (it
+   * replaces the `fl` entries before it, which is what keeps `fl` from filling the state).
+   */
+  fa?: string;
   /** Estimated JSON size in bytes. */
   b?: number;
 }
@@ -67,12 +72,20 @@ export type AddOutcome = 'added' | 'duplicate';
 
 const EMPTY_STATE_BYTES = 64;
 
+/**
+ * Id hashes of each user's pending text, kept across invocations of one sandbox: Lambda hands the state back
+ * as new JSON each time, and re-reading a heavy user's ids from the text on every invocation would dominate.
+ * An entry is used only for the very text it was built from (compared in full, which is far cheaper than
+ * re-reading it), so a state rolled back after a failed invocation never meets ids it does not have.
+ */
+const idCache = new Map<string, { text: string; ids: Set<string> }>();
+const ID_CACHE_MAX_USERS = 50_000;
+
 export class WindowState {
-  private readonly json: Required<Omit<WindowStateJson, 's0' | 'last'>> & Pick<WindowStateJson, 's0' | 'last'>;
+  private readonly json: Required<Omit<WindowStateJson, 's0' | 'last' | 'fa'>> & Pick<WindowStateJson, 's0' | 'last' | 'fa'>;
   private readonly ctx: EncodeContext;
   private readonly cursors = new Map<string, UserCursor>();
   private readonly ids = new Map<string, Set<string>>();
-  private readonly counts = new Map<string, number>();
   /** Sequence numbers of the events of users whose pending events were all added in this invocation. */
   private readonly sequences = new Map<string, string[]>();
   private flushedAfter?: Map<string, string>;
@@ -82,7 +95,7 @@ export class WindowState {
     private readonly limits: WindowStateLimits = DEFAULT_STATE_LIMITS,
   ) {
     const s = state && state.v === 1 ? state : {};
-    this.json = { v: 1, t0: s.t0 ?? 0, s0: s.s0, last: s.last, x: s.x ?? [], u: s.u ?? {}, fl: s.fl ?? {}, b: s.b ?? EMPTY_STATE_BYTES };
+    this.json = { v: 1, t0: s.t0 ?? 0, s0: s.s0, last: s.last, x: s.x ?? [], u: s.u ?? {}, fl: s.fl ?? {}, b: s.b ?? EMPTY_STATE_BYTES, ...(s.fa ? { fa: s.fa } : {}) };
     this.ctx = { t0: this.json.t0, dict: this.json.x, dictIndex: new Map(this.json.x.map((v, i) => [v, i])) };
   }
 
@@ -110,7 +123,8 @@ export class WindowState {
   /** Records that a record was processed (valid, duplicate or malformed): it moves the state's upper bound. */
   advance(sequenceNumber: string): void {
     if (this.json.s0 === undefined) this.json.s0 = sequenceNumber;
-    if (this.json.last === undefined || compareSequence(sequenceNumber, this.json.last) > 0) this.json.last = sequenceNumber;
+    // A shard delivers records in sequence order.
+    this.json.last = sequenceNumber;
   }
 
   /** Whether this user already has an event with this id hash pending in the state. */
@@ -123,22 +137,41 @@ export class WindowState {
    * the state's content and the event.
    */
   flushBefore(userId: string, event: ProfileEvent): string[] {
-    if (this.count(userId) >= this.limits.maxEventsPerUser) return [userId];
+    // Pending ids are unique, so their number is the user's number of pending events.
+    if (this.idSet(userId).size >= this.limits.maxEventsPerUser) return [userId];
     const add = this.bytesToAdd(userId, event);
     const fixed = this.fixedBytes();
     if (this.json.b + fixed + add <= this.limits.budgetBytes) return [];
     // Largest pending users first (one write frees the most room, and they would be written again at the
     // window's end anyway), until the state is back to 90% of its budget.
-    const users = Object.entries(this.json.u).sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
     const target = this.limits.budgetBytes * 0.9 - add - fixed;
-    const out: string[] = [];
     // The flush point itself is recorded in `fl`: its sequence number and brackets.
     let bytes = this.json.b + (this.json.last?.length ?? 56) + 8;
+    // Only users holding at least 1/500 of the budget compete first (sorting thousands of one-event users is
+    // the slow part); everyone competes when those are not enough.
+    const large: [string, string][] = [];
+    const all: [string, string][] = [];
+    let largeBytes = 0;
+    for (const user in this.json.u) {
+      const text = this.json.u[user]!;
+      all.push([user, text]);
+      if (text.length >= this.limits.budgetBytes / 500) {
+        large.push([user, text]);
+        largeBytes += text.length;
+      }
+    }
+    const users = largeBytes >= bytes - target ? large : all;
+    users.sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+    const out: string[] = [];
     for (const [user, text] of users) {
       if (bytes <= target) break;
       out.push(user);
-      bytes -= this.userBytes(user, text) - (JSON.stringify(user).length + 2); // the flush record keeps the id
+      bytes -= this.userBytes(user, text) - (user.length + 3); // the flush record keeps the id
     }
+    // When flushing the largest users cannot make room (the flush records and dictionary have grown), every
+    // pending user is flushed: that flush point replaces all the flush records.
+    if (bytes > target && users === all) return all.map(([user]) => user);
+    if (bytes > target) return Object.keys(this.json.u);
     return out;
   }
 
@@ -158,7 +191,7 @@ export class WindowState {
     if (before === undefined) {
       if (sequenceNumber !== undefined) this.sequences.set(userId, [sequenceNumber]);
       this.json.u[userId] = encoded;
-      added += JSON.stringify(userId).length + encoded.length + 4;
+      added += userId.length + 2 + encoded.length + 4;
     } else {
       this.json.u[userId] = `${before}~${encoded}`;
       const seqs = this.sequences.get(userId);
@@ -168,7 +201,13 @@ export class WindowState {
     }
     this.json.b += added;
     ids.add(event.id);
-    this.counts.set(userId, this.count(userId) + 1);
+    const cached = idCache.get(userId);
+    if (cached && cached.ids === ids) {
+      cached.text = this.json.u[userId]!;
+    } else {
+      if (idCache.size >= ID_CACHE_MAX_USERS) idCache.clear();
+      idCache.set(userId, { text: this.json.u[userId]!, ids });
+    }
     return 'added';
   }
 
@@ -182,7 +221,7 @@ export class WindowState {
     for (const userId of users) {
       const text = this.json.u[userId];
       if (text === undefined) continue;
-      const after = this.flushIndex().get(userId);
+      const after = this.flushIndex().get(userId) ?? this.json.fa;
       const sequenceNumbers = this.sequences.get(userId);
       out.push({
         userId,
@@ -209,12 +248,25 @@ export class WindowState {
       this.json.b -= this.userBytes(userId, text);
       delete this.json.u[userId];
       this.ids.delete(userId);
-      this.counts.set(userId, 0);
+      idCache.delete(userId);
       this.cursors.delete(userId);
       this.sequences.delete(userId);
       list.push(userId);
-      this.json.b += JSON.stringify(userId).length + 1;
+      this.json.b += userId.length + 3;
       this.flushIndex().set(userId, at);
+    }
+    if (Object.keys(this.json.u).length === 0) {
+      // Everyone pending was flushed at `at`: one marker replaces the flush records, and the dictionary
+      // (referenced only by pending events) starts over.
+      this.json.fa = at;
+      this.json.fl = {};
+      this.json.x = [];
+      this.ctx.dict = this.json.x;
+      this.ctx.dictIndex.clear();
+      this.cursors.clear();
+      this.flushedAfter = new Map();
+      this.json.b = 0;
+      this.json.b = JSON.stringify(this.json).length;
     }
   }
 
@@ -225,36 +277,28 @@ export class WindowState {
   }
 
   private userBytes(userId: string, text: string): number {
-    return JSON.stringify(userId).length + text.length + 4;
+    // User ids follow the contract's pattern (checked when read): no JSON escaping.
+    return userId.length + 2 + text.length + 4;
   }
 
   private bytesToAdd(userId: string, event: ProfileEvent): number {
     // An upper bound without encoding: fields at their longest plus separators.
     const base = 10 + 10 + 9 + (event.content?.length ?? 0) + 4 + event.session.length + 12 + (event.currency ? 3 : 0);
     const dict = (event.device?.length ?? 0) + (event.locale?.length ?? 0) + (event.category?.length ?? 0) + 12;
-    return base + dict + (this.json.u[userId] === undefined ? JSON.stringify(userId).length + 4 : 0);
-  }
-
-  private count(userId: string): number {
-    let n = this.counts.get(userId);
-    if (n === undefined) {
-      const text = this.json.u[userId];
-      n = 0;
-      if (text) {
-        n = 1;
-        for (let i = text.indexOf('~'); i >= 0; i = text.indexOf('~', i + 1)) n++;
-      }
-      this.counts.set(userId, n);
-    }
-    return n;
+    return base + dict + (this.json.u[userId] === undefined ? userId.length + 6 : 0);
   }
 
   private idSet(userId: string): Set<string> {
     let set = this.ids.get(userId);
-    if (!set) {
-      set = new Set(encodedIds(this.json.u[userId] ?? ''));
-      this.ids.set(userId, set);
+    if (set) return set;
+    const text = this.json.u[userId] ?? '';
+    const cached = idCache.get(userId);
+    if (cached && text !== '' && cached.text === text) {
+      set = cached.ids;
+    } else {
+      set = new Set(encodedIds(text));
     }
+    this.ids.set(userId, set);
     return set;
   }
 
