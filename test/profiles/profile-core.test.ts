@@ -291,6 +291,31 @@ describe('window state', () => {
     expect(state.flushBefore('u-1', read(event()))).toEqual(['u-1']);
   });
 
+  it('flushes every pending user when flush records fill the budget, and one marker then bounds every segment', () => {
+    const limits = { budgetBytes: 1500, maxEventsPerUser: 1000 };
+    const state = new WindowState(undefined, limits);
+    let seq = 0;
+    let full: string[] | undefined;
+    for (let i = 0; i < 200 && !full; i++) {
+      const user = `user-with-a-long-id-${i}`;
+      const e = read(event({ user_id: user }));
+      const flush = state.flushBefore(user, e);
+      if (flush.length > 0) {
+        state.markFlushed(flush);
+        if (state.userCount === 0) full = flush;
+      }
+      state.advance(String(++seq));
+      state.add(user, e);
+    }
+    expect(full).toBeDefined();
+    const json = state.toJSON();
+    expect(json.fl).toEqual({});
+    expect(json.fa).toBe(String(seq - 1));
+    const [s] = state.segments('shard');
+    expect(s).toMatchObject({ first: '1', after: String(seq - 1), to: String(seq) });
+    expect(JSON.stringify(json).length).toBeLessThanOrEqual(limits.budgetBytes);
+  });
+
   it('starts a flushed user’s next segment after the flush point', () => {
     const state = new WindowState(undefined);
     state.advance('1');
