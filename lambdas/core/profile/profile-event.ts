@@ -162,23 +162,6 @@ export function encodeEvent(e: ProfileEvent, ctx: EncodeContext, prev: UserCurso
   return out;
 }
 
-/**
- * Whether the '~'-joined events of a user contain an event with this id hash (the third field of an
- * event), without splitting the text.
- */
-export function containsId(text: string, id: string): boolean {
-  for (let at = text.indexOf(id); at >= 0; at = text.indexOf(id, at + 1)) {
-    const end = at + id.length;
-    if (text.charCodeAt(at - 1) !== 124 /* | */ || (end < text.length && text.charCodeAt(end) !== 124 && text.charCodeAt(end) !== 126)) continue;
-    // Exactly two separators between the start of this event and the match: it is the id field.
-    const start = text.lastIndexOf('~', at) + 1;
-    let bars = 0;
-    for (let i = start; i < at; i++) if (text.charCodeAt(i) === 124) bars++;
-    if (bars === 2) return true;
-  }
-  return false;
-}
-
 /** Decodes the '~'-joined events of one user. */
 export function decodeEvents(text: string, t0: number, dict: readonly string[]): ProfileEvent[] {
   if (text === '') return [];
