@@ -137,12 +137,16 @@ export class Workload {
 
   next(): WorkloadRecord {
     const r = this.random();
-    if (r < this.options.duplicateRatio && this.recent.length > 0) {
-      const original = this.recent[Math.floor(this.random() * this.recent.length)]!;
-      return { ...original, kind: 'duplicate' };
+    const { duplicateRatio, invalidRatio } = this.options;
+    if (r < duplicateRatio) {
+      // Nothing to resend yet: send a fresh valid event instead (never an invalid one by accident).
+      if (this.recent.length > 0) {
+        const original = this.recent[Math.floor(this.random() * this.recent.length)]!;
+        return { ...original, kind: 'duplicate' };
+      }
     }
     const event = this.nextEvent();
-    if (r < this.options.duplicateRatio + this.options.invalidRatio) {
+    if (r >= duplicateRatio && r < duplicateRatio + invalidRatio) {
       return this.corrupt(event, DEFECTS[Math.floor(this.random() * DEFECTS.length)]!);
     }
     const record: WorkloadRecord = { data: Buffer.from(JSON.stringify(event)), partitionKey: event.user_id, event, kind: 'valid' };
