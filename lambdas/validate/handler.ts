@@ -1,11 +1,12 @@
 /**
  * The validation function: a thin adapter between the Kinesis event source and the ingestion core.
  *
- * For each batch of the raw stream: plan (validate, normalize, dedup; pure), then forward the unique valid
- * events to the validated stream with PutRecords and write the invalid ones to the quarantine zone, both at
- * once. Records that could not be forwarded or quarantined, even after retries, are reported as batch item
- * failures, so Lambda retries from the lowest of them; everything before it is done for good. Retries can
- * forward an event twice, which the profile aggregator's dedup makes harmless.
+ * For each batch of the raw stream: plan (validate, normalize, dedup; pure), write the invalid records to
+ * the quarantine zone, then forward the unique valid events to the validated stream with PutRecords.
+ * Records that could not be quarantined or forwarded, even after retries, are reported as batch item
+ * failures, so Lambda retries from the lowest of them; everything before it is done for good. A retry can
+ * still forward an event twice (after a PutRecords failure or a timeout), which the profile aggregator's
+ * event-id dedup absorbs within its horizon.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -80,18 +81,22 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
       quarantinePayloadMaxBytes: config.quarantinePayloadMaxBytes,
     });
 
-    const [forwarded, quarantineFailures] = await Promise.all([
-      plan.forward.length > 0
-        ? putRecordsWithRetry(plan.forward, forward, { policy: config.forwardRetry, random, sleep, now, deadlineMs })
-        : undefined,
-      writeQuarantine(plan, quarantine, logger),
-    ]);
+    // Quarantine first, then forward only what precedes a quarantine failure: Lambda redelivers everything
+    // from the lowest failed record, and an event forwarded now and again on that retry would reach the
+    // profiles twice (their event-id dedup has a bounded horizon). A batch without invalid records skips
+    // straight to forwarding.
+    const quarantineFailures = (await writeQuarantine(plan, quarantine, logger)).sort(compareSequenceNumbers);
+    const redelivered = quarantineFailures[0];
+    const toForward = redelivered === undefined ? plan.forward : plan.forward.filter((r) => compareSequenceNumbers(r.sequenceNumber, redelivered) < 0);
+    const forwarded = toForward.length > 0
+      ? await putRecordsWithRetry(toForward, forward, { policy: config.forwardRetry, random, sleep, now, deadlineMs })
+      : undefined;
 
     const failed = new Set<string>(quarantineFailures);
     const forwardErrors = new Map<string, number>();
     forwarded?.results.forEach((r, i) => {
       if (r.ok) return;
-      failed.add(plan.forward[i]!.sequenceNumber);
+      failed.add(toForward[i]!.sequenceNumber);
       forwardErrors.set(r.errorCode, (forwardErrors.get(r.errorCode) ?? 0) + 1);
     });
     const batchItemFailures = [...failed].sort(compareSequenceNumbers).map((itemIdentifier) => ({ itemIdentifier }));
