@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 import { planBatch, type RawRecord } from '../lambdas/core/ingest/batch';
 import { chunkForPutRecords } from '../lambdas/core/ingest/put-records';
-import { VALIDATION_BUNDLE_ALIASES } from '../lib/ingestion/validation-stage';
+import { PLATFORM_BUNDLE_ALIASES } from '../lib/shared/platform-function';
 import { PLATFORM_BUNDLING } from '../lib/shared/platform-function';
 import type { Dataset } from './dataset';
 import { ratioFigure, throughput, type Figure } from './harness';
@@ -106,7 +106,7 @@ export async function ingestionBench(data: Dataset): Promise<Figure[]> {
     },
   });
   const perRecord = (batchesPerSecond: number) => batchesPerSecond * 500;
-  const bundle = await measureBundle('validate/handler.ts', VALIDATION_BUNDLE_ALIASES);
+  const bundle = await measureBundle('validate/handler.ts', PLATFORM_BUNDLE_ALIASES);
   return [
     { name: 'ingest: decode+parse (floor)', value: Math.round(perRecord(r.floor!)), unit: 'records/s' },
     ratioFigure('ingest: handler in-memory path', perRecord(r.handler!), 'records/s', 'ingest: decode+parse (floor)', perRecord(r.floor!), '>= 0.6'),

@@ -1,32 +1,22 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
 import { VALIDATION_ENV } from '../../lambdas/validate/config';
 import type { ValidationConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
+import { acknowledgeFunctionRoleFindings, alarmFactory, consumerAlarms, createOnFailureQueue, resilientKinesisSource } from '../shared/stream-consumer';
 
 /** Namespace of the platform's EMF metrics (POWERTOOLS_METRICS_NAMESPACE of every PlatformFunction). */
 export const METRICS_NAMESPACE = 'PersonalizationPlatform';
 /** Service name of the validation function: the `service` dimension of its metrics. */
 export const VALIDATION_SERVICE = 'validate';
-
-/**
- * esbuild options of the validation bundle on top of PLATFORM_BUNDLING: the SDK's default credential chain
- * is replaced by environment credentials, which is where Lambda puts them (see lambda-credentials.ts).
- */
-export const VALIDATION_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': join(__dirname, '..', '..', 'lambdas', 'validate', 'lambda-credentials.ts'),
-};
 
 export interface ValidationStageProps {
   /** The stream the function reads (producers' raw events). */
@@ -85,9 +75,6 @@ export class ValidationStage extends Construct {
         [VALIDATION_ENV.maxPastAgeSeconds]: String(config.maxPastAgeSeconds),
         [VALIDATION_ENV.quarantinePayloadMaxBytes]: String(config.quarantinePayloadMaxBytes),
       },
-      bundling: {
-        esbuildArgs: Object.fromEntries(Object.entries(VALIDATION_BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
-      },
     });
 
     // Write access: PutRecords on the validated stream only (the handler never calls PutRecord or ListShards).
@@ -97,29 +84,11 @@ export class ValidationStage extends Construct {
     props.validatedStream.encryptionKey?.grant(this.function, 'kms:GenerateDataKey');
     props.quarantineBucket.grantPut(this.function, `${ZONE_PREFIX.quarantine}*`);
 
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The longest SQS keeps a message: the ranges it names stay redrivable for the stream's retention.
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.onFailureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter destination of the validation function's event source: it receives the on-failure records of skipped shard ranges, which an operator redrives with `npm run redrive`. A further DLQ would only move them out of the redrive command's reach.",
-    });
-
-    this.eventSource = new KinesisEventSource(props.rawStream, {
-      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: config.batchSize,
-      maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
-      parallelizationFactor: config.parallelizationFactor,
-      reportBatchItemFailures: true,
-      bisectBatchOnError: true,
-      retryAttempts: config.retryAttempts,
-      maxRecordAge: Duration.seconds(config.maxRecordAgeSeconds),
-      onFailure: new SqsDlq(this.onFailureQueue),
-    });
+    this.onFailureQueue = createOnFailureQueue(
+      this,
+      "This queue is itself the dead-letter destination of the validation function's event source: it receives the on-failure records of skipped shard ranges, which an operator redrives with `npm run redrive`. A further DLQ would only move them out of the redrive command's reach.",
+    );
+    this.eventSource = resilientKinesisSource(props.rawStream, this.onFailureQueue, config);
     this.function.addEventSource(this.eventSource);
 
     this.acknowledgeFindings(props);
@@ -153,25 +122,13 @@ export class ValidationStage extends Construct {
 
   private createAlarms(props: ValidationStageProps): ValidationStage['alarms'] {
     const fn = this.function;
-    const alarm = (id: string, metric: cloudwatch.IMetric, options: cloudwatch.CreateAlarmOptions) => {
-      const a = new cloudwatch.Alarm(this, id, { metric, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...options });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      return a;
-    };
+    const alarm = alarmFactory(this, props.alarmTopic);
     return {
-      iteratorAge: alarm('IteratorAgeAlarm', fn.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) }), {
-        alarmDescription: `The validation function is more than ${props.iteratorAgeAlarmSeconds} s behind the raw stream (3 of the last 5 minutes)`,
-        threshold: props.iteratorAgeAlarmSeconds * 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-      }),
-      // Invalid records and forwarding failures never fail an invocation; an error is a bug or a timeout.
-      errors: alarm('ErrorsAlarm', fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), {
-        alarmDescription: 'The validation function failed whole invocations (a bug or a timeout): its shard is retrying and bisecting',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+      ...consumerAlarms(alarm, fn, this.onFailureQueue, props.iteratorAgeAlarmSeconds, {
+        iteratorAge: `The validation function is more than ${props.iteratorAgeAlarmSeconds} s behind the raw stream (3 of the last 5 minutes)`,
+        // Invalid records and forwarding failures never fail an invocation; an error is a bug or a timeout.
+        errors: 'The validation function failed whole invocations (a bug or a timeout): its shard is retrying and bisecting',
+        onFailureQueueDepth: 'Records were skipped after retries or by age: redrive them (npm run redrive) before the stream trims them',
       }),
       throttles: alarm('ThrottlesAlarm', fn.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), {
         alarmDescription: 'The validation function was throttled (account or reserved concurrency): the raw stream is falling behind',
@@ -179,16 +136,6 @@ export class ValidationStage extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       }),
-      onFailureQueueDepth: alarm(
-        'OnFailureQueueAlarm',
-        this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
-        {
-          alarmDescription: 'Records were skipped after retries or by age: redrive them (npm run redrive) before the stream trims them',
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-        },
-      ),
       quarantineRatio: alarm('QuarantineRatioAlarm', this.metricQuarantineRatio(), {
         alarmDescription: `More than ${props.quarantineRatioAlarm * 100}% of incoming records were quarantined (2 of the last 3 five-minute periods)`,
         threshold: props.quarantineRatioAlarm,
@@ -201,16 +148,9 @@ export class ValidationStage extends Construct {
 
   /** Acknowledges each cdk-nag finding of the function's role by its exact finding id, with its reason. */
   private acknowledgeFindings(props: ValidationStageProps): void {
+    acknowledgeFunctionRoleFindings(this.function);
     const role = this.function.role!;
     const ack = (finding: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    ack(
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      "AWSLambdaBasicExecutionRole only allows the function to write its own logs (logs:CreateLogStream, logs:PutLogEvents); it is the policy AWS maintains for exactly that.",
-    );
-    ack(
-      'AwsSolutions-IAM5[Resource::*]',
-      'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions: "*" is the only resource AWS accepts for them.',
-    );
     ack(
       'AwsSolutions-IAM5[Action::s3:Abort*]',
       "s3:AbortMultipartUpload is part of the bucket's grantPut and is limited to the quarantine prefix like the PutObject it accompanies.",

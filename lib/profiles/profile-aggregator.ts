@@ -1,31 +1,20 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { AGGREGATOR_ENV } from '../../lambdas/aggregate/config';
 import type { ProfilesConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
+import { acknowledgeFunctionRoleFindings, alarmFactory, consumerAlarms, createOnFailureQueue, resilientKinesisSource } from '../shared/stream-consumer';
 import type { ProfileStore } from './profile-store';
 
 /** Namespace of the platform's EMF metrics (POWERTOOLS_METRICS_NAMESPACE of every PlatformFunction). */
 export const METRICS_NAMESPACE = 'PersonalizationPlatform';
 /** Service name of the aggregator: the `service` dimension of its metrics. */
 export const AGGREGATOR_SERVICE = 'aggregate';
-
-/**
- * esbuild aliases of the aggregator bundle on top of PLATFORM_BUNDLING: in Lambda the credentials are in the
- * environment, so the SDK's default provider chain (SSO, INI, STS clients...) is replaced by the environment
- * provider the validation function uses too.
- */
-export const AGGREGATOR_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': join(__dirname, '..', '..', 'lambdas', 'validate', 'lambda-credentials.ts'),
-};
 
 export interface ProfileAggregatorProps {
   /** The validated stream (normalized events, partition key user_id). */
@@ -85,35 +74,18 @@ export class ProfileAggregator extends Construct {
         [AGGREGATOR_ENV.settings]: JSON.stringify(settings),
         [AGGREGATOR_ENV.writeConcurrency]: String(config.writeConcurrency),
       },
-      bundling: {
-        esbuildArgs: Object.fromEntries(Object.entries(AGGREGATOR_BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
-      },
     });
     props.store.grantAggregate(this.function);
 
-    this.onFailureQueue = new sqs.Queue(this, 'OnFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.onFailureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter destination of the aggregator's event source: it holds the shard ranges whose profile updates were given up on, for an operator to redrive while the stream retains them. A further DLQ would hide them.",
-    });
-
-    this.eventSource = new KinesisEventSource(props.validatedStream, {
-      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: config.batchSize,
-      maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
-      ...(config.windowSeconds > 0 ? { tumblingWindow: Duration.seconds(config.windowSeconds) } : {}),
+    this.onFailureQueue = createOnFailureQueue(
+      this,
+      "This queue is itself the dead-letter destination of the aggregator's event source: it holds the shard ranges whose profile updates were given up on, for an operator to redrive while the stream retains them. A further DLQ would hide them.",
+    );
+    this.eventSource = resilientKinesisSource(props.validatedStream, this.onFailureQueue, {
+      ...config,
+      tumblingWindowSeconds: config.windowSeconds,
       // One batch at a time per shard: the window state and the watermarks assume shard order.
       parallelizationFactor: 1,
-      reportBatchItemFailures: true,
-      bisectBatchOnError: true,
-      retryAttempts: config.retryAttempts,
-      maxRecordAge: Duration.seconds(config.maxRecordAgeSeconds),
-      onFailure: new SqsDlq(this.onFailureQueue),
     });
     this.function.addEventSource(this.eventSource);
 
@@ -134,28 +106,15 @@ export class ProfileAggregator extends Construct {
   }
 
   private createAlarms(props: ProfileAggregatorProps): ProfileAggregator['alarms'] {
-    const fn = this.function;
-    const alarm = (id: string, metric: cloudwatch.IMetric, options: cloudwatch.CreateAlarmOptions) => {
-      const a = new cloudwatch.Alarm(this, id, { metric, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...options });
-      a.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      return a;
-    };
+    const alarm = alarmFactory(this, props.alarmTopic);
     // With a tumbling window the iterator age legitimately reaches the window length before the final
     // invocation; the alarm threshold sits on top of it.
     const iteratorAgeSeconds = props.iteratorAgeAlarmSeconds + props.config.windowSeconds;
     return {
-      iteratorAge: alarm('IteratorAgeAlarm', fn.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) }), {
-        alarmDescription: `The profile aggregator is more than ${iteratorAgeSeconds} s behind the validated stream (3 of the last 5 minutes): profiles are going stale`,
-        threshold: iteratorAgeSeconds * 1000,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-      }),
-      errors: alarm('ErrorsAlarm', fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), {
-        alarmDescription: 'The profile aggregator failed invocations (profile writes that kept failing, a bug or a timeout): the window is being retried',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
+      ...consumerAlarms(alarm, this.function, this.onFailureQueue, iteratorAgeSeconds, {
+        iteratorAge: `The profile aggregator is more than ${iteratorAgeSeconds} s behind the validated stream (3 of the last 5 minutes): profiles are going stale`,
+        errors: 'The profile aggregator failed invocations (profile writes that kept failing, a bug or a timeout): the window is being retried',
+        onFailureQueueDepth: 'The aggregator gave up on records (retries exhausted or too old): those events are missing from profiles until redriven',
       }),
       tableThrottles: alarm('TableThrottlesAlarm', props.store.metricThrottledRequests(), {
         alarmDescription: 'DynamoDB throttled profile reads or writes (retried with backoff): raise capacity or switch to on-demand if it persists',
@@ -163,31 +122,14 @@ export class ProfileAggregator extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       }),
-      onFailureQueueDepth: alarm(
-        'OnFailureQueueAlarm',
-        this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
-        {
-          alarmDescription: 'The aggregator gave up on records (retries exhausted or too old): those events are missing from profiles until redriven',
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-        },
-      ),
     };
   }
 
   /** Acknowledges each cdk-nag finding of the function's role by its exact finding id, with its reason. */
   private acknowledgeFindings(props: ProfileAggregatorProps): void {
+    acknowledgeFunctionRoleFindings(this.function);
     const role = this.function.role!;
     const ack = (finding: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    ack(
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'AWSLambdaBasicExecutionRole only allows the function to write its own logs (logs:CreateLogStream, logs:PutLogEvents); it is the policy AWS maintains for exactly that.',
-    );
-    ack(
-      'AwsSolutions-IAM5[Resource::*]',
-      'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) have no resource-level permissions: "*" is the only resource AWS accepts for them.',
-    );
     if (props.validatedStream.encryptionKey) {
       ack('AwsSolutions-IAM5[Action::kms:Decrypt*]', "kms:Decrypt is granted on the validated stream's customer-managed key only, to read its records.");
     }

@@ -28,6 +28,20 @@ export const PLATFORM_BUNDLING = {
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
 };
 
+/**
+ * Module substitutions of every bundle: the SDK's default credential chain (environment, SSO, INI files,
+ * process, web identity, ECS and instance metadata: ~135 KB) is replaced by environment credentials, which
+ * is where Lambda puts them. Tests and the local runtime keep the full chain.
+ */
+export const PLATFORM_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': join(__dirname, '..', '..', 'lambdas', 'shared', 'lambda-credentials.ts'),
+};
+
+/** PLATFORM_BUNDLE_ALIASES as esbuild command-line arguments. */
+export function aliasArgs(aliases: Readonly<Record<string, string>> = PLATFORM_BUNDLE_ALIASES): Record<string, string> {
+  return Object.fromEntries(Object.entries(aliases).map(([from, to]) => [`--alias:${from}`, to]));
+}
+
 export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture'> {
   /** Path of the handler module relative to the repository's `lambdas/` folder, e.g. 'validate/handler.ts'. */
   readonly handlerPath: string;
@@ -59,7 +73,7 @@ export class PlatformFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },
-      bundling: { ...PLATFORM_BUNDLING, ...bundling },
+      bundling: { ...PLATFORM_BUNDLING, ...bundling, esbuildArgs: { ...aliasArgs(), ...bundling?.esbuildArgs } },
       ...rest,
     });
   }

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, measureBundle, type BundleSize } from '../../bench/ingestion.bench';
-import { VALIDATION_BUNDLE_ALIASES } from '../../lib/ingestion/validation-stage';
+import { PLATFORM_BUNDLE_ALIASES } from '../../lib/shared/platform-function';
 
 describe('validation function bundle', () => {
   let bundle: BundleSize;
   beforeAll(async () => {
-    bundle = await measureBundle('validate/handler.ts', VALIDATION_BUNDLE_ALIASES);
+    bundle = await measureBundle('validate/handler.ts', PLATFORM_BUNDLE_ALIASES);
   }, 60_000);
 
   it('stays within the 300 KiB budget when bundled as deployed', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
 import { VALIDATION_ENV, validationConfigFromEnv } from '../../lambdas/validate/config';
-import { defaultProvider } from '../../lambdas/validate/lambda-credentials';
+import { defaultProvider } from '../../lambdas/shared/lambda-credentials';
 
 const ENV = {
   VALIDATED_STREAM_NAME: 'pdp-dev-validated',
