@@ -77,6 +77,7 @@ import type {
   KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
 import { kinesisClient, sqsClient } from '../lambdas/shared/aws-clients';
+import { seededRandom } from './workload';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -252,17 +253,6 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Faults drawn from a seeded generator keyed by the batch (shard, sequence range, how often that batch was
  * seen), so a given seed makes the same decisions for the same batches however the shards interleave.
@@ -271,7 +261,7 @@ export function seededFaults(options: SeededFaultOptions): FaultInjector {
   const seen = new Map<string, number>();
   const keyOf = (i: InvocationInfo) =>
     `${options.seed}|${i.shardId}|${i.firstSequenceNumber ?? ''}|${i.lastSequenceNumber ?? ''}|${i.isFinalInvokeForWindow}`;
-  const random = (i: InvocationInfo, phase: string) => mulberry32(fnv1a(`${keyOf(i)}|${seen.get(keyOf(i)) ?? 0}|${phase}`));
+  const random = (i: InvocationInfo, phase: string) => seededRandom(fnv1a(`${keyOf(i)}|${seen.get(keyOf(i)) ?? 0}|${phase}`));
   return {
     beforeInvoke(invocation) {
       const key = keyOf(invocation);
