@@ -17,7 +17,6 @@ import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
 import { dynamoDbClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../lambdas/validate/handler';
 import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
-import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../lambdas/core/ingest/quarantine';
 import { startEmulators, type Emulators } from '../emulators';
 import {
   KinesisEventSourceRunner,
@@ -30,6 +29,7 @@ import {
 import { LocalLake } from '../lake/local-lake';
 import { injectDynamoDbThrottling, type InjectedThrottling } from './faults';
 import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
+import { validationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
@@ -166,14 +166,15 @@ export class LocalRuntime {
         ...(faults ? { faults } : {}),
       };
 
-      // The validation function with its deployed event-source mapping (lib/ingestion/validation-stage.ts).
+      // The validation function with its deployed configuration and event-source mapping
+      // (lib/ingestion/validation-stage.ts), setting for setting.
       const v = stage.validation;
       const validationMetrics = new MetricsTap();
       const validationConfig: ValidationHandlerConfig = {
         validatedStreamName: names.validatedStream,
         quarantineBucket: names.quarantineBucket,
         validation: { maxEventBytes: v.maxEventBytes, maxFutureSkewMs: v.maxFutureSkewSeconds * 1000, maxPastAgeMs: v.maxPastAgeSeconds * 1000 },
-        quarantinePayloadMaxBytes: DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES,
+        quarantinePayloadMaxBytes: v.quarantinePayloadMaxBytes,
         forwardRetry: FORWARD_RETRY_POLICY,
       };
       const validation = new KinesisEventSourceRunner({
@@ -186,14 +187,12 @@ export class LocalRuntime {
           // Handler logs would tear through the progress display; the runner's log keeps what went wrong.
           logger: new Logger({ logLevel: 'SILENT' }),
         }) as KinesisEventSourceRunnerOptions['handler'],
-        startingPosition: 'TRIM_HORIZON',
-        batchSize: v.batchSize,
-        maxBatchingWindowMs: v.maxBatchingWindowSeconds * 1000,
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: v.retryAttempts,
-        maxRecordAgeSeconds: v.maxRecordAgeSeconds,
+        ...validationMapping(stage),
       });
+      // The runner invokes one batch per shard at a time (see event-source-settings.ts).
+      if (v.parallelizationFactor > 1) {
+        log(`validation: the stage's parallelizationFactor ${v.parallelizationFactor} runs locally as 1 concurrent batch per shard`);
+      }
       await validation.start();
       cleanup.push(() => validation.stop());
 

@@ -2,15 +2,26 @@
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
  * See `npm start -- --help` and the README section "Run it locally".
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { resolveStage, type StageConfig } from '../../lib/config/stage-config';
 import { LakeQueryRunner } from '../lake/query-runner';
 import { account } from './accounting';
 import { LocalRuntime } from './local-runtime';
-import { HELP, parseOptions, type RuntimeOptions } from './options';
+import { HELP, parseOptions } from './options';
 import { describeProfile, profileDrift } from './profile-view';
 import { ProgressDisplay, type Phase, type ProgressSnapshot } from './progress';
-import { readLakeContents, renderSummary, runNamedQueries } from './summary';
+import {
+  GOLDEN_RECONCILIATION_QUERY,
+  lastEventDay,
+  localExportSnapshotDay,
+  readLakeContents,
+  reconciliationVerdict,
+  renderSummary,
+  runNamedQueries,
+  summaryOk,
+  type SummaryInput,
+} from './summary';
 import { SyntheticProducer } from './synthetic-producer';
 
 const out = process.stdout;
@@ -35,6 +46,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const options = parsed.options;
+  let stage: StageConfig;
+  try {
+    stage = resolveStage(options.stage, await userStages());
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   const started = Date.now();
 
   // Each run starts from empty emulators and an empty lake, so its summary reconciles on its own.
@@ -60,6 +78,7 @@ async function main(): Promise<number> {
 
   try {
     runtime = await LocalRuntime.start({
+      stage,
       dataDir: options.dataDir,
       windowSeconds: options.windowSeconds,
       bufferMs: options.bufferSeconds * 1000,
@@ -69,7 +88,7 @@ async function main(): Promise<number> {
     });
     if (interrupted) return await new Promise<number>(() => undefined);
     say(`  emulators: kinesis ${runtime.emulators.endpoints.kinesis}, dynamodb ${runtime.emulators.endpoints.dynamodb}, s3 ${runtime.emulators.endpoints.s3} (pids ${runtime.pids.join(', ')})`);
-    say(`  streams ${runtime.names.rawStream} -> ${runtime.names.validatedStream}, table ${runtime.names.profileTable}, window ${options.windowSeconds} s`);
+    say(`  streams ${runtime.names.rawStream} -> ${runtime.names.validatedStream}, table ${runtime.names.profileTable}, window ${options.windowSeconds} s (stage ${stage.name} deploys ${stage.profiles.windowSeconds} s)`);
     say(`Sending ${options.rate} events/s for ${options.durationSeconds} s to ${options.users} users (${pct(options.invalidRatio)} invalid, ${pct(options.duplicateRatio)} duplicates, seed ${options.seed})`);
     say();
 
@@ -104,7 +123,7 @@ async function main(): Promise<number> {
     }
     display_.finish();
 
-    const summary = await summarize(runtime, producer, options, Date.now() - started);
+    const summary = await summarize(runtime, producer, Date.now() - started);
     say(summary.text);
 
     if (options.keepRunning) {
@@ -152,31 +171,48 @@ function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: P
   };
 }
 
-async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, options: RuntimeOptions, elapsedMs: number) {
+async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, elapsedMs: number) {
   const runner = await LakeQueryRunner.open(runtime.lakeDir);
   try {
     const contents = await readLakeContents(runner);
     const accounting = account(producer.sent, contents);
-    const queries = await runNamedQueries(runner);
-    const users = [...new Set([...producer.uniqueValid.values()].map((e) => e.user_id))];
-    const items = await runtime.profiles.readItems(users);
-    const drift = profileDrift([...producer.uniqueValid.values()], items);
+    const uniqueValid = [...producer.uniqueValid.values()];
+    const users = [...new Set(uniqueValid.map((e) => e.user_id))];
+    // Every profile read the way a personalization service reads it: the typed reader, features derived at
+    // one instant. Strongly consistent, so the oracle check sees every acknowledged write.
+    const readAt = new Date();
+    const reader = runtime.profiles.reader({ now: () => readAt.getTime() });
+    const profiles = await reader.getMany(users, { consistent: true });
+    const drift = profileDrift(uniqueValid, profiles);
     // A snapshot of the profile table in the layout of a DynamoDB export, so the golden-dataset query has one.
+    // It is taken after the run, when every event is settled, and stamped with the day after the last event.
+    const snapshot = localExportSnapshotDay(await lastEventDay(runner), readAt);
     await runtime.lake.writeProfileExport(
-      new Date().toISOString().slice(0, 10),
-      items.map((i) => ({ user_id: String(i.user_id), counts: (i.counts ?? {}) as Record<string, number> })),
+      snapshot,
+      [...profiles.values()].map((p) => ({ user_id: p.userId, counts: { ...p.counts } })),
     );
-    // The heaviest users first: their profiles have the most to show.
-    const byActivity = [...items].sort((a, b) => Number(b.events ?? 0) - Number(a.events ?? 0));
-    const sample = byActivity.slice(0, 3).map((item) => ({ userId: String(item.user_id), lines: describeProfile(item, Date.now()) }));
+    await runner.refresh(runtime.lakeDir);
+    const queries = await runNamedQueries(runner);
+    const reconciliation = reconciliationVerdict(
+      queries.find((q) => q.id === GOLDEN_RECONCILIATION_QUERY),
+      snapshot,
+    );
+    // The heaviest users first: their profiles have the most to show. One GetItem each, as a service would.
+    const heaviest = [...profiles.values()].sort((a, b) => b.lifetimeEvents - a.lifetimeEvents || (a.userId < b.userId ? -1 : 1)).slice(0, 3);
+    const sample: { userId: string; lines: string[] }[] = [];
+    for (const { userId } of heaviest) {
+      const profile = await reader.get(userId);
+      sample.push({ userId, lines: profile ? describeProfile(profile) : ['(no profile)'] });
+    }
     const stats = runtime.stats();
     const files = await runtime.lakeFiles();
-    const text = renderSummary({
+    const input: SummaryInput = {
       accounting,
       validatorDuplicates: stats.validation.duplicates,
       quarantinedByReason: stats.validation.quarantinedByReason,
-      profiles: { updates: stats.profiles.updates, sample, drift: { users: users.length, drifted: drift } },
+      profiles: { updates: stats.profiles.updates, readAt, sample, drift: { users: users.length, drifted: drift } },
       queries,
+      reconciliation,
       onFailureRecords: stats.onFailureRecords,
       locations: [
         { label: `raw zone (${files.raw} files)`, path: display(runtime.lake.zoneDir('raw')) },
@@ -186,11 +222,18 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, opt
         { label: 'runtime log', path: display(join(runtime.dataDir, 'runtime.log')) },
       ],
       elapsedMs,
-    });
-    return { text, ok: accounting.ok && drift.length === 0 && options !== undefined };
+    };
+    return { text: renderSummary(input), ok: summaryOk(input) };
   } finally {
     runner.close();
   }
+}
+
+/** The stages defined in cdk.json (context `stages`), as the CDK app reads them (lib/app.ts). */
+async function userStages(): Promise<unknown> {
+  const text = await readFile(join(__dirname, '..', '..', 'cdk.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return {};
+  return (JSON.parse(text) as { context?: { stages?: unknown } }).context?.stages ?? {};
 }
 
 function display(path: string): string {

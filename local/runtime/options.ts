@@ -3,6 +3,10 @@
  * defaults and the error messages are specified by tests.
  */
 import { resolve } from 'node:path';
+import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
+
+/** The deployed dev stage's aggregator window, in seconds (for the help text). */
+const DEV_WINDOW_SECONDS = BUILT_IN_STAGES.dev!.profiles.windowSeconds;
 
 export interface RuntimeOptions {
   /** Events per second the synthetic producer sends. */
@@ -37,7 +41,8 @@ export const DEFAULT_OPTIONS: RuntimeOptions = {
   rate: 100,
   users: 300,
   durationSeconds: 30,
-  // The deployed dev window is 30 s; 5 s lets a 30 s run show several windows closing into the profiles.
+  // The deployed dev window is 120 s (DEV_WINDOW_SECONDS); 5 s lets a 30 s run show several windows closing
+  // into the profiles. Every other event-source setting is the stage's.
   windowSeconds: 5,
   seed: 42,
   invalidRatio: 0.02,
@@ -61,7 +66,7 @@ Usage: npm start -- [options]
   --users <n>             distinct users, Zipf-distributed activity (default ${DEFAULT_OPTIONS.users})
   --duration <s>          seconds of load (default ${DEFAULT_OPTIONS.durationSeconds})
   --window <s>            aggregator tumbling window in seconds, 0 = per batch (default ${DEFAULT_OPTIONS.windowSeconds};
-                          the deployed dev stage uses 30)
+                          the deployed dev stage uses ${DEV_WINDOW_SECONDS})
   --seed <n>              workload seed: the same seed sends the same events (default ${DEFAULT_OPTIONS.seed})
   --invalid-ratio <x>     share of invalid events, 0..1 (default ${DEFAULT_OPTIONS.invalidRatio})
   --duplicate-ratio <x>   share of duplicate sends, 0..1 (default ${DEFAULT_OPTIONS.duplicateRatio})

@@ -1,7 +1,9 @@
 /**
  * Profiles in the summary: the oracle check (each profile's lifetime counters equal what the unique valid
- * events imply) and a short human-readable description of a profile item.
+ * events imply) and a short human-readable description of a profile as the typed reader (clients/profiles)
+ * returns it, derived features included.
  */
+import type { DerivedFeatures } from '../../clients/profiles';
 import type { BehaviouralEvent } from '../../lambdas/core/contract';
 
 /** event_type -> count per user, from the unique valid events: what every profile's `counts` must equal. */
@@ -15,48 +17,49 @@ export function expectedCounts(uniqueValid: readonly BehaviouralEvent[]): Map<st
   return out;
 }
 
-function sameCounts(a: Record<string, number>, b: Record<string, unknown>): boolean {
+function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if ((a[k] ?? 0) !== Number(b[k] ?? 0)) return false;
   return true;
 }
 
 /** Users whose profile is missing or whose counters differ from the oracle (empty: zero drift). */
-export function profileDrift(uniqueValid: readonly BehaviouralEvent[], items: readonly Record<string, unknown>[]): string[] {
-  const byUser = new Map(items.map((i) => [String(i.user_id), i]));
+export function profileDrift(
+  uniqueValid: readonly BehaviouralEvent[],
+  profiles: ReadonlyMap<string, Pick<DerivedFeatures, 'counts' | 'lifetimeEvents'>>,
+): string[] {
   const drifted: string[] = [];
   for (const [userId, counts] of expectedCounts(uniqueValid)) {
-    const item = byUser.get(userId);
+    const p = profiles.get(userId);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    if (!item || !sameCounts(counts, (item.counts ?? {}) as Record<string, unknown>) || Number(item.events) !== total) drifted.push(userId);
+    if (!p || !sameCounts(counts, p.counts) || p.lifetimeEvents !== total) drifted.push(userId);
   }
   return drifted.sort();
 }
 
-const iso = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-');
+const iso = (s: string) => s.replace('.000Z', 'Z');
+const perDay = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(2));
 
-/** A few lines describing a profile item (counts, recency, sessions, top affinities, recent content). */
-export function describeProfile(item: Record<string, unknown>, nowMs: number): string[] {
-  const counts = Object.entries((item.counts ?? {}) as Record<string, number>)
-    .sort((a, b) => Number(b[1]) - Number(a[1]))
+/**
+ * A few lines describing a profile as a personalization service gets it from ProfileReader: lifetime
+ * counters, recency relative to the reader's clock, 7- and 30-day activity and frequency, sessions,
+ * purchases, affinities decayed to the reader's clock and recently viewed content.
+ */
+export function describeProfile(p: DerivedFeatures): string[] {
+  const counts = Object.entries(p.counts)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  const affinity = Object.entries((item.affinity ?? {}) as Record<string, number>)
-    .sort((a, b) => Number(b[1]) - Number(a[1]))
-    .slice(0, 3)
-    .map(([k, v]) => `${k} ${Number(v).toFixed(2)}`)
-    .join(', ');
-  const recent = ((item.recent_content ?? []) as [string, number][]).slice(0, 3).map(([id]) => id).join(', ');
-  const lastSeen = Number(item.last_seen);
-  const sessions = Number(item.session_count ?? 0);
-  const meanSession = sessions > 0 ? Number(item.session_ms ?? 0) / sessions / 1000 : 0;
-  const purchases = (item.purchase_value_milli ?? {}) as Record<string, number>;
+  const value = Object.entries(p.purchases.value).map(([c, v]) => `${v.toFixed(2)} ${c}`);
   const lines = [
-    `events ${item.events ?? 0} (${counts || 'none'})`,
-    `first seen ${iso(item.first_seen)}, last seen ${iso(item.last_seen)}${Number.isFinite(lastSeen) ? ` (${Math.max(0, Math.round((nowMs - lastSeen) / 1000))} s ago)` : ''}`,
-    `sessions ${sessions}, mean ${meanSession.toFixed(1)} s; purchases ${item.purchase_count ?? 0}${Object.keys(purchases).length ? ` (${Object.entries(purchases).map(([c, v]) => `${(Number(v) / 1000).toFixed(2)} ${c}`).join(', ')})` : ''}`,
+    `events ${p.lifetimeEvents} (${counts || 'none'})`,
+    `last seen ${iso(p.lastSeen)}, ${p.secondsSinceLastSeen} s ago; first seen ${iso(p.firstSeen)}`,
+    `last 7 days ${p.activity.last7d} events (${perDay(p.frequency.perDay7d)}/day), last 30 days ${p.activity.last30d} (${perDay(p.frequency.perDay30d)}/day)`,
+    `sessions ${p.sessions.count}, mean ${p.sessions.meanSeconds.toFixed(1)} s; purchases ${p.purchases.count}${value.length ? ` (${value.join(', ')})` : ''}`,
   ];
-  if (affinity) lines.push(`top categories ${affinity}`);
-  if (recent) lines.push(`recently viewed ${recent}`);
+  const affinities = p.affinities.slice(0, 3).map((a) => `${a.category} ${a.score.toFixed(2)} (${Math.round(a.share * 100)}%)`);
+  if (affinities.length) lines.push(`affinities decayed to now: ${affinities.join(', ')}`);
+  const recent = p.recentContent.slice(0, 3).map((c) => c.contentId);
+  if (recent.length) lines.push(`recently viewed ${recent.join(', ')}`);
   return lines;
 }

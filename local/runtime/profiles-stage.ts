@@ -1,16 +1,18 @@
 /**
  * The profiles stage of the local runtime: the profile table's shape and the aggregator function behind the
- * event-source runner on the validated stream, with the stage's event-source settings and the window the
- * run asks for.
+ * event-source runner on the validated stream, with the event-source settings of the deployed mapping
+ * (lib/profiles/profile-aggregator.ts) and the window the run asks for, and the typed reader personalization
+ * services use (clients/profiles) configured as the aggregator is.
  */
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StageConfig } from '../../lib/config/stage-config';
 import { resourceName } from '../../lib/config/stage-config';
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
-import { documentClient, dynamoDbClient } from '../../lambdas/shared/aws-clients';
+import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
+import { dynamoDbClient } from '../../lambdas/shared/aws-clients';
 import { createAggregatorHandler } from '../../lambdas/aggregate/handler';
 import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source-runner';
+import { aggregationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import type { ProfileTableShape, StageResourceNames } from './resources';
 
@@ -33,8 +35,11 @@ export interface ProfilesStage {
   stop(): Promise<void>;
   stats(): ProfilesStageStats;
   iteratorAgeMs(): number;
-  /** Profile items as stored, for the given users (BatchGetItem, unprocessed keys retried). */
-  readItems(userIds: readonly string[]): Promise<Record<string, unknown>[]>;
+  /**
+   * The reader a personalization service uses, on this stage's profile table and with the aggregator's
+   * affinity half-life, so affinities decay at the rate they were written with.
+   */
+  reader(options?: Omit<ProfileReaderOptions, 'tableName' | 'affinityHalfLifeDays'>): ProfileReader;
 }
 
 /** The profile table: partition key user_id, TTL attribute expires_at (lambdas/core/profile/model.ts). */
@@ -75,13 +80,8 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
           metrics,
           logger: new Logger({ logLevel: 'SILENT' }),
         }) as KinesisEventSourceRunnerOptions['handler'],
-        startingPosition: 'TRIM_HORIZON',
-        batchSize: p.batchSize,
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: p.retryAttempts,
-        maxRecordAgeSeconds: p.maxRecordAgeSeconds,
-        ...(options.windowSeconds > 0 ? { tumblingWindowSeconds: options.windowSeconds } : {}),
+        // The deployed mapping's settings, with the run's tumbling window (see event-source-settings.ts).
+        ...aggregationMapping(stage, options.windowSeconds),
       });
       await runner.start();
     },
@@ -98,18 +98,8 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
     iteratorAgeMs() {
       return runner?.iteratorAgeMs() ?? 0;
     },
-    async readItems(userIds) {
-      const out: Record<string, unknown>[] = [];
-      for (let i = 0; i < userIds.length; i += 100) {
-        let keys: Record<string, unknown>[] | undefined = userIds.slice(i, i + 100).map((user_id) => ({ user_id }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          const got = await documentClient().send(new BatchGetCommand({ RequestItems: { [names.profileTable]: { Keys: keys, ConsistentRead: true } } }));
-          out.push(...((got.Responses?.[names.profileTable] ?? []) as Record<string, unknown>[]));
-          keys = got.UnprocessedKeys?.[names.profileTable]?.Keys as Record<string, unknown>[] | undefined;
-          if (keys?.length) await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** attempt)));
-        }
-      }
-      return out;
+    reader(options = {}) {
+      return new ProfileReader({ ...options, tableName: names.profileTable, affinityHalfLifeDays: stage.profiles.affinityHalfLifeDays });
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The end of a local run: the lake read back with DuckDB (the catalog's tables as views over the local
- * copy), the accounting of every sent record, a few profiles as a personalization service reads them, and
- * the deployed named queries' results. Rendering is pure and plain text.
+ * copy), the accounting of every sent record, a few profiles as a personalization service reads them
+ * (clients/profiles), the deployed named queries' results and the golden-dataset reconciliation's verdict.
+ * Rendering is pure and plain text.
  */
 import type { Row } from '../lake/query-runner';
 import { LakeQueryRunner } from '../lake/query-runner';
@@ -23,6 +24,82 @@ export async function readLakeContents(runner: LakeQueryRunner): Promise<LakeCon
     curatedEventIds: new Set(ids.map((r) => String(r.event_id))),
     quarantinedRecords: new Set(quarantined.map((r) => recordId(String(r.shard_id), String(r.sequence_number)))),
   };
+}
+
+/** The UTC day (YYYY-MM-DD) of the latest event in the curated zone (its `dt` partition), if any. */
+export async function lastEventDay(runner: LakeQueryRunner): Promise<string | undefined> {
+  const rows = await runner.run('SELECT max(dt) AS dt FROM curated_events');
+  const dt = rows[0]?.dt;
+  return typeof dt === 'string' && dt !== '' ? dt : undefined;
+}
+
+/**
+ * The snapshot day of the local profile export. The golden-dataset query compares a profile export with the
+ * events from before its snapshot day only, because in AWS an export taken during day D may or may not
+ * include D's events. The local export is taken after the run, once every event is processed into the
+ * profiles, so every event is settled: it is stamped with the day after the last event's day (`dt`), which
+ * makes every event of the run "before the snapshot" and the comparison complete.
+ */
+export function localExportSnapshotDay(lastDay: string | undefined, now = new Date()): string {
+  const day = lastDay ?? now.toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a UTC day (YYYY-MM-DD): ${JSON.stringify(day)}`);
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Id of the golden-dataset reconciliation named query (lib/lake/queries/golden-reconciliation.sql). */
+export const GOLDEN_RECONCILIATION_QUERY = 'golden-reconciliation';
+
+export interface Reconciliation {
+  /** Snapshot day of the profile export the query compared. */
+  snapshot: string;
+  /** Sampled users the query returned rows for. */
+  users: number;
+  /** (user, event type) counters compared. */
+  counters: number;
+  /** Users with at least one counter that is not 'match', by status, sorted. */
+  mismatched: string[];
+  unsettled: string[];
+  /** Why there is no verdict (the query failed or returned nothing). */
+  problem?: string;
+  /** Every sampled user matches, and there was at least one. */
+  ok: boolean;
+}
+
+/** The verdict of the golden-dataset query's rows (user_id, event_type, ..., status per counter). */
+export function reconciliationVerdict(result: NamedQueryResult | undefined, snapshot: string): Reconciliation {
+  const empty = { snapshot, users: 0, counters: 0, mismatched: [], unsettled: [], ok: false };
+  if (!result) return { ...empty, problem: `the named query ${GOLDEN_RECONCILIATION_QUERY} is not deployed` };
+  if (result.error) return { ...empty, problem: `the query failed: ${result.error}` };
+  if (result.rows.length === 0) return { ...empty, problem: 'the query returned no rows' };
+  const users = new Set<string>();
+  const mismatched = new Set<string>();
+  const unsettled = new Set<string>();
+  for (const r of result.rows) {
+    const user = String(r.user_id);
+    users.add(user);
+    if (r.status === 'unsettled') unsettled.add(user);
+    else if (r.status !== 'match') mismatched.add(user);
+  }
+  return {
+    snapshot,
+    users: users.size,
+    counters: result.rows.length,
+    mismatched: [...mismatched].sort(),
+    unsettled: [...unsettled].sort(),
+    ok: mismatched.size === 0 && unsettled.size === 0,
+  };
+}
+
+/** One line: whether every sampled user's profile counters equal the lake's unique events. */
+export function describeReconciliation(r: Reconciliation): string {
+  if (r.problem) return `golden-dataset reconciliation has no verdict: ${r.problem}`;
+  const settled = `export snapshot ${r.snapshot}, the day after the last event: the local export is taken after the run, so every event is settled`;
+  if (r.ok) return `golden-dataset reconciliation: all ${r.users} sampled users match the lake (${r.counters} counters; ${settled})`;
+  const parts = [
+    r.mismatched.length ? `mismatch for ${r.mismatched.slice(0, 3).join(', ')}${r.mismatched.length > 3 ? ` and ${r.mismatched.length - 3} more` : ''}` : '',
+    r.unsettled.length ? `unsettled: ${r.unsettled.slice(0, 3).join(', ')}${r.unsettled.length > 3 ? ` and ${r.unsettled.length - 3} more` : ''}` : '',
+  ].filter(Boolean);
+  return `golden-dataset reconciliation: ${r.users - new Set([...r.mismatched, ...r.unsettled]).size} of ${r.users} sampled users match the lake (${settled}) — ${parts.join('; ')}`;
 }
 
 export interface NamedQueryResult {
@@ -67,11 +144,17 @@ export interface SummaryInput {
   accounting: Accounting;
   validatorDuplicates: number;
   quarantinedByReason: Record<string, number>;
-  profiles: { updates: number; sample: { userId: string; lines: string[] }[]; drift?: { users: number; drifted: string[] } };
+  profiles: { updates: number; readAt: Date; sample: { userId: string; lines: string[] }[]; drift?: { users: number; drifted: string[] } };
   queries: NamedQueryResult[];
+  reconciliation: Reconciliation;
   onFailureRecords: number;
   locations: { label: string; path: string }[];
   elapsedMs: number;
+}
+
+/** Whether the run reconciles: the accounting, the profiles against the oracle, and the golden dataset. */
+export function summaryOk(s: Pick<SummaryInput, 'accounting' | 'profiles' | 'reconciliation'>): boolean {
+  return s.accounting.ok && (s.profiles.drift?.drifted.length ?? 0) === 0 && s.reconciliation.ok;
 }
 
 export function renderSummary(s: SummaryInput): string {
@@ -98,7 +181,12 @@ export function renderSummary(s: SummaryInput): string {
         (d.drifted.length ? ` — drift for ${d.drifted.slice(0, 3).join(', ')}` : ''),
     );
   }
-  out.push('', `Profiles (${s.profiles.updates} conditional updates; a few as a personalization service reads them)`);
+  out.push(`  [${mark(s.reconciliation.ok)}] ${describeReconciliation(s.reconciliation)}`);
+  out.push(
+    '',
+    `Profiles (${s.profiles.updates} conditional updates; the most active users as a personalization service reads them, ` +
+      `with ProfileReader and the features it derives at ${s.profiles.readAt.toISOString().replace(/\.\d{3}Z$/, 'Z')})`,
+  );
   for (const p of s.profiles.sample) {
     out.push(`  ${p.userId}`);
     for (const l of p.lines) out.push(`    ${l}`);
@@ -108,9 +196,19 @@ export function renderSummary(s: SummaryInput): string {
     out.push(`  ${q.name}  [${q.id}, ${q.ms} ms]`);
     if (q.error) out.push(`    error: ${q.error}`);
     else out.push(...renderRows(q.rows));
+    if (q.id === GOLDEN_RECONCILIATION_QUERY) {
+      const r = s.reconciliation;
+      out.push(
+        r.problem
+          ? `    no verdict: ${r.problem}`
+          : r.ok
+            ? `    all ${r.users} sampled users match the lake (export snapshot ${r.snapshot})`
+            : `    ${r.mismatched.length} sampled user(s) mismatch, ${r.unsettled.length} unsettled, of ${r.users}`,
+      );
+    }
   }
   out.push('', 'Files');
   for (const l of s.locations) out.push(`  ${l.label.padEnd(22)} ${l.path}`);
-  out.push('', a.ok && (s.profiles.drift?.drifted.length ?? 0) === 0 ? 'Everything reconciles.' : 'Something does not reconcile: see the FAIL lines above.');
+  out.push('', summaryOk(s) ? 'Everything reconciles.' : 'Something does not reconcile: see the FAIL lines above.');
   return out.join('\n');
 }

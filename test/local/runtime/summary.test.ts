@@ -1,0 +1,201 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveFeatures } from '../../../lambdas/core/profile/derive';
+import { DAY_MS, dayKey, emptyProfile, type Profile } from '../../../lambdas/core/profile/model';
+import type { BehaviouralEvent } from '../../../lambdas/core/contract';
+import { LakeQueryRunner } from '../../../local/lake/query-runner';
+import { LocalLake } from '../../../local/lake/local-lake';
+import { account } from '../../../local/runtime/accounting';
+import { describeProfile, expectedCounts, profileDrift } from '../../../local/runtime/profile-view';
+import {
+  GOLDEN_RECONCILIATION_QUERY,
+  lastEventDay,
+  localExportSnapshotDay,
+  reconciliationVerdict,
+  renderSummary,
+  runNamedQueries,
+  summaryOk,
+  type NamedQueryResult,
+  type SummaryInput,
+} from '../../../local/runtime/summary';
+import { Workload } from '../../../local/workload';
+
+const golden = (rows: NamedQueryResult['rows'], error?: string): NamedQueryResult => ({
+  id: GOLDEN_RECONCILIATION_QUERY,
+  name: 'Golden dataset reconciliation',
+  rows,
+  ms: 1,
+  ...(error ? { error } : {}),
+});
+const row = (user_id: string, event_type: string, lake: number, profile: number, status: string) => ({
+  user_id,
+  event_type,
+  lake_count: String(lake),
+  profile_count: String(profile),
+  difference: String(profile - lake),
+  status,
+});
+
+describe('the local profile export snapshot', () => {
+  it('is the UTC day after the last event, across month and year ends', () => {
+    expect(localExportSnapshotDay('2026-03-14')).toBe('2026-03-15');
+    expect(localExportSnapshotDay('2026-02-28')).toBe('2026-03-01');
+    expect(localExportSnapshotDay('2026-12-31')).toBe('2027-01-01');
+  });
+
+  it('is the day after the clock when the lake holds no event, and rejects what is not a day', () => {
+    expect(localExportSnapshotDay(undefined, new Date('2026-05-01T23:59:59Z'))).toBe('2026-05-02');
+    expect(() => localExportSnapshotDay('2026-5-1')).toThrow(/YYYY-MM-DD/);
+  });
+});
+
+describe('the golden-dataset verdict', () => {
+  it('is ok when every counter of every sampled user matches', () => {
+    const r = reconciliationVerdict(golden([row('u1', 'click', 2, 2, 'match'), row('u1', 'purchase', 1, 1, 'match'), row('u2', 'click', 5, 5, 'match')]), '2026-03-15');
+    expect(r).toMatchObject({ ok: true, users: 2, counters: 3, mismatched: [], unsettled: [], snapshot: '2026-03-15' });
+  });
+
+  it('names the users that mismatch or are unsettled', () => {
+    const r = reconciliationVerdict(
+      golden([row('u3', 'click', 2, 3, 'mismatch'), row('u4', 'click', 0, 1, 'unsettled'), row('u1', 'click', 2, 2, 'match'), row('u3', 'search', 1, 1, 'match')]),
+      '2026-03-15',
+    );
+    expect(r).toMatchObject({ ok: false, users: 3, mismatched: ['u3'], unsettled: ['u4'] });
+  });
+
+  it('has no verdict when the query fails, returns nothing or is not deployed', () => {
+    expect(reconciliationVerdict(golden([], 'Binder Error: x'), 'd')).toMatchObject({ ok: false, problem: 'the query failed: Binder Error: x' });
+    expect(reconciliationVerdict(golden([]), 'd')).toMatchObject({ ok: false, problem: 'the query returned no rows' });
+    expect(reconciliationVerdict(undefined, 'd')).toMatchObject({ ok: false, problem: expect.stringContaining('not deployed') });
+  });
+});
+
+describe('the summary', () => {
+  const input = (rows: NamedQueryResult['rows']): SummaryInput => {
+    const queries = [golden(rows)];
+    return {
+      accounting: account([], { rawLines: 0, curatedRows: 0, curatedEventIds: new Set(), quarantinedRecords: new Set() }),
+      validatorDuplicates: 0,
+      quarantinedByReason: {},
+      profiles: { updates: 1, readAt: new Date('2026-03-14T12:00:00Z'), sample: [], drift: { users: 1, drifted: [] } },
+      queries,
+      reconciliation: reconciliationVerdict(queries[0], '2026-03-15'),
+      onFailureRecords: 0,
+      locations: [],
+      elapsedMs: 1000,
+    };
+  };
+
+  it('says that all sampled users match, why the snapshot is the next day, and that everything reconciles', () => {
+    const s = input([row('u1', 'click', 2, 2, 'match')]);
+    const text = renderSummary(s);
+    expect(text).toContain('[ok  ] golden-dataset reconciliation: all 1 sampled users match the lake');
+    expect(text).toContain('export snapshot 2026-03-15, the day after the last event: the local export is taken after the run, so every event is settled');
+    expect(text).toContain('    all 1 sampled users match the lake (export snapshot 2026-03-15)');
+    expect(summaryOk(s)).toBe(true);
+    expect(text.trimEnd().endsWith('Everything reconciles.')).toBe(true);
+  });
+
+  it('fails the run when a sampled user does not match, or when there is no verdict', () => {
+    for (const s of [input([row('u1', 'click', 2, 3, 'mismatch'), row('u2', 'click', 1, 1, 'match')]), input([])]) {
+      const text = renderSummary(s);
+      expect(summaryOk(s)).toBe(false);
+      expect(text).toContain('[FAIL] golden-dataset reconciliation');
+      expect(text).toContain('Something does not reconcile');
+    }
+    expect(renderSummary(input([row('u1', 'click', 2, 3, 'mismatch'), row('u2', 'click', 1, 1, 'match')]))).toContain('1 of 2 sampled users match the lake');
+  });
+});
+
+describe('profiles as the reader returns them', () => {
+  const now = Date.parse('2026-03-14T12:00:00Z');
+  const profile: Profile = {
+    ...emptyProfile('user-7'),
+    version: 3,
+    updated_at: now - 60_000,
+    first_seen: now - 10 * DAY_MS,
+    last_seen: now - 90_000,
+    events: 14,
+    counts: { page_view: 9, content_view: 4, purchase: 1 },
+    days: { [dayKey(now)]: 4, [dayKey(now - 3 * DAY_MS)]: 3, [dayKey(now - 10 * DAY_MS)]: 7 },
+    session_count: 2,
+    session_ms: 120_000,
+    // Written 14 days ago: one half-life, so the scores read at `now` are halved.
+    affinity: { shoes: 8, books: 2 },
+    affinity_at: now - 14 * DAY_MS,
+    recent_content: [['sku-1', now - 90_000]],
+    purchase_count: 1,
+    purchase_value_milli: { EUR: 49_990 },
+  };
+
+  it('prints the derived features: seconds since last seen, 7- and 30-day frequency, affinities decayed to now', () => {
+    const lines = describeProfile(deriveFeatures(profile, now, 14));
+    expect(lines).toEqual([
+      'events 14 (page_view 9, content_view 4, purchase 1)',
+      'last seen 2026-03-14T11:58:30Z, 90 s ago; first seen 2026-03-04T12:00:00Z',
+      'last 7 days 7 events (1.00/day), last 30 days 14 (0.47/day)',
+      'sessions 2, mean 60.0 s; purchases 1 (49.99 EUR)',
+      'affinities decayed to now: shoes 4.00 (80%), books 1.00 (20%)',
+      'recently viewed sku-1',
+    ]);
+  });
+
+  it('finds no drift when the counters equal the unique valid events, and names the users that differ', () => {
+    const events = new Workload({ seed: 4, users: 20, startMs: now }).take(300).map((r) => r.event!);
+    const expected = expectedCounts(events);
+    const profiles = new Map(
+      [...expected].map(([userId, counts]) => [userId, { counts, lifetimeEvents: Object.values(counts).reduce((a, b) => a + b, 0) }]),
+    );
+    expect(profileDrift(events, profiles)).toEqual([]);
+    const [first, second] = [...expected.keys()].sort();
+    profiles.set(first!, { ...profiles.get(first!)!, lifetimeEvents: profiles.get(first!)!.lifetimeEvents + 1 });
+    profiles.delete(second!);
+    expect(profileDrift(events, profiles)).toEqual([first, second].sort());
+  });
+});
+
+describe('the golden-dataset query on a local lake with the local export', () => {
+  let root: string;
+  let lake: LocalLake;
+  let runner: LakeQueryRunner;
+  let events: BehaviouralEvent[];
+  const counts = () => [...expectedCounts(events)].map(([user_id, c]) => ({ user_id, counts: c }));
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'summary-lake-'));
+    lake = await LocalLake.open(root);
+    // Events up to a few minutes before midnight UTC, as a run late in the day sends them.
+    events = new Workload({ seed: 11, users: 40, startMs: Date.parse('2026-03-14T23:50:00Z'), meanGapMs: 1_000 }).take(400).map((r) => r.event!);
+    await lake.writeCurated(events);
+    runner = await LakeQueryRunner.open(root);
+  });
+
+  afterAll(async () => {
+    runner?.close();
+    await lake?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('has every sampled user match when the export is stamped with the day after the last event', async () => {
+    const last = await lastEventDay(runner);
+    expect(last).toBe(events.map((e) => e.event_time.slice(0, 10)).sort().at(-1));
+    const snapshot = localExportSnapshotDay(last);
+    await lake.writeProfileExport(snapshot, counts(), 'after-the-run');
+    await runner.refresh(root);
+    const verdict = reconciliationVerdict((await runNamedQueries(runner)).find((q) => q.id === GOLDEN_RECONCILIATION_QUERY), snapshot);
+    expect(verdict).toMatchObject({ ok: true, users: expectedCounts(events).size, mismatched: [], unsettled: [] });
+  });
+
+  it('would call the users unsettled with an export stamped on the day of the events (why the local snapshot is the next day)', async () => {
+    const sameDay = (await lastEventDay(runner))!;
+    await rm(join(root, 'curated', 'profile-exports'), { recursive: true, force: true });
+    await lake.writeProfileExport(sameDay, counts(), 'same-day');
+    await runner.refresh(root);
+    const verdict = reconciliationVerdict((await runNamedQueries(runner)).find((q) => q.id === GOLDEN_RECONCILIATION_QUERY), sameDay);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.mismatched).toEqual([]);
+    expect(verdict.unsettled.length).toBeGreaterThan(0);
+  });
+});
