@@ -4,6 +4,7 @@ import type { StageConfig } from './config/stage-config';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { DataLake } from './lake/data-lake';
 import { LakeDelivery } from './lake/lake-delivery';
+import { ProfileExport } from './lake/profile-export';
 import { Ingestion } from './ingestion/ingestion';
 import { Profiles } from './profiles';
 
@@ -28,6 +29,8 @@ export class PlatformStack extends Stack {
 
   /** User profiles: the profile store (table, reader grant) and the aggregator on the validated stream. */
   readonly profiles: Profiles;
+  /** The daily export of the profile table into the lake (reconciliation snapshots); absent when `lake.profileExport` is 'off'. */
+  readonly profileExport?: ProfileExport;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -60,5 +63,10 @@ export class PlatformStack extends Stack {
 
     // --- profiles (aggregator, profile store, reader grant) ---
     this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
+
+    // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
+    if (config.lake.profileExport === 'daily') {
+      this.profileExport = new ProfileExport(this, 'ProfileExport', { config, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic: this.alarms.topic });
+    }
   }
 }

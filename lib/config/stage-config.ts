@@ -115,6 +115,14 @@ export interface LakeConfig {
   readonly firehoseBufferMb: number;
   /** Largest amount of data one Athena query may scan, in GB (the workgroup cancels larger queries). */
   readonly athenaScanLimitGb: number;
+  /**
+   * 'daily' exports the profile table into the curated zone once a day (`profile-exports/snapshot=YYYY-MM-DD/`),
+   * the snapshots the golden-dataset reconciliation reads; 'off' creates nothing. DynamoDB bills an export
+   * per GB of table size, whatever changed since the last one.
+   */
+  readonly profileExport: 'daily' | 'off';
+  /** UTC hour (0-23) at which the daily export is taken; the snapshot is the table as of that full hour. */
+  readonly profileExportHourUtc: number;
 }
 
 export interface AlarmsConfig {
@@ -191,6 +199,8 @@ const DEV: StageConfig = {
     firehoseBufferSeconds: 60,
     firehoseBufferMb: 64,
     athenaScanLimitGb: 10,
+    profileExport: 'off',
+    profileExportHourUtc: 2,
   },
   alarms: { email: '', iteratorAgeSeconds: 300, quarantineRatio: 0.05, deliveryFreshnessSeconds: 900 },
 };
@@ -212,6 +222,7 @@ const PROD: StageConfig = {
     noncurrentVersionExpirationDays: 30,
     firehoseBufferSeconds: 300,
     firehoseBufferMb: 128,
+    profileExport: 'daily',
   },
 };
 
@@ -300,6 +311,8 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
     firehoseBufferSeconds: int(60, 900),
     firehoseBufferMb: int(64, 128),
     athenaScanLimitGb: int(1, 100_000),
+    profileExport: oneOf('daily', 'off'),
+    profileExportHourUtc: int(0, 23),
   },
   alarms: {
     email: str(/^$|^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an e-mail address or ''"),

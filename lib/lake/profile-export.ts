@@ -1,0 +1,155 @@
+import { Aws, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { PROFILE_EXPORT_PREFIX } from '../../lambdas/core/lake/catalog';
+import { EXPORT_PROFILES_ENV } from '../../lambdas/export-profiles/config';
+import { resourceName, type StageConfig } from '../config/stage-config';
+import { PlatformFunction } from '../shared/platform-function';
+import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';
+
+/** Service name of the export function (logs). */
+export const EXPORT_PROFILES_SERVICE = 'export-profiles';
+
+/**
+ * Retry bounds of a run. DynamoDB honours an export's ClientToken for 8 hours, so every attempt of one run
+ * must happen within that for a retry never to start a second export: Scheduler retries a failed delivery
+ * for at most SCHEDULE_MAX_EVENT_AGE, Lambda retries a failed invocation for at most FUNCTION_MAX_EVENT_AGE.
+ */
+export const SCHEDULE_MAX_EVENT_AGE = Duration.hours(1);
+export const SCHEDULE_RETRY_ATTEMPTS = 5;
+export const FUNCTION_MAX_EVENT_AGE = Duration.hours(1);
+export const FUNCTION_RETRY_ATTEMPTS = 2;
+
+export interface ProfileExportProps {
+  readonly config: StageConfig;
+  /** The profile table (point-in-time recovery on). */
+  readonly table: dynamodb.ITable;
+  /** The curated zone, where the profile_exports table reads the snapshots. */
+  readonly curatedBucket: s3.IBucket;
+  /** Topic the errors alarm notifies. */
+  readonly alarmTopic: sns.ITopic;
+}
+
+/**
+ * The daily profile export: an EventBridge Scheduler schedule invokes a small function at
+ * `lake.profileExportHourUtc`:00 UTC, which asks DynamoDB to export the profile table as of that scheduled
+ * time into the curated bucket under `profile-exports/snapshot=<UTC day>/`. The golden-dataset
+ * reconciliation reads the latest of these snapshots.
+ *
+ * Scheduler rather than an EventBridge rule: it passes the exact scheduled time to the target
+ * (`<aws.scheduler.scheduled-time>`; a rule's event `time` is when the event was emitted), so the export time,
+ * snapshot day and idempotency token are fixed by the schedule whatever delay or retry the invocation has;
+ * its retry policy is bounded explicitly (see SCHEDULE_MAX_EVENT_AGE); the time zone is part of the
+ * schedule; and one schedule costs nothing within the free tier of 14 million invocations a month.
+ *
+ * The function may only start exports of this table and write (PutObject, PutObjectAcl,
+ * AbortMultipartUpload: what DynamoDB documents an export needs) under `profile-exports/` of the curated
+ * bucket: DynamoDB writes the export with the caller's permissions. A failed run fails the invocation; the
+ * errors alarm notifies the alarm topic.
+ */
+export class ProfileExport extends Construct {
+  readonly function: PlatformFunction;
+  readonly schedule: scheduler.Schedule;
+  /** The role Scheduler assumes to invoke the function. */
+  readonly scheduleRole: iam.Role;
+  readonly errorsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ProfileExportProps) {
+    super(scope, id);
+    const { config } = props;
+    const hour = config.lake.profileExportHourUtc;
+
+    this.function = new PlatformFunction(this, 'Function', {
+      handlerPath: 'export-profiles/handler.ts',
+      serviceName: EXPORT_PROFILES_SERVICE,
+      description: `Starts the daily DynamoDB export of the profile table into the curated zone (${PROFILE_EXPORT_PREFIX}snapshot=YYYY-MM-DD/)`,
+      functionName: resourceName(config, 'export-profiles'),
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      // Scheduler invokes asynchronously: Lambda retries a failed run this often, within this age.
+      retryAttempts: FUNCTION_RETRY_ATTEMPTS,
+      maxEventAge: FUNCTION_MAX_EVENT_AGE,
+      environment: {
+        [EXPORT_PROFILES_ENV.tableArn]: props.table.tableArn,
+        [EXPORT_PROFILES_ENV.bucket]: props.curatedBucket.bucketName,
+        [EXPORT_PROFILES_ENV.bucketOwner]: Aws.ACCOUNT_ID,
+      },
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ExportProfileTable',
+        actions: ['dynamodb:ExportTableToPointInTime'],
+        resources: [props.table.tableArn],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteProfileExports',
+        actions: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'],
+        resources: [props.curatedBucket.arnForObjects(`${PROFILE_EXPORT_PREFIX}*`)],
+      }),
+    );
+
+    const scheduleName = resourceName(config, 'export-profiles');
+    // Only this schedule, in this account, may assume the role (confused-deputy protection).
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      description: `EventBridge Scheduler ${scheduleName}: invoke the profile export function`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Aws.ACCOUNT_ID,
+            'aws:SourceArn': Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${scheduleName}` }),
+          },
+        },
+      }),
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      scheduleName,
+      description: `Daily export of the profile table at ${String(hour).padStart(2, '0')}:00 UTC for the golden-dataset reconciliation`,
+      schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: String(hour), timeZone: TimeZone.ETC_UTC }),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.function, {
+        role: this.scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+        maxEventAge: SCHEDULE_MAX_EVENT_AGE,
+      }),
+    });
+
+    const alarm = alarmFactory(this, props.alarmTopic);
+    this.errorsAlarm = alarm('ErrorsAlarm', this.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }), {
+      alarmDescription:
+        "The daily profile export could not be started (point-in-time recovery off, access denied, or a DynamoDB error; see the function's log): today's reconciliation snapshot is missing until it succeeds",
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    this.acknowledgeFindings(props);
+  }
+
+  /** Acknowledges each cdk-nag finding by its exact id, with its reason. */
+  private acknowledgeFindings(props: ProfileExportProps): void {
+    acknowledgeFunctionRoleFindings(this.function);
+    const stack = Stack.of(this);
+    const attToken = (arn: string): string => {
+      const resolved = stack.resolve(arn) as { 'Fn::GetAtt'?: [string, string] } | string;
+      return typeof resolved === 'object' && resolved['Fn::GetAtt'] ? `<${resolved['Fn::GetAtt'][0]}.Arn>` : String(resolved);
+    };
+    Validations.of(this.function.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${attToken(props.curatedBucket.bucketArn)}/${PROFILE_EXPORT_PREFIX}*]`,
+      reason: `DynamoDB names the export's objects itself (${PROFILE_EXPORT_PREFIX}snapshot=<day>/AWSDynamoDB/<export id>/...), so the object ARN ends in the prefix wildcard; nothing outside ${PROFILE_EXPORT_PREFIX} is writable.`,
+    });
+    // The Scheduler target grants lambda:InvokeFunction on the function and on its versions and aliases.
+    Validations.of(this.scheduleRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${attToken(this.function.functionArn)}:*]`,
+      reason: "The schedule's role may invoke only the export function; '<function ARN>:*' (its versions and aliases) is part of the grant Lambda targets are given.",
+    });
+  }
+}
