@@ -41,8 +41,10 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule', { timeou
     // activity (no user near 48 events per batch) keeps this drill inside the documented guarantee.
     const workload = new Workload({ seed: SEED, users: 100, zipfExponent: 0.3, invalidRatio: 0.05, duplicateRatio: 0.03 });
     const random = seededRandom(SEED);
-    // Several calls spread over time, so faults hit different batches and windows.
-    for (let call = 0; call < 16; call++) {
+    // Several calls spread over time, so faults hit different batches and windows. Both functions gather
+    // records for their deployed batching window (1 s), so a busy machine makes few, large batches: 24 calls
+    // keep enough invocations for every kind of fault to be drawn.
+    for (let call = 0; call < 24; call++) {
       const batch = workload.take(50);
       const copies = random() < 0.4 ? 2 : 1; // a lost acknowledgement: the producer sends the batch again
       for (let c = 0; c < copies; c++) {
