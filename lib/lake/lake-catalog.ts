@@ -3,6 +3,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
+  PROFILE_EXPORT_RETENTION_DAYS,
   CURATED_COLUMNS,
   HOUR_PARTITION_COLUMNS,
   LAKE_TABLES,
@@ -108,7 +109,7 @@ export class LakeCatalog extends Construct {
       format: JSON_LINES,
       classification: 'json',
       location: location(props.curatedBucket, LAKE_TABLES.profileExports),
-      projection: snapshotProjection({ location: location(props.curatedBucket, LAKE_TABLES.profileExports), daysBack: 90 }),
+      projection: snapshotProjection({ location: location(props.curatedBucket, LAKE_TABLES.profileExports), daysBack: PROFILE_EXPORT_RETENTION_DAYS }),
     });
   }
 

@@ -3,6 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { LakeConfig, RemovalMode } from '../config/stage-config';
 import { planLakeLifecycles, type LakeZone, type ZoneLifecycle } from './lifecycle';
+import { PROFILE_EXPORT_PREFIX, PROFILE_EXPORT_RETENTION_DAYS } from '../../lambdas/core/lake/catalog';
 
 export interface LakeZonesProps {
   /** The stage's lake configuration (lifecycle days). */
@@ -73,7 +74,16 @@ export class LakeZones extends Construct {
         lifecycleRules: rules(lifecycle, props.lake, versioned),
       });
     this.rawBucket = zone('Raw', this.lifecycles.raw, true);
-    this.curatedBucket = zone('Curated', this.lifecycles.curated, true);
+    const curated = zone('Curated', this.lifecycles.curated, true);
+    this.curatedBucket = curated;
+    // Profile snapshots serve reconciliation only: kept as long as the profile_exports table looks back,
+    // whatever the curated events' own retention.
+    curated.addLifecycleRule({
+      id: 'profile-exports',
+      prefix: PROFILE_EXPORT_PREFIX,
+      expiration: Duration.days(PROFILE_EXPORT_RETENTION_DAYS),
+      abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+    });
     this.quarantineBucket = zone('Quarantine', this.lifecycles.quarantine, true);
     // Results are reproducible by re-running the query: versioning would only add cost.
     this.athenaResultsBucket = zone('AthenaResults', this.lifecycles.athenaResults, false);

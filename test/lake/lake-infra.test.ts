@@ -103,10 +103,11 @@ describe('lifecycle rules', () => {
     ]);
   });
 
-  it('prod curated: IA at 90, never expires', () => {
+  it('prod curated: IA at 90, never expires; profile snapshots expire after 90 days', () => {
     expect(rulesOf(prod, prod.stack.lake.curatedBucket)).toEqual([
       { Id: 'current-objects', Status: 'Enabled', ...abort, NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 90 }] },
       markers,
+      { Id: 'profile-exports', Status: 'Enabled', Prefix: 'profile-exports/', ...abort, ExpirationInDays: 90 },
     ]);
   });
 

@@ -67,6 +67,9 @@ export const PROFILE_EXPORT_PARTITION_COLUMNS: readonly EventColumn[] = [
 /** Prefix of profile exports inside the curated bucket. */
 export const PROFILE_EXPORT_PREFIX = 'profile-exports/';
 
+/** How long profile snapshots are kept (and how far back the profile_exports table looks), in days. */
+export const PROFILE_EXPORT_RETENTION_DAYS = 90;
+
 /** `profile-exports/snapshot=YYYY-MM-DD/`: the S3 prefix to give ExportTableToPointInTime. */
 export function profileExportPrefix(snapshotDay: string): string {
   return `${PROFILE_EXPORT_PREFIX}snapshot=${snapshotDay}/`;
