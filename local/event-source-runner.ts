@@ -242,6 +242,12 @@ export interface SeededFaultOptions {
   delayMs?: [number, number];
   /** Leave final window invocations alone (default false: they fail like any other). */
   spareFinalInvokes?: boolean;
+  /**
+   * Give every fault kind with a non-zero probability to the first invocation eligible for it, then draw as
+   * usual, so a drill is never vacuous because a short run happened to draw no fault of some kind.
+   * @default false
+   */
+  ensureEach?: boolean;
 }
 
 function fnv1a(text: string): number {
@@ -259,6 +265,7 @@ function fnv1a(text: string): number {
  */
 export function seededFaults(options: SeededFaultOptions): FaultInjector {
   const seen = new Map<string, number>();
+  const owed = new Set(['throttle', 'delay', 'crash', 'redeliver']);
   const keyOf = (i: InvocationInfo) =>
     `${options.seed}|${i.shardId}|${i.firstSequenceNumber ?? ''}|${i.lastSequenceNumber ?? ''}|${i.isFinalInvokeForWindow}`;
   const random = (i: InvocationInfo, phase: string) => seededRandom(fnv1a(`${keyOf(i)}|${seen.get(keyOf(i)) ?? 0}|${phase}`));
@@ -267,6 +274,11 @@ export function seededFaults(options: SeededFaultOptions): FaultInjector {
       const key = keyOf(invocation);
       seen.set(key, (seen.get(key) ?? 0) + 1);
       if (options.spareFinalInvokes && invocation.isFinalInvokeForWindow) return 'none';
+      if (options.ensureEach && (options.throttle ?? 0) > 0 && owed.delete('throttle')) return 'throttle';
+      if (options.ensureEach && (options.delay ?? 0) > 0 && owed.delete('delay')) {
+        const [min, max] = options.delayMs ?? [10, 100];
+        return { delayMs: Math.round((min + max) / 2) };
+      }
       const next = random(invocation, 'before');
       if (next() < (options.throttle ?? 0)) return 'throttle';
       if (next() < (options.delay ?? (options.delayMs ? 1 : 0))) {
@@ -277,6 +289,8 @@ export function seededFaults(options: SeededFaultOptions): FaultInjector {
     },
     afterInvoke(invocation) {
       if (options.spareFinalInvokes && invocation.isFinalInvokeForWindow) return 'none';
+      if (options.ensureEach && (options.crashAfterSideEffects ?? 0) > 0 && owed.delete('crash')) return 'crash-after-side-effects';
+      if (options.ensureEach && (options.redeliver ?? 0) > 0 && owed.delete('redeliver')) return 'redeliver';
       const next = random(invocation, 'after');
       if (next() < (options.crashAfterSideEffects ?? 0)) return 'crash-after-side-effects';
       if (next() < (options.redeliver ?? 0)) return 'redeliver';

@@ -21,6 +21,7 @@ import { startEmulators, type Emulators } from '../emulators';
 import {
   KinesisEventSourceRunner,
   seededFaults,
+  type SeededFaultOptions,
   type FaultInjector,
   type KinesisEventSourceRunnerOptions,
   type OnFailureRecord,
@@ -35,14 +36,8 @@ import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
 
 /** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
-export interface RuntimeFaults {
-  seed: number;
-  crashAfterSideEffects?: number;
-  redeliver?: number;
-  /** Lambda throttles (the invocation never reaches the function). */
-  throttle?: number;
-  delay?: number;
-  delayMs?: [number, number];
+/** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
+export interface RuntimeFaults extends SeededFaultOptions {
   /** Share of DynamoDB write attempts answered with ProvisionedThroughputExceededException. */
   dynamoDbThrottle?: number;
 }

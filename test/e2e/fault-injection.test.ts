@@ -32,6 +32,8 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule', { timeou
         delay: 0.3,
         delayMs: [5, 60],
         dynamoDbThrottle: 0.15,
+        // Each kind at least once, whatever the machine's speed does to the number of invocations.
+        ensureEach: true,
       },
     });
     box = new BlackBox(target.names);

@@ -767,6 +767,18 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
       for (const kind of ['throttle', 'delayMs', 'crash-after-side-effects', 'redeliver']) expect(kinds).toContain(kind);
     });
 
+    it('seededFaults with ensureEach gives every configured fault kind to the first invocations, even at tiny probabilities', () => {
+      const faults = seededFaults({ seed: 1, crashAfterSideEffects: 1e-9, redeliver: 1e-9, throttle: 1e-9, delay: 1e-9, delayMs: [4, 6], ensureEach: true });
+      const info = (i: number): InvocationInfo => ({ shardId: 'shardId-000000000000', firstSequenceNumber: String(i), lastSequenceNumber: String(i), size: 1, attempt: 0, isFinalInvokeForWindow: false });
+      const decisions = Array.from({ length: 4 }, (_, i) => [faults.beforeInvoke!(info(i)), faults.afterInvoke!(info(i), 'success')]);
+      expect(decisions).toEqual([
+        ['throttle', 'crash-after-side-effects'],
+        [{ delayMs: 5 }, 'redeliver'],
+        ['none', 'none'],
+        ['none', 'none'],
+      ]);
+    });
+
     it('under seeded chaos delivers every record at least once and loses none', async () => {
       const stream = await createStream(2);
       const expected = Array.from({ length: 30 }, (_, i) => `e${i}`);
