@@ -10,7 +10,7 @@
 import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { deriveFeatures, type DerivedFeatures } from '../../lambdas/core/profile/derive';
 import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../lambdas/core/profile/model';
-import { documentClient } from '../../lambdas/shared/aws-clients';
+import { documentClient } from '../../lambdas/shared/document-client';
 
 export interface UserProfile extends DerivedFeatures {
   /** The item as stored (see the README for its layout). */

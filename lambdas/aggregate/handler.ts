@@ -11,7 +11,7 @@ import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '..
 import { itemSizeBytes } from '../core/profile/item-size';
 import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../core/profile/window-state';
 import type { ProfileStorePort } from '../core/profile/writer';
-import { documentClient } from '../shared/aws-clients';
+import { documentClient } from '../shared/document-client';
 import { aggregatorConfigFromEnv as configFromEnv, settingsFrom, type AggregatorConfig } from './config';
 import { DynamoProfileTable } from './profile-table';
 

@@ -8,13 +8,12 @@
  *
  * Each client is created on first use and kept for the life of the process (a Lambda sandbox reuses it
  * across invocations). The client packages declare no side effects, so a bundle only carries the clients
- * its handler actually calls.
+ * its handler actually calls. The DynamoDB document client lives in document-client.ts for that reason.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -31,7 +30,6 @@ function customEndpoint(serviceVariable: string): string | undefined {
 
 let kinesis: KinesisClient | undefined;
 let dynamoDb: DynamoDBClient | undefined;
-let document: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sqs: SQSClient | undefined;
 
@@ -55,13 +53,6 @@ export function dynamoDbClient(): DynamoDBClient {
   return dynamoDb;
 }
 
-export function documentClient(): DynamoDBDocumentClient {
-  document ??= DynamoDBDocumentClient.from(dynamoDbClient(), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return document;
-}
-
 export function s3Client(): S3Client {
   s3 ??= new S3Client({
     // Emulators (s3rver, LocalStack) serve buckets by path, not by virtual-host subdomain.
@@ -78,6 +69,6 @@ export function sqsClient(): SQSClient {
 
 /** Drops every memoized client so the next call reads the environment again (tests switch emulators). */
 export function resetClients(): void {
-  for (const client of [document, dynamoDb, kinesis, s3, sqs]) client?.destroy();
-  kinesis = dynamoDb = document = s3 = sqs = undefined;
+  for (const client of [dynamoDb, kinesis, s3, sqs]) client?.destroy();
+  kinesis = dynamoDb = s3 = sqs = undefined;
 }
