@@ -27,7 +27,6 @@ export interface ForwardRecord extends PutEntry {
   /** The raw record it came from: reported as a batch item failure if it cannot be forwarded. */
   readonly sequenceNumber: string;
   readonly shardId: string;
-  readonly dedupKey: string;
 }
 
 export interface BatchPlanOptions {
@@ -59,8 +58,12 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
   const forward: ForwardRecord[] = [];
   const lines: QuarantineLine[] = [];
   const byReason: Partial<Record<ReasonCode, number>> = {};
-  /** Dedup key -> position in `forward`, and the first event's fingerprint once a duplicate needs it. */
-  const seen = new Map<string, { index: number; fingerprint?: string }>();
+  // Dedup by (user_id, event_id), looked up by event_id alone first: the id is a flat string straight from
+  // JSON.parse, where a concatenated key would have to be built and hashed for every record. An id that
+  // another user of the batch also sent (rare) falls back to the composite key.
+  const byEventId = new Map<string, number>();
+  const byDedupKey = new Map<string, number>();
+  const fingerprints = new Map<number, string>();
   let valid = 0;
   let duplicates = 0;
   let conflicting = 0;
@@ -84,7 +87,8 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
     const data = result.normalized ? Buffer.from(JSON.stringify(event), 'utf8') : record.data;
     // Normalization can lengthen an event slightly; a record the stream would refuse is quarantined here
     // rather than failing its whole PutRecords call.
-    if (data.byteLength + Buffer.byteLength(event.user_id, 'utf8') > MAX_RECORD_BYTES) {
+    // (A UTF-16 code unit is at most 3 UTF-8 bytes: the exact byte length is needed only near the limit.)
+    if (data.byteLength + 3 * event.user_id.length > MAX_RECORD_BYTES && data.byteLength + Buffer.byteLength(event.user_id, 'utf8') > MAX_RECORD_BYTES) {
       quarantine(record, 'size_violation', [
         { path: '', rule: 'maxRecordBytes', message: `normalized event is ${data.byteLength} bytes; a Kinesis record holds at most ${MAX_RECORD_BYTES} bytes with its partition key` },
       ]);
@@ -92,17 +96,27 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
     }
     valid++;
     if (result.droppedUnknownFields) dropped++;
-    const key = dedupKey(event);
-    const firstSeen = seen.get(key);
-    if (firstSeen) {
+    let firstIndex: number | undefined;
+    const sameId = byEventId.get(event.event_id);
+    if (sameId === undefined) byEventId.set(event.event_id, forward.length);
+    else if (forward[sameId]!.partitionKey === event.user_id) firstIndex = sameId;
+    else {
+      const key = dedupKey(event);
+      firstIndex = byDedupKey.get(key);
+      if (firstIndex === undefined) byDedupKey.set(key, forward.length);
+    }
+    if (firstIndex !== undefined) {
       duplicates++;
       // Fingerprints are computed only for duplicates: they are rare, and hashing every event is not free.
-      firstSeen.fingerprint ??= eventFingerprint(JSON.parse(Buffer.from(forward[firstSeen.index]!.data).toString('utf8')));
-      if (eventFingerprint(event) !== firstSeen.fingerprint) conflicting++;
+      let first = fingerprints.get(firstIndex);
+      if (first === undefined) {
+        first = eventFingerprint(JSON.parse(Buffer.from(forward[firstIndex]!.data).toString('utf8')));
+        fingerprints.set(firstIndex, first);
+      }
+      if (eventFingerprint(event) !== first) conflicting++;
       continue;
     }
-    seen.set(key, { index: forward.length });
-    forward.push({ partitionKey: event.user_id, data, sequenceNumber: record.sequenceNumber, shardId: record.shardId, dedupKey: key });
+    forward.push({ partitionKey: event.user_id, data, sequenceNumber: record.sequenceNumber, shardId: record.shardId });
   }
 
   return {
