@@ -4,7 +4,7 @@
  * invocation (or after every batch in per-batch mode), merge every pending user into the profile store.
  */
 import type { ProfileSettings } from './model';
-import { readProfileEvent } from './profile-event';
+import { EventScratch, readEventInto } from './profile-event';
 import { DEFAULT_STATE_LIMITS, WindowState, type WindowStateJson, type WindowStateLimits } from './window-state';
 import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
 
@@ -49,6 +49,8 @@ export interface InvocationStats {
 export interface InvocationResult {
   /** The state to return to Lambda (empty after a successful final flush). */
   readonly state: WindowStateJson;
+  /** An upper bound of the state's JSON length, known without serializing it. */
+  readonly stateBytes: number;
   /** First record that must be delivered again (a partial batch failure), if any. */
   readonly failedSequenceNumber?: string;
   readonly stats: InvocationStats;
@@ -75,27 +77,32 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
   const write = (userIds?: readonly string[]) =>
     writeSegments(deps.store, state.segments(input.shardId, userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
 
-  for (const record of input.records) {
+  // One scratch event for every record, and one lookup of the user's pending state per record.
+  const e = new EventScratch();
+  const records = input.records;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8'));
     } catch {
       parsed = undefined;
     }
-    const read = readProfileEvent(parsed);
-    if (!read.ok) {
+    const reason = readEventInto(parsed, e);
+    if (reason !== undefined) {
       stats.malformed++;
-      deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : read.reason);
+      deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : reason);
       state.advance(record.sequenceNumber);
       continue;
     }
     stats.eventsIn++;
-    if (state.hasPending(read.userId, read.event.id)) {
+    let user = state.user(e.userId);
+    if (state.hasPendingEvent(user, e)) {
       stats.windowDuplicates++;
       state.advance(record.sequenceNumber);
       continue;
     }
-    const flush = state.flushBefore(read.userId, read.event);
+    const flush = state.flushBeforeEvent(user, e);
     if (flush.length > 0) {
       const report = await write(flush);
       stats.writes.push(report);
@@ -105,15 +112,17 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
         if (!input.carriesState) throw new ProfileWriteError(report.failed.map((f) => f.userId), report.failed[0]!.error);
         // Keep what was written out of the state; deliver this record again with the state as it is.
         state.markFlushed(report.users.filter((u) => u.outcome !== 'failed').map((u) => u.userId));
-        return { state: state.toJSON(), failedSequenceNumber: record.sequenceNumber, stats };
+        return { state: state.toJSON(), stateBytes: state.estimatedBytes, failedSequenceNumber: record.sequenceNumber, stats };
       }
       state.markFlushed(flush);
+      // Flushed users' pending records are gone: look the user up again.
+      user = state.user(e.userId);
     }
     state.advance(record.sequenceNumber);
-    state.add(read.userId, read.event, record.sequenceNumber);
+    state.addEvent(user, e, record.sequenceNumber);
   }
 
-  if (!input.flushAll) return { state: state.toJSON(), stats };
+  if (!input.flushAll) return { state: state.toJSON(), stateBytes: state.estimatedBytes, stats };
   const report = await write();
   stats.writes.push(report);
   if (report.failed.length > 0) {
@@ -122,5 +131,5 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
       report.failed[0]!.error,
     );
   }
-  return { state: {}, stats };
+  return { state: {}, stateBytes: 2, stats };
 }

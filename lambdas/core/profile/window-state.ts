@@ -10,7 +10,7 @@
  * the same records and its writes are recognized as already applied.
  */
 import { compareSequence } from './model';
-import { decodeEvents, encodeEvent, encodedIds, type EncodeContext, type ProfileEvent, type UserCursor } from './profile-event';
+import { ByteSink, decodeEvents, encodeEventInto, EventScratch, hashHalfAt, type EncodeContext, type ProfileEvent, type ScratchCursor } from './profile-event';
 
 /** The JSON form returned to Lambda as `state`. */
 export interface WindowStateJson {
@@ -71,24 +71,133 @@ export interface Segment {
 export type AddOutcome = 'added' | 'duplicate';
 
 const EMPTY_STATE_BYTES = 64;
+const NO_USERS: readonly string[] = Object.freeze([]);
 
 /**
- * Id hashes of each user's pending text, kept across invocations of one sandbox: Lambda hands the state back
+ * The id hashes of one user's pending events: an open-addressing set of 48-bit numbers in a typed array,
+ * so checking and adding an id allocates nothing.
+ */
+class IdSet {
+  private keys = new Float64Array(8).fill(-1);
+  size = 0;
+
+  has(hi: number, lo: number): boolean {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    const key = hi * 0x1000000 + lo;
+    for (let i = (hi ^ lo) & mask; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === key) return true;
+      if (k === -1) return false;
+    }
+  }
+
+  /** Adds an id that is not in the set. */
+  add(hi: number, lo: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    this.insert(hi * 0x1000000 + lo, hi ^ lo);
+    this.size++;
+  }
+
+  private insert(key: number, hash: number): void {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = hash & mask;
+    while (keys[i] !== -1) i = (i + 1) & mask;
+    keys[i] = key;
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Float64Array(old.length * 2).fill(-1);
+    for (const key of old) {
+      if (key === -1) continue;
+      const hi = Math.floor(key / 0x1000000);
+      this.insert(key, hi ^ (key - hi * 0x1000000));
+    }
+  }
+
+  /** The ids of a user's encoded events (the third field of each '~'-separated event). */
+  static fromText(text: string): IdSet {
+    const set = new IdSet();
+    if (text === '') return set;
+    let start = 0;
+    for (;;) {
+      const a = text.indexOf('|', start);
+      const b = text.indexOf('|', a + 1);
+      const hi = hashHalfAt(text, b + 1);
+      const lo = hashHalfAt(text, b + 5);
+      if (hi >= 0 && lo >= 0 && !set.has(hi, lo)) set.add(hi, lo);
+      const next = text.indexOf('~', b);
+      if (next < 0) return set;
+      start = next + 1;
+    }
+  }
+}
+
+/**
+ * Id sets of each user's pending text, kept across invocations of one sandbox: Lambda hands the state back
  * as new JSON each time, and re-reading a heavy user's ids from the text on every invocation would dominate.
  * An entry is used only for the very text it was built from (compared in full, which is far cheaper than
- * re-reading it), so a state rolled back after a failed invocation never meets ids it does not have.
+ * re-reading it), and a state takes it out of the cache while it may change it, so a state rolled back
+ * after a failed invocation never meets ids it does not have.
  */
-const idCache = new Map<string, { text: string; ids: Set<string> }>();
+const idCache = new Map<string, { text: string; ids: IdSet }>();
 const ID_CACHE_MAX_USERS = 50_000;
+
+/**
+ * One user's pending events in this invocation: the text from earlier invocations (or from the last time
+ * this state wrote its text out) plus the events encoded since, held as bytes in the state's buffer until
+ * the text is needed.
+ */
+class PendingUser implements ScratchCursor {
+  /** Whether the user has pending events (a key in the state's `u`). */
+  exists: boolean;
+  /** The user's text as of the last write-out ('' when none). */
+  text: string;
+  /** First and last event encoded since (indexes into the state's event list), -1 when none. */
+  head = -1;
+  tail = -1;
+  /** Characters of the events encoded since, with their separators. */
+  added = 0;
+  ids: IdSet | undefined = undefined;
+  /** Sequence numbers of every pending event, when all of them were added in this invocation. */
+  sequences: string[] | undefined = undefined;
+  started = false;
+  sessionHi = 0;
+  sessionLo = 0;
+  device: string | undefined = undefined;
+  locale: string | undefined = undefined;
+
+  constructor(
+    readonly userId: string,
+    text: string | undefined,
+  ) {
+    this.exists = text !== undefined;
+    this.text = text ?? '';
+  }
+
+  /** Length of the user's whole text. */
+  get textLength(): number {
+    if (this.head < 0) return this.text.length;
+    return this.text === '' ? this.added : this.text.length + 1 + this.added;
+  }
+}
 
 export class WindowState {
   private readonly json: Required<Omit<WindowStateJson, 's0' | 'last' | 'fa'>> & Pick<WindowStateJson, 's0' | 'last' | 'fa'>;
   private readonly ctx: EncodeContext;
-  private readonly cursors = new Map<string, UserCursor>();
-  private readonly ids = new Map<string, Set<string>>();
-  /** Sequence numbers of the events of users whose pending events were all added in this invocation. */
-  private readonly sequences = new Map<string, string[]>();
+  private readonly users = new Map<string, PendingUser>();
   private flushedAfter?: Map<string, string>;
+  /** Events encoded in this invocation: bytes, and per event its range and the next event of its user. */
+  private readonly sink = new ByteSink();
+  private starts = new Int32Array(1024);
+  private ends = new Int32Array(1024);
+  private nexts = new Int32Array(1024);
+  private events = 0;
+  /** Text of the events that are not latin-1 (rare), by event index. */
+  private wide?: Map<number, string>;
+  private readonly scratch = new EventScratch();
 
   constructor(
     state: WindowStateJson | undefined,
@@ -117,6 +226,7 @@ export class WindowState {
   }
 
   toJSON(): WindowStateJson {
+    this.writeOut();
     return this.json;
   }
 
@@ -129,7 +239,10 @@ export class WindowState {
 
   /** Whether this user already has an event with this id hash pending in the state. */
   hasPending(userId: string, idHash: string): boolean {
-    return this.idSet(userId).has(idHash);
+    const hi = hashHalfAt(idHash, 0);
+    const lo = hashHalfAt(idHash, 4);
+    if (idHash.length !== 8 || hi < 0 || lo < 0) return false;
+    return this.idSet(this.user(userId)).has(hi, lo);
   }
 
   /**
@@ -137,11 +250,39 @@ export class WindowState {
    * the state's content and the event.
    */
   flushBefore(userId: string, event: ProfileEvent): string[] {
+    const users = this.flushBeforeEvent(this.user(userId), this.load(userId, event));
+    return users === NO_USERS ? [] : (users as string[]);
+  }
+
+  add(userId: string, event: ProfileEvent, sequenceNumber?: string): AddOutcome {
+    return this.addEvent(this.user(userId), this.load(userId, event), sequenceNumber);
+  }
+
+  // ------------------------------------------------------------------ the per-record path of the aggregation
+
+  /** The pending user record of `userId` (created empty): look it up once per record. */
+  user(userId: string): PendingUser {
+    let user = this.users.get(userId);
+    if (user === undefined) {
+      user = new PendingUser(userId, this.textOf(userId));
+      this.users.set(userId, user);
+    }
+    return user;
+  }
+
+  /** Whether the event in `e` is already pending for `user`. */
+  hasPendingEvent(user: PendingUser, e: EventScratch): boolean {
+    return this.idSet(user).has(e.idHi, e.idLo);
+  }
+
+  /** flushBefore for the event in `e`. */
+  flushBeforeEvent(user: PendingUser, e: EventScratch): readonly string[] {
     // Pending ids are unique, so their number is the user's number of pending events.
-    if (this.idSet(userId).size >= this.limits.maxEventsPerUser) return [userId];
-    const add = this.bytesToAdd(userId, event);
+    if (this.idSet(user).size >= this.limits.maxEventsPerUser) return [user.userId];
+    const add = this.bytesToAdd(user, e);
     const fixed = this.fixedBytes();
-    if (this.json.b + fixed + add <= this.limits.budgetBytes) return [];
+    if (this.json.b + fixed + add <= this.limits.budgetBytes) return NO_USERS;
+    this.writeOut();
     // Largest pending users first (one write frees the most room, and they would be written again at the
     // window's end anyway), until the state is back to 90% of its budget.
     const target = this.limits.budgetBytes * 0.9 - add - fixed;
@@ -152,64 +293,77 @@ export class WindowState {
     const large: [string, string][] = [];
     const all: [string, string][] = [];
     let largeBytes = 0;
-    for (const user in this.json.u) {
-      const text = this.json.u[user]!;
-      all.push([user, text]);
+    for (const userId in this.json.u) {
+      const text = this.json.u[userId]!;
+      all.push([userId, text]);
       if (text.length >= this.limits.budgetBytes / 500) {
-        large.push([user, text]);
+        large.push([userId, text]);
         largeBytes += text.length;
       }
     }
     const users = largeBytes >= bytes - target ? large : all;
     users.sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
     const out: string[] = [];
-    for (const [user, text] of users) {
+    for (const [userId, text] of users) {
       if (bytes <= target) break;
-      out.push(user);
-      bytes -= this.userBytes(user, text) - (user.length + 3); // the flush record keeps the id
+      out.push(userId);
+      bytes -= this.userBytes(userId, text.length) - (userId.length + 3); // the flush record keeps the id
     }
     // When flushing the largest users cannot make room (the flush records and dictionary have grown), every
     // pending user is flushed: that flush point replaces all the flush records.
-    if (bytes > target && users === all) return all.map(([user]) => user);
+    if (bytes > target && users === all) return all.map(([userId]) => userId);
     if (bytes > target) return Object.keys(this.json.u);
     return out;
   }
 
-  add(userId: string, event: ProfileEvent, sequenceNumber?: string): AddOutcome {
+  /** add for the event in `e`. `user` must be the current record of its user (markFlushed drops records). */
+  addEvent(user: PendingUser, e: EventScratch, sequenceNumber?: string): AddOutcome {
     if (this.json.s0 === undefined) throw new Error('advance() must be called before add()');
     if (this.json.t0 === 0) {
-      this.json.t0 = event.t;
-      this.ctx.t0 = event.t;
+      this.json.t0 = e.t;
+      this.ctx.t0 = e.t;
     }
-    const ids = this.idSet(userId);
-    if (ids.has(event.id)) return 'duplicate';
-    const before = this.json.u[userId];
+    const ids = this.idSet(user);
+    if (ids.has(e.idHi, e.idLo)) return 'duplicate';
     const dictBefore = this.ctx.dict.length;
-    const encoded = encodeEvent(event, this.ctx, this.cursor(userId));
+    const index = this.events;
+    if (index === this.starts.length) this.growEvents();
+    const start = this.sink.length;
+    let length = encodeEventInto(this.sink, e, this.ctx, user);
+    if (length < 0) {
+      length = this.sink.wide.length;
+      (this.wide ??= new Map()).set(index, this.sink.wide);
+    }
+    this.starts[index] = start;
+    this.ends[index] = this.sink.length;
+    this.nexts[index] = -1;
+    this.events++;
     let added = 0;
     for (let i = dictBefore; i < this.ctx.dict.length; i++) added += JSON.stringify(this.ctx.dict[i]).length + 1;
-    if (before === undefined) {
-      if (sequenceNumber !== undefined) this.sequences.set(userId, [sequenceNumber]);
-      this.json.u[userId] = encoded;
-      added += userId.length + 2 + encoded.length + 4;
+    if (!user.exists) {
+      user.exists = true;
+      this.json.u[user.userId] = '';
+      user.sequences = sequenceNumber !== undefined ? [sequenceNumber] : undefined;
+      added += user.userId.length + 2 + length + 4;
     } else {
-      this.json.u[userId] = `${before}~${encoded}`;
-      const seqs = this.sequences.get(userId);
-      if (seqs && sequenceNumber !== undefined) seqs.push(sequenceNumber);
-      else this.sequences.delete(userId);
-      added += encoded.length + 1;
+      if (user.sequences !== undefined && sequenceNumber !== undefined) user.sequences.push(sequenceNumber);
+      else user.sequences = undefined;
+      added += length + 1;
     }
+    if (user.head < 0) {
+      user.head = index;
+      user.added = length;
+    } else {
+      this.nexts[user.tail] = index;
+      user.added += length + 1;
+    }
+    user.tail = index;
     this.json.b += added;
-    ids.add(event.id);
-    const cached = idCache.get(userId);
-    if (cached && cached.ids === ids) {
-      cached.text = this.json.u[userId]!;
-    } else {
-      if (idCache.size >= ID_CACHE_MAX_USERS) idCache.clear();
-      idCache.set(userId, { text: this.json.u[userId]!, ids });
-    }
+    ids.add(e.idHi, e.idLo);
     return 'added';
   }
+
+  // ------------------------------------------------------------------------------------------------------
 
   /** Segments of the given users (default: every user with pending events). */
   segments(shardId: string, userIds?: readonly string[]): Segment[] {
@@ -219,10 +373,12 @@ export class WindowState {
     const users = userIds ?? Object.keys(this.json.u);
     const out: Segment[] = [];
     for (const userId of users) {
-      const text = this.json.u[userId];
+      const user = this.users.get(userId);
+      if (user) this.writeOutUser(user);
+      const text = this.textOf(userId);
       if (text === undefined) continue;
       const after = this.flushIndex().get(userId) ?? this.json.fa;
-      const sequenceNumbers = this.sequences.get(userId);
+      const sequenceNumbers = user?.sequences;
       out.push({
         userId,
         shardId,
@@ -243,19 +399,18 @@ export class WindowState {
     const list = (this.json.fl[at] ??= []);
     if (list.length === 0) this.json.b += JSON.stringify(at).length + 4;
     for (const userId of userIds) {
-      const text = this.json.u[userId];
+      const text = this.textOf(userId);
       if (text === undefined) continue;
-      this.json.b -= this.userBytes(userId, text);
+      const user = this.users.get(userId);
+      this.json.b -= this.userBytes(userId, user ? user.textLength : text.length);
       delete this.json.u[userId];
-      this.ids.delete(userId);
+      this.users.delete(userId);
       idCache.delete(userId);
-      this.cursors.delete(userId);
-      this.sequences.delete(userId);
       list.push(userId);
       this.json.b += userId.length + 3;
       this.flushIndex().set(userId, at);
     }
-    if (Object.keys(this.json.u).length === 0) {
+    if (this.isEmptyOfUsers()) {
       // Everyone pending was flushed at `at`: one marker replaces the flush records, and the dictionary
       // (referenced only by pending events) starts over.
       this.json.fa = at;
@@ -263,11 +418,78 @@ export class WindowState {
       this.json.x = [];
       this.ctx.dict = this.json.x;
       this.ctx.dictIndex.clear();
-      this.cursors.clear();
+      this.users.clear();
       this.flushedAfter = new Map();
       this.json.b = 0;
       this.json.b = JSON.stringify(this.json).length;
     }
+  }
+
+  /** A user's text; `u` is a plain object, so names such as 'constructor' must not reach its prototype. */
+  private textOf(userId: string): string | undefined {
+    return Object.prototype.hasOwnProperty.call(this.json.u, userId) ? this.json.u[userId] : undefined;
+  }
+
+  private isEmptyOfUsers(): boolean {
+    for (const _ in this.json.u) return false;
+    return true;
+  }
+
+  /** Puts every user's text in the JSON form, and their id sets back in the cache. */
+  private writeOut(): void {
+    for (const user of this.users.values()) {
+      this.writeOutUser(user);
+      if (user.ids !== undefined && user.exists) {
+        if (idCache.size >= ID_CACHE_MAX_USERS) idCache.clear();
+        idCache.set(user.userId, { text: user.text, ids: user.ids });
+        // Taken again (if the text still matches) when this state goes on.
+        user.ids = undefined;
+      }
+    }
+  }
+
+  /** Joins the user's text with the events encoded since (one string per user, not one per event). */
+  private writeOutUser(user: PendingUser): void {
+    if (user.head < 0) return;
+    let added: string;
+    if (this.wide === undefined) {
+      const scratch = joinBuffer(user.added);
+      let at = 0;
+      const bytes = this.sink.bytes;
+      for (let i = user.head; i >= 0; i = this.nexts[i]!) {
+        if (at > 0) scratch[at++] = 126; // '~'
+        for (let k = this.starts[i]!, end = this.ends[i]!; k < end; k++) scratch[at++] = bytes[k]!;
+      }
+      added = scratch.toString('latin1', 0, at);
+    } else {
+      const parts: string[] = [];
+      for (let i = user.head; i >= 0; i = this.nexts[i]!) {
+        parts.push(this.wide.get(i) ?? Buffer.from(this.sink.bytes.buffer, this.sink.bytes.byteOffset + this.starts[i]!, this.ends[i]! - this.starts[i]!).toString('latin1'));
+      }
+      added = parts.join('~');
+    }
+    user.text = user.text === '' ? added : `${user.text}~${added}`;
+    user.head = -1;
+    user.tail = -1;
+    user.added = 0;
+    this.json.u[user.userId] = user.text;
+  }
+
+  private growEvents(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.starts = grow(this.starts);
+    this.ends = grow(this.ends);
+    this.nexts = grow(this.nexts);
+  }
+
+  /** Loads a ProfileEvent of the public API into the scratch the per-record path works on. */
+  private load(userId: string, event: ProfileEvent): EventScratch {
+    if (!this.scratch.fromEvent(userId, event)) throw new Error('an event id and session must be 8-character hashes (shortHash)');
+    return this.scratch;
   }
 
   /** The members besides users, dictionary and flush points: version, times, bounds and the estimate itself. */
@@ -276,41 +498,32 @@ export class WindowState {
     return 120 + 2 * Math.max(this.json.s0?.length ?? 0, this.json.last?.length ?? 0, 56) + 20;
   }
 
-  private userBytes(userId: string, text: string): number {
+  private userBytes(userId: string, textLength: number): number {
     // User ids follow the contract's pattern (checked when read): no JSON escaping.
-    return userId.length + 2 + text.length + 4;
+    return userId.length + 2 + textLength + 4;
   }
 
-  private bytesToAdd(userId: string, event: ProfileEvent): number {
+  private bytesToAdd(user: PendingUser, e: EventScratch): number {
     // An upper bound without encoding: fields at their longest plus separators.
-    const base = 10 + 10 + 9 + (event.content?.length ?? 0) + 4 + event.session.length + 12 + (event.currency ? 3 : 0);
-    const dict = (event.device?.length ?? 0) + (event.locale?.length ?? 0) + (event.category?.length ?? 0) + 12;
-    return base + dict + (this.json.u[userId] === undefined ? userId.length + 6 : 0);
+    const base = 10 + 10 + 9 + (e.content?.length ?? 0) + 4 + 8 + 12 + (e.currency ? 3 : 0);
+    const dict = (e.device?.length ?? 0) + (e.locale?.length ?? 0) + (e.category?.length ?? 0) + 12;
+    return base + dict + (user.exists ? 0 : user.userId.length + 6);
   }
 
-  private idSet(userId: string): Set<string> {
-    let set = this.ids.get(userId);
-    if (set) return set;
-    const text = this.json.u[userId] ?? '';
-    const cached = idCache.get(userId);
-    if (cached && text !== '' && cached.text === text) {
+  private idSet(user: PendingUser): IdSet {
+    let set = user.ids;
+    if (set !== undefined) return set;
+    const text = user.text;
+    const cached = text === '' ? undefined : idCache.get(user.userId);
+    if (cached !== undefined && cached.text === text) {
       set = cached.ids;
+      // Taken out while this state may add to it; writeOut() puts it back with the text it then matches.
+      idCache.delete(user.userId);
     } else {
-      set = new Set(encodedIds(text));
+      set = IdSet.fromText(text);
     }
-    this.ids.set(userId, set);
+    user.ids = set;
     return set;
-  }
-
-  private cursor(userId: string): UserCursor {
-    let c = this.cursors.get(userId);
-    if (!c) {
-      // A user's text from an earlier invocation: its last event's session/device/locale are not decoded
-      // here, so the next event states them again.
-      c = {};
-      this.cursors.set(userId, c);
-    }
-    return c;
   }
 
   private flushIndex(): Map<string, string> {
@@ -322,3 +535,12 @@ export class WindowState {
     return this.flushedAfter;
   }
 }
+
+/** A reusable buffer to join a user's new events in (one at a time). */
+let joinScratch = Buffer.allocUnsafeSlow(1 << 16);
+function joinBuffer(length: number): Buffer {
+  if (joinScratch.length < length) joinScratch = Buffer.allocUnsafeSlow(Math.max(length, joinScratch.length * 2));
+  return joinScratch;
+}
+
+export type { PendingUser };
