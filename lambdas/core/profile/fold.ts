@@ -71,6 +71,21 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
   const content = new Map(profile.recent_content.map((c) => [c[0], c[1]]));
   let deviceChanged = false;
 
+  // The reference time of the scores after these events: the latest event time that carries a category.
+  // Every score is re-expressed at it once, up front, so scores stay near 1 instead of overflowing (and
+  // a batch costs one pass over the categories, not one per newer event).
+  let reference = profile.affinity_at;
+  for (const e of events) {
+    if (TYPE_WEIGHTS[e.type]! > 0 && e.category && (reference === 0 || e.t > reference)) reference = e.t;
+  }
+  if (reference !== profile.affinity_at) {
+    if (profile.affinity_at !== 0) {
+      const factor = Math.pow(2, (profile.affinity_at - reference) / halfLifeMs);
+      for (const c of Object.keys(profile.affinity)) profile.affinity[c]! *= factor;
+    }
+    profile.affinity_at = reference;
+  }
+
   for (const e of events) {
     profile.events += 1;
     const typeName = EVENT_TYPES[e.type]!;
@@ -94,14 +109,6 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
 
     const weight = TYPE_WEIGHTS[e.type]!;
     if (weight > 0 && e.category) {
-      if (profile.affinity_at === 0 || e.t > profile.affinity_at) {
-        // Re-express every score at the new reference time, so scores stay near 1 instead of overflowing.
-        if (profile.affinity_at !== 0) {
-          const factor = Math.pow(2, (profile.affinity_at - e.t) / halfLifeMs);
-          for (const c of Object.keys(profile.affinity)) profile.affinity[c]! *= factor;
-        }
-        profile.affinity_at = e.t;
-      }
       profile.affinity[e.category] = (profile.affinity[e.category] ?? 0) + weight * Math.pow(2, (e.t - profile.affinity_at) / halfLifeMs);
     }
 

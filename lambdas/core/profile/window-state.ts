@@ -78,7 +78,7 @@ const NO_USERS: readonly string[] = Object.freeze([]);
  * so checking and adding an id allocates nothing.
  */
 class IdSet {
-  private keys = new Float64Array(8).fill(-1);
+  private keys = new Float64Array(16).fill(-1);
   size = 0;
 
   has(hi: number, lo: number): boolean {
@@ -121,6 +121,10 @@ class IdSet {
   static fromText(text: string): IdSet {
     const set = new IdSet();
     if (text === '') return set;
+    // About 30 characters an event: size the table once instead of growing it step by step.
+    let capacity = 16;
+    while (capacity < text.length / 15) capacity *= 2;
+    if (capacity > 16) set.keys = new Float64Array(capacity).fill(-1);
     let start = 0;
     for (;;) {
       const a = text.indexOf('|', start);
@@ -189,8 +193,10 @@ export class WindowState {
   private readonly ctx: EncodeContext;
   private readonly users = new Map<string, PendingUser>();
   private flushedAfter?: Map<string, string>;
+  private userTotal?: number;
   /** Events encoded in this invocation: bytes, and per event its range and the next event of its user. */
   private readonly sink = new ByteSink();
+  private sinkView?: Buffer;
   private starts = new Int32Array(1024);
   private ends = new Int32Array(1024);
   private nexts = new Int32Array(1024);
@@ -343,6 +349,7 @@ export class WindowState {
     if (!user.exists) {
       user.exists = true;
       this.json.u[user.userId] = '';
+      if (this.userTotal !== undefined) this.userTotal++;
       user.sequences = sequenceNumber !== undefined ? [sequenceNumber] : undefined;
       added += user.userId.length + 2 + length + 4;
     } else {
@@ -404,13 +411,14 @@ export class WindowState {
       const user = this.users.get(userId);
       this.json.b -= this.userBytes(userId, user ? user.textLength : text.length);
       delete this.json.u[userId];
+      if (this.userTotal !== undefined) this.userTotal--;
       this.users.delete(userId);
       idCache.delete(userId);
       list.push(userId);
       this.json.b += userId.length + 3;
       this.flushIndex().set(userId, at);
     }
-    if (this.isEmptyOfUsers()) {
+    if (this.pendingUserCount() === 0) {
       // Everyone pending was flushed at `at`: one marker replaces the flush records, and the dictionary
       // (referenced only by pending events) starts over.
       this.json.fa = at;
@@ -427,12 +435,14 @@ export class WindowState {
 
   /** A user's text; `u` is a plain object, so names such as 'constructor' must not reach its prototype. */
   private textOf(userId: string): string | undefined {
-    return Object.prototype.hasOwnProperty.call(this.json.u, userId) ? this.json.u[userId] : undefined;
+    const text: unknown = this.json.u[userId];
+    return typeof text === 'string' ? text : undefined;
   }
 
-  private isEmptyOfUsers(): boolean {
-    for (const _ in this.json.u) return false;
-    return true;
+  /** Number of users in `u`, counted once and then kept (scanning a large `u` on every flush is slow). */
+  private pendingUserCount(): number {
+    this.userTotal ??= Object.keys(this.json.u).length;
+    return this.userTotal;
   }
 
   /** Puts every user's text in the JSON form, and their id sets back in the cache. */
@@ -452,7 +462,9 @@ export class WindowState {
   private writeOutUser(user: PendingUser): void {
     if (user.head < 0) return;
     let added: string;
-    if (this.wide === undefined) {
+    if (this.wide === undefined && user.head === user.tail) {
+      added = this.sinkText(this.starts[user.head]!, this.ends[user.head]!);
+    } else if (this.wide === undefined) {
       const scratch = joinBuffer(user.added);
       let at = 0;
       const bytes = this.sink.bytes;
@@ -473,6 +485,13 @@ export class WindowState {
     user.tail = -1;
     user.added = 0;
     this.json.u[user.userId] = user.text;
+  }
+
+  /** Latin-1 text of a range of the event buffer. */
+  private sinkText(start: number, end: number): string {
+    const bytes = this.sink.bytes;
+    if (this.sinkView === undefined || this.sinkView.buffer !== bytes.buffer) this.sinkView = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.sinkView.toString('latin1', start, end);
   }
 
   private growEvents(): void {
