@@ -12,7 +12,7 @@
  * Endpoints and credentials come from the standard AWS variables, so it works against AWS, LocalStack or
  * the local emulators alike.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -91,6 +91,8 @@ export interface RedriveOutcome {
   readonly written: number;
   /** True when every record was found and written: the message may be deleted. */
   readonly done: boolean;
+  /** Why the range could not be read at all (no such shard or stream, access denied...). */
+  readonly error?: string;
 }
 
 export interface RedriveOptions {
@@ -113,9 +115,19 @@ export async function redriveRanges(items: readonly RedriveItem[], options: Redr
   const written = new Map<number, number>();
   const found = new Map<number, string[]>();
   const failedItems = new Set<number>();
+  const readErrors = new Map<number, string>();
 
   for (const read of planShardReads(ranges)) {
-    const records = await readShardRange(kinesis, read);
+    let records: StreamRecord[];
+    try {
+      records = await readShardRange(kinesis, read);
+    } catch (err) {
+      // One unreadable range (a wrong shard id, a deleted stream) must not stop the others being redriven.
+      const error = `${(err as Error).name}: ${(err as Error).message}`;
+      for (const index of read.covers) readErrors.set(index, error);
+      log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: cannot be read (${error}); kept`);
+      continue;
+    }
     for (const index of read.covers) found.set(index, records.map((r) => r.sequenceNumber));
     log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: ${records.length} record(s) read`);
     if (options.dryRun || records.length === 0) continue;
@@ -141,6 +153,7 @@ export async function redriveRanges(items: readonly RedriveItem[], options: Redr
       complete,
       written: w,
       done: !options.dryRun && complete && !failedItems.has(index) && w === count,
+      ...(readErrors.has(index) ? { error: readErrors.get(index)! } : {}),
     };
   });
 }
@@ -218,11 +231,21 @@ async function main(): Promise<void> {
   for (const o of outcomes) {
     const r = o.range;
     console.log(
-      JSON.stringify({ source: o.source, stream: r.streamName, shardId: r.shardId, start: r.startSequenceNumber, end: r.endSequenceNumber, condition: r.condition, expected: r.batchSize, found: o.found, written: o.written, retention: o.retention, done: o.done }),
+      JSON.stringify({ source: o.source, stream: r.streamName, shardId: r.shardId, start: r.startSequenceNumber, end: r.endSequenceNumber, condition: r.condition, expected: r.batchSize, found: o.found, written: o.written, retention: o.retention, done: o.done, ...(o.error ? { error: o.error } : {}) }),
     );
     if (o.done && values['queue-url']) {
       await sqsClient().send(new DeleteMessageCommand({ QueueUrl: values['queue-url'], ReceiptHandle: handles.get(o.source)! }));
+      handles.delete(o.source);
       deleted++;
+    }
+  }
+  // Messages not deleted (a dry run, unreadable or incomplete ranges) are made visible again at once rather
+  // than after the receive's visibility timeout, so a dry run hides nothing from the real run that follows.
+  for (const [source, handle] of handles) {
+    try {
+      await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: values['queue-url'], ReceiptHandle: handle, VisibilityTimeout: 0 }));
+    } catch (err) {
+      console.error(`${source}: could not be made visible again (${(err as Error).name}); visible after the timeout`);
     }
   }
   const incomplete = outcomes.filter((o) => !o.complete).length;
