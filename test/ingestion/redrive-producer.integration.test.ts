@@ -3,30 +3,16 @@
  * The on-failure record is produced by the event-source runner exactly as Lambda builds it.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
 import { parseOnFailureRecord } from '../../lambdas/core/ingest/redrive';
-import { resetClients } from '../../lambdas/shared/aws-clients';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { Workload } from '../../local/workload';
 import { readShardRange, redriveRanges } from '../../scripts/redrive';
 import { createStream, kinesisWithPutRecordsFaults, readStream } from './support';
 
-let emulators: Emulators;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  emulators = await startEmulators({ kinesis: true });
-  Object.assign(process.env, emulators.env);
-  resetClients();
-}, 60_000);
-
-afterAll(async () => {
-  resetClients();
-  process.env = savedEnv;
-  await emulators?.stop();
-});
+useEmulators({ kinesis: true });
 
 const noSleep = async () => undefined;
 

@@ -7,28 +7,24 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kinesisPutRecordsCall } from '../../clients/producer/kinesis-put-records';
 import { dedupKey, type BehaviouralEvent, type ReasonCode } from '../../lambdas/core/contract';
 import type { ForwardRecord } from '../../lambdas/core/ingest/batch';
 import type { QuarantineLine } from '../../lambdas/core/ingest/quarantine';
-import { kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
+import { kinesisClient, s3Client } from '../../lambdas/shared/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../lambdas/validate/handler';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { Workload, type WorkloadRecord } from '../../local/workload';
 import { captureStdout, createStream, kinesisWithPutRecordsFaults, readStream } from './support';
 
 const BUCKET = 'lake-quarantine';
-let emulators: Emulators;
-const savedEnv = { ...process.env };
+const emulators = useEmulators({ kinesis: true, s3: true });
 const runners: KinesisEventSourceRunner[] = [];
 let stdout: ReturnType<typeof captureStdout>;
 
 beforeAll(async () => {
-  emulators = await startEmulators({ kinesis: true, s3: true });
-  Object.assign(process.env, emulators.env);
-  resetClients();
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
 }, 60_000);
 
@@ -39,12 +35,6 @@ beforeEach(() => {
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
   stdout.restore();
-});
-
-afterAll(async () => {
-  resetClients();
-  process.env = savedEnv;
-  await emulators?.stop();
 });
 
 const KIND_REASON: Record<string, ReasonCode> = {
@@ -335,7 +325,7 @@ describe('validation function on a Kinesis event source', { timeout: 30_000 }, (
     // The real sink, built the way the deployed handler builds it.
     const { s3QuarantineSink } = await import('../../lambdas/validate/quarantine-sink');
     const k = kinesisClient();
-    const real = s3QuarantineSink({ bucket: BUCKET, region: k.config.region, credentials: k.config.credentials, endpoint: emulators.endpoints.s3, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+    const real = s3QuarantineSink({ bucket: BUCKET, region: k.config.region, credentials: k.config.credentials, endpoint: emulators().endpoints.s3, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
     const runner = await startRunner(raw.name, { config: config(validated.name), quarantine: handlerSink });
     await runner.drain();
 

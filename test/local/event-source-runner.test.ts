@@ -8,9 +8,9 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { kinesisClient, resetClients } from '../../lambdas/shared/aws-clients';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { useEmulators } from '../support/emulators';
 import {
   KinesisEventSourceRunner,
   seededFaults,
@@ -24,24 +24,11 @@ import {
 const FIRST_SHARD_KEY = '0';
 const LAST_SHARD_KEY = '340282366920938463463374607431768211455';
 
-let emulators: Emulators;
-const savedEnv = { ...process.env };
+useEmulators({ kinesis: true });
 const runners: KinesisEventSourceRunner[] = [];
-
-beforeAll(async () => {
-  emulators = await startEmulators({ kinesis: true });
-  Object.assign(process.env, emulators.env);
-  resetClients();
-}, 60_000);
 
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-});
-
-afterAll(async () => {
-  resetClients();
-  process.env = savedEnv;
-  await emulators?.stop();
 });
 
 async function createStream(shardCount = 1): Promise<string> {

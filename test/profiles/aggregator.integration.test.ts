@@ -8,35 +8,22 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } 
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createAggregatorHandler } from '../../lambdas/aggregate/handler';
 import type { BehaviouralEvent } from '../../lambdas/core/contract';
 import { DEFAULT_PROFILE_SETTINGS } from '../../lambdas/core/profile/model';
-import { dynamoDbClient, kinesisClient, resetClients } from '../../lambdas/shared/aws-clients';
+import { dynamoDbClient, kinesisClient } from '../../lambdas/shared/aws-clients';
 import { ProfileReader } from '../../clients/profiles';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, seededFaults, type FaultInjector, type KinesisEventSourceRunnerOptions } from '../../local/event-source-runner';
 import { Workload } from '../../local/workload';
 import { expectedProfile, uniqueByUser } from './support/oracle';
 
-let emulators: Emulators;
-const savedEnv = { ...process.env };
+useEmulators({ kinesis: true, dynamodb: true });
 const runners: KinesisEventSourceRunner[] = [];
-
-beforeAll(async () => {
-  emulators = await startEmulators({ kinesis: true, dynamodb: true });
-  Object.assign(process.env, emulators.env);
-  resetClients();
-}, 60_000);
 
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-});
-
-afterAll(async () => {
-  resetClients();
-  process.env = savedEnv;
-  await emulators?.stop();
 });
 
 /** Collects metric totals instead of printing EMF lines. */

@@ -6,23 +6,19 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kinesisClient, resetClients, s3Client } from '../../../lambdas/shared/aws-clients';
-import { startEmulators, type Emulators } from '../../../local/emulators';
+import { kinesisClient, s3Client } from '../../../lambdas/shared/aws-clients';
+import { useEmulators } from '../../support/emulators';
 import { LocalLake } from '../../../local/lake/local-lake';
 import { FirehoseStandIn, type FirehoseStandInOptions } from '../../../local/runtime/firehose-standin';
 import { Workload } from '../../../local/workload';
 
-let emulators: Emulators;
+useEmulators({ kinesis: true, s3: true });
 let lakeDir: string;
 let lake: LocalLake;
-const savedEnv = { ...process.env };
 const standIns: FirehoseStandIn[] = [];
 let counter = 0;
 
 beforeAll(async () => {
-  emulators = await startEmulators({ kinesis: true, s3: true });
-  Object.assign(process.env, emulators.env);
-  resetClients();
   lakeDir = await mkdtemp(join(tmpdir(), 'standin-lake-'));
   lake = await LocalLake.open(lakeDir);
 }, 60_000);
@@ -33,9 +29,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await lake?.close();
-  resetClients();
-  process.env = savedEnv;
-  await emulators?.stop();
   if (lakeDir) await rm(lakeDir, { recursive: true, force: true });
 });
 
