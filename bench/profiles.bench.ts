@@ -13,7 +13,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { createAggregatorHandler, type AggregatorWindowEvent } from '../lambdas/aggregate/handler';
 import { itemSizeBytes } from '../lambdas/core/profile/item-size';
 import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../lambdas/core/profile/model';
-import { BUILT_IN_STAGES } from '../lib/config/stage-config';
+import { BUILT_IN_STAGES, stageLedgerRetentionHours } from '../lib/config/stage-config';
 import { Workload } from '../local/workload';
 import { MemoryProfileStore } from '../test/profiles/support/memory-store';
 import { sequenceNumber, simulateShard, type SimRecord } from '../test/profiles/support/simulated-source';
@@ -30,8 +30,8 @@ function settingsOf(stage: 'dev' | 'prod'): ProfileSettings {
     topCategories: p.topCategories,
     recentContent: p.recentContent,
     sessionsKept: p.sessionsKept,
-    dedupEventIds: p.dedupEventIds,
     ttlDays: p.ttlDays,
+    ledgerRetentionHours: stageLedgerRetentionHours(BUILT_IN_STAGES[stage]!),
   };
 }
 
@@ -48,8 +48,16 @@ function zipfRecords(count: number, meanGapMs: number, seed: number, shards: num
   return out;
 }
 
-/** Profile writes per 1,000 events when every shard runs the aggregation with the given window. */
-async function writesPer1000(shards: SimRecord[][], windowSeconds: number, batchSize: number, settings: ProfileSettings): Promise<{ writes: number; store: MemoryProfileStore }> {
+/**
+ * Profile writes, ledger writes and write units per 1,000 events when every shard runs the aggregation with
+ * the given window.
+ */
+async function writesPer1000(
+  shards: SimRecord[][],
+  windowSeconds: number,
+  batchSize: number,
+  settings: ProfileSettings,
+): Promise<{ writes: number; ledgerWrites: number; writeUnits: number; ledgerWriteUnits: number; naiveWriteUnits: number; store: MemoryProfileStore }> {
   const store = new MemoryProfileStore();
   let events = 0;
   for (const [i, records] of shards.entries()) {
@@ -62,7 +70,17 @@ async function writesPer1000(shards: SimRecord[][], windowSeconds: number, batch
       faults: { random: () => 0.999_999, crashAfter: 0, redeliver: 0, reprocessWindow: 0, maxBatch: batchSize },
     });
   }
-  return { writes: (store.writes / events) * 1000, store };
+  // One write per event would write each user's item once per event: at least the item's size each time.
+  const per1000 = (n: number) => (n / events) * 1000;
+  const naive = [...store.items.values()].reduce((n, p) => n + p.events * Math.ceil(itemSizeBytes({ ...p, last_ids: {} } as unknown as Record<string, unknown>) / 1024), 0);
+  return {
+    writes: per1000(store.writes),
+    ledgerWrites: per1000(store.ledgerWrites),
+    writeUnits: per1000(store.writeUnits),
+    ledgerWriteUnits: per1000(store.ledgerWriteUnits),
+    naiveWriteUnits: per1000(naive),
+    store,
+  };
 }
 
 /** Real Metrics (the EMF line is built and written) whose output goes nowhere. */
@@ -87,15 +105,31 @@ export async function profilesBench(data: Dataset): Promise<Figure[]> {
   const windows = [...new Set([0, 10, 60, dev.windowSeconds])].sort((a, b) => a - b);
   const perShardBatch = Math.min(dev.batchSize, 250 * Math.max(1, dev.maxBatchingWindowSeconds));
   for (const w of windows) {
-    const { writes } = await writesPer1000(fourShards, w, w === 0 ? perShardBatch : dev.batchSize, settings);
+    const r = await writesPer1000(fourShards, w, w === 0 ? perShardBatch : dev.batchSize, settings);
     const label = w === 0 ? 'per-batch' : `${w} s window`;
+    const isDefault = w === dev.windowSeconds;
     figures.push({
-      name: `writes/1k events: ${label}${w === dev.windowSeconds ? ' (default)' : ''}, 4 shards`,
-      value: Math.round(writes * 10) / 10,
+      name: `writes/1k events: ${label}${isDefault ? ' (default)' : ''}, 4 shards`,
+      value: Math.round(r.writes * 10) / 10,
       unit: 'writes',
       baseline: 'naive',
-      ratio: Math.round((1000 / writes) * 10) / 10,
-      ...(w === dev.windowSeconds ? { target: '>= 10x fewer' } : {}),
+      ratio: Math.round((1000 / r.writes) * 10) / 10,
+      ...(isDefault ? { target: '>= 10x fewer' } : {}),
+    });
+    figures.push({
+      name: `ledger writes/1k events: ${label}, 4 shards`,
+      value: Math.round(r.ledgerWrites * 10) / 10,
+      unit: 'writes',
+      baseline: 'profile writes',
+      ratio: Math.round((r.ledgerWrites / r.writes) * 100) / 100,
+    });
+    figures.push({
+      name: `write units/1k events, profiles + ledger: ${label}, 4 shards`,
+      value: Math.round(r.writeUnits * 10) / 10,
+      unit: 'WCU',
+      baseline: 'one profile write per event',
+      ratio: Math.round((r.naiveWriteUnits / r.writeUnits) * 10) / 10,
+      ...(isDefault ? { target: '< 1 write per event' } : {}),
     });
   }
   const oneShard = zipfRecords(minutes * 60_000, 1, 11, 1);
@@ -106,6 +140,13 @@ export async function profilesBench(data: Dataset): Promise<Figure[]> {
     unit: 'writes',
     baseline: 'naive',
     ratio: Math.round((1000 / single.writes) * 10) / 10,
+  });
+  figures.push({
+    name: `write units/1k events, profiles + ledger: ${dev.windowSeconds} s window, 1 shard at 1k/s`,
+    value: Math.round(single.writeUnits * 10) / 10,
+    unit: 'WCU',
+    baseline: 'one profile write per event',
+    ratio: Math.round((single.naiveWriteUnits / single.writeUnits) * 10) / 10,
   });
 
   // 2. Aggregation throughput: the deployed handler's per-record path (createAggregatorHandler with an in-memory
@@ -139,7 +180,7 @@ export async function profilesBench(data: Dataset): Promise<Figure[]> {
   /** Runs every batch through a fresh handler; returns the seconds spent inside the handler (and the round trip). */
   const run = async (includeRoundTrip: boolean): Promise<number> => {
     const handler = createAggregatorHandler({
-      config: { tableName: 'bench-profiles', windowSeconds: dev.windowSeconds, profiles: dev },
+      config: { tableName: 'bench-profiles', ledgerTableName: 'bench-ledger', windowSeconds: dev.windowSeconds, profiles: dev },
       store: new MemoryProfileStore(),
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: quietMetrics(),
@@ -196,5 +237,8 @@ export async function profilesBench(data: Dataset): Promise<Figure[]> {
   figures.push({ name: 'profile item size p50 (30 days)', value: percentile(sizes, 50), unit: 'bytes' });
   figures.push({ name: 'profile item size p99 (30 days)', value: percentile(sizes, 99), unit: 'bytes', target: '<= 4096' });
   figures.push({ name: 'profile item size max (30 days)', value: Math.max(...sizes), unit: 'bytes' });
+  const ledger = monthStore.ledgerStats();
+  figures.push({ name: 'ledger items (30 days, 400k events)', value: ledger.items, unit: 'items' });
+  figures.push({ name: 'ledger largest item (30 days)', value: ledger.largestItem, unit: 'ids', target: `<= ${settings.ledgerItemCapacity}` });
   return figures;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profile/
 
 export const AGGREGATOR_ENV = {
   tableName: 'PROFILE_TABLE_NAME',
+  ledgerTableName: 'LEDGER_TABLE_NAME',
   windowSeconds: 'WINDOW_SECONDS',
   settings: 'PROFILE_SETTINGS',
   writeConcurrency: 'WRITE_CONCURRENCY',
@@ -14,6 +15,8 @@ export const AGGREGATOR_ENV = {
 
 export interface AggregatorConfig {
   readonly tableName: string;
+  /** The ledger of applied event ids (see lambdas/core/profile/ledger.ts). */
+  readonly ledgerTableName: string;
   /** Tumbling window of the event source (0 = per-batch mode); informational, the event says which it is. */
   readonly windowSeconds: number;
   /** Profile bounds and decay; the stage configuration's `profiles` section fits here as it is. */
@@ -27,10 +30,10 @@ export function settingsFrom(profiles: AggregatorConfig['profiles']): ProfileSet
     topCategories: pick('topCategories'),
     recentContent: pick('recentContent'),
     sessionsKept: pick('sessionsKept'),
-    dedupEventIds: pick('dedupEventIds'),
     ttlDays: pick('ttlDays'),
-    watermarkShards: pick('watermarkShards'),
     currencies: pick('currencies'),
+    ledgerRetentionHours: pick('ledgerRetentionHours'),
+    ledgerItemCapacity: pick('ledgerItemCapacity'),
   };
 }
 
@@ -38,6 +41,8 @@ export function settingsFrom(profiles: AggregatorConfig['profiles']): ProfileSet
 export function aggregatorConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AggregatorConfig {
   const tableName = env[AGGREGATOR_ENV.tableName];
   if (!tableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.tableName} is not set`);
+  const ledgerTableName = env[AGGREGATOR_ENV.ledgerTableName];
+  if (!ledgerTableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.ledgerTableName} is not set`);
   let profiles: AggregatorConfig['profiles'] = {};
   const raw = env[AGGREGATOR_ENV.settings];
   if (raw) {
@@ -50,6 +55,7 @@ export function aggregatorConfigFromEnv(env: Readonly<Record<string, string | un
   const concurrency = Number(env[AGGREGATOR_ENV.writeConcurrency] ?? '');
   return {
     tableName,
+    ledgerTableName,
     windowSeconds: Number(env[AGGREGATOR_ENV.windowSeconds] ?? 0) || 0,
     profiles: { ...profiles, ...(Number.isInteger(concurrency) && concurrency > 0 ? { writeConcurrency: concurrency } : {}) },
   };

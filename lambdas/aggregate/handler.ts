@@ -53,7 +53,9 @@ export const AGGREGATOR_METRICS = {
   appliedEvents: 'EventsApplied',
   profileDuplicates: 'DuplicateEventsSkipped',
   conflicts: 'VersionConflicts',
-  anomalies: 'SequenceAnomalies',
+  ledgerWrites: 'LedgerWrites',
+  ledgerRepairs: 'LedgerRepairs',
+  ledgerDeferred: 'LedgerWritesDeferred',
   failedUsers: 'FailedUserWrites',
   throttleRetries: 'ThrottleRetries',
   transientRetries: 'TransientRetries',
@@ -81,6 +83,7 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
     deps.store ??
     new DynamoProfileTable({
       tableName: deps.config.tableName,
+      ledgerTableName: deps.config.ledgerTableName,
       client: documentClient(),
       onRetry: (kind, n) => {
         retries[kind] += n;
@@ -159,7 +162,9 @@ function summary(stats: InvocationStats) {
     alreadyApplied: sum((r) => r.alreadyApplied),
     eventsApplied: sum((r) => r.appliedEvents),
     duplicatesSkipped: sum((r) => r.duplicates),
-    anomalies: sum((r) => r.anomalies),
+    ledgerWrites: sum((r) => r.ledgerWrites),
+    ledgerRepairs: sum((r) => r.ledgerRepairs),
+    ledgerDeferred: sum((r) => r.ledgerDeferred),
   };
 }
 
@@ -176,7 +181,9 @@ function record(stats: InvocationStats, metrics: Metrics): void {
   add(AGGREGATOR_METRICS.alreadyApplied, s.alreadyApplied);
   add(AGGREGATOR_METRICS.appliedEvents, s.eventsApplied);
   add(AGGREGATOR_METRICS.profileDuplicates, s.duplicatesSkipped);
-  add(AGGREGATOR_METRICS.anomalies, s.anomalies);
+  add(AGGREGATOR_METRICS.ledgerWrites, s.ledgerWrites);
+  add(AGGREGATOR_METRICS.ledgerRepairs, s.ledgerRepairs);
+  add(AGGREGATOR_METRICS.ledgerDeferred, s.ledgerDeferred);
   add(AGGREGATOR_METRICS.conflicts, stats.writes.reduce((n, r) => n + r.conflicts, 0));
   add(AGGREGATOR_METRICS.failedUsers, stats.writes.reduce((n, r) => n + r.failed.length, 0));
   let max = 0;

@@ -4,9 +4,9 @@
  * For each batch of the raw stream: plan (validate, normalize, dedup; pure), write the invalid records to
  * the quarantine zone, then forward the unique valid events to the validated stream with PutRecords.
  * Records that could not be quarantined or forwarded, even after retries, are reported as batch item
- * failures, so Lambda retries from the lowest of them; everything before it is done for good. A retry can
- * still forward an event twice (after a PutRecords failure or a timeout), which the profile aggregator's
- * event-id dedup absorbs within its horizon.
+ * failures, so Lambda retries from the lowest of them; everything before it is done for good. A retry
+ * forwards the events after that record again (and so does a redrive of the on-failure range): the profile
+ * aggregator's ledger of applied event ids recognizes every such copy.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -81,17 +81,15 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
       quarantinePayloadMaxBytes: config.quarantinePayloadMaxBytes,
     });
 
-    // Quarantine first, then forward only what precedes a quarantine failure: Lambda redelivers everything
-    // from the lowest failed record, and an event forwarded now and again on that retry would reach the
-    // profiles twice (their event-id dedup has a bounded horizon). A batch without invalid records skips
-    // straight to forwarding.
-    const quarantineFailures = (await writeQuarantine(plan, quarantine, logger)).sort(compareSequenceNumbers);
-    const redelivered = quarantineFailures[0];
-    const toForward = redelivered === undefined ? plan.forward : plan.forward.filter((r) => compareSequenceNumbers(r.sequenceNumber, redelivered) < 0);
-    const forwarded = toForward.length > 0
-      ? await putRecordsWithRetry(toForward, forward, { policy: config.forwardRetry, random, sleep, now, deadlineMs })
-      : undefined;
-
+    // Quarantine and forward independently: a quarantine-store outage must not hold back valid events.
+    // Lambda redelivers everything from the lowest failed record, so the events forwarded after a failed
+    // quarantine write are forwarded again on that retry; the profiles' ledger recognizes those copies (and
+    // the curated zone's queries count unique event ids), whatever the time between them.
+    const [quarantineFailures, forwarded] = await Promise.all([
+      writeQuarantine(plan, quarantine, logger),
+      plan.forward.length > 0 ? putRecordsWithRetry(plan.forward, forward, { policy: config.forwardRetry, random, sleep, now, deadlineMs }) : Promise.resolve(undefined),
+    ]);
+    const toForward = plan.forward;
     const failed = new Set<string>(quarantineFailures);
     const forwardErrors = new Map<string, number>();
     forwarded?.results.forEach((r, i) => {

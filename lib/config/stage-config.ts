@@ -11,6 +11,8 @@
  * unknown key or a bad value fails with the full key path, the value and what was expected.
  */
 
+import { ledgerRetentionHours } from '../../lambdas/core/profile/ledger';
+
 export type RemovalMode = 'destroy' | 'retain';
 
 export interface StreamsConfig {
@@ -74,8 +76,6 @@ export interface ProfilesConfig {
   readonly recentContent: number;
   /** Recent sessions kept in a profile (a session is extended while it is among them). */
   readonly sessionsKept: number;
-  /** Event ids remembered per profile: a producer's duplicate within this many events is recognized. */
-  readonly dedupEventIds: number;
   /** Profiles written concurrently by one invocation. */
   readonly writeConcurrency: number;
   /** 'on-demand' bills per request (no idle cost); 'provisioned' bills capacity per hour (cheaper when steady). */
@@ -178,7 +178,6 @@ const DEV: StageConfig = {
     topCategories: 10,
     recentContent: 10,
     sessionsKept: 5,
-    dedupEventIds: 48,
     writeConcurrency: 16,
     billingMode: 'on-demand',
     readCapacityUnits: 5,
@@ -290,7 +289,6 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
     topCategories: int(1, 50),
     recentContent: int(0, 50),
     sessionsKept: int(1, 50),
-    dedupEventIds: int(1, 256),
     writeConcurrency: int(1, 128),
     billingMode: oneOf('on-demand', 'provisioned'),
     readCapacityUnits: int(1, 40_000),
@@ -394,6 +392,19 @@ export function resolveStage(name: unknown, userStages: unknown = {}): StageConf
   check(config as unknown as Record<string, unknown>, RULES, path);
   crossCheck(config, path);
   return config;
+}
+
+/**
+ * How long the stage's ledger of applied event ids keeps an hour's ids (ledgerRetentionHours): as long as a
+ * copy of an event of that hour can still be accepted, forwarded and read by the aggregator.
+ */
+export function stageLedgerRetentionHours(config: StageConfig): number {
+  return ledgerRetentionHours({
+    maxPastAgeSeconds: config.validation.maxPastAgeSeconds,
+    // Both streams have the stage's retention.
+    rawRetentionHours: config.streams.retentionHours,
+    validatedRetentionHours: config.streams.retentionHours,
+  });
 }
 
 /** `<prefix>-<stage>`: the base of every physical resource name of the stage. */

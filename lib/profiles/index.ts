@@ -4,12 +4,12 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { resourceName, type StageConfig } from '../config/stage-config';
+import { resourceName, stageLedgerRetentionHours, type StageConfig } from '../config/stage-config';
 import { ProfileAggregator } from './profile-aggregator';
 import { ProfileStore } from './profile-store';
 
 export { ProfileAggregator, type ProfileAggregatorProps, AGGREGATOR_SERVICE, METRICS_NAMESPACE } from './profile-aggregator';
-export { ProfileStore, type ProfileStoreProps, PROFILE_PARTITION_KEY, PROFILE_TTL_ATTRIBUTE } from './profile-store';
+export { ProfileStore, type ProfileStoreProps, PROFILE_PARTITION_KEY, PROFILE_TTL_ATTRIBUTE, LEDGER_SORT_KEY } from './profile-store';
 
 export interface ProfilesProps {
   readonly config: StageConfig;
@@ -30,13 +30,19 @@ export class Profiles extends Construct {
   constructor(scope: Construct, id: string, props: ProfilesProps) {
     super(scope, id);
     const { config } = props;
-    this.store = new ProfileStore(this, 'Store', { config: config.profiles, removal: config.removal, tableName: resourceName(config, 'profiles') });
+    this.store = new ProfileStore(this, 'Store', {
+      config: config.profiles,
+      removal: config.removal,
+      tableName: resourceName(config, 'profiles'),
+      ledgerTableName: resourceName(config, 'profile-ledger'),
+    });
     this.table = this.store.table;
     this.aggregator = new ProfileAggregator(this, 'Aggregator', {
       validatedStream: props.validatedStream,
       store: this.store,
       config: config.profiles,
       alarmTopic: props.alarmTopic,
+      ledgerRetentionHours: stageLedgerRetentionHours(config),
       iteratorAgeAlarmSeconds: config.alarms.iteratorAgeSeconds,
       functionName: resourceName(config, 'aggregate'),
     });

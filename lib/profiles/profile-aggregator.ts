@@ -25,6 +25,11 @@ export interface ProfileAggregatorProps {
   readonly config: ProfilesConfig;
   /** Every alarm notifies this topic. */
   readonly alarmTopic: sns.ITopic;
+  /**
+   * How long the ledger keeps an hour's event ids, in hours: as long as a copy of an event can still be
+   * applied (stageLedgerRetentionHours).
+   */
+  readonly ledgerRetentionHours: number;
   /** Iterator age at which the aggregator is considered behind, in seconds. */
   readonly iteratorAgeAlarmSeconds: number;
   /** Physical function name. @default a generated name */
@@ -57,8 +62,8 @@ export class ProfileAggregator extends Construct {
       topCategories: config.topCategories,
       recentContent: config.recentContent,
       sessionsKept: config.sessionsKept,
-      dedupEventIds: config.dedupEventIds,
       ttlDays: config.ttlDays,
+      ledgerRetentionHours: props.ledgerRetentionHours,
     };
 
     this.function = new PlatformFunction(this, 'Function', {
@@ -70,6 +75,7 @@ export class ProfileAggregator extends Construct {
       timeout: Duration.seconds(config.timeoutSeconds),
       environment: {
         [AGGREGATOR_ENV.tableName]: props.store.table.tableName,
+        [AGGREGATOR_ENV.ledgerTableName]: props.store.ledger.tableName,
         [AGGREGATOR_ENV.windowSeconds]: String(config.windowSeconds),
         [AGGREGATOR_ENV.settings]: JSON.stringify(settings),
         [AGGREGATOR_ENV.writeConcurrency]: String(config.writeConcurrency),
@@ -84,7 +90,7 @@ export class ProfileAggregator extends Construct {
     this.eventSource = resilientKinesisSource(props.validatedStream, this.onFailureQueue, {
       ...config,
       tumblingWindowSeconds: config.windowSeconds,
-      // One batch at a time per shard: the window state and the watermarks assume shard order.
+      // One batch at a time per shard: a window's state is built from its shard's batches in order.
       parallelizationFactor: 1,
     });
     this.function.addEventSource(this.eventSource);
@@ -117,7 +123,7 @@ export class ProfileAggregator extends Construct {
         onFailureQueueDepth: 'The aggregator gave up on records (retries exhausted or too old): those events are missing from profiles until redriven',
       }),
       tableThrottles: alarm('TableThrottlesAlarm', props.store.metricThrottledRequests(), {
-        alarmDescription: 'DynamoDB throttled profile reads or writes (retried with backoff): raise capacity or switch to on-demand if it persists',
+        alarmDescription: 'DynamoDB throttled profile or ledger reads or writes (retried with backoff): raise capacity or switch to on-demand if it persists',
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

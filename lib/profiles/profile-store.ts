@@ -7,10 +7,14 @@ import type { ProfilesConfig, RemovalMode } from '../config/stage-config';
 
 /** Partition key of the profile table (one item per user). */
 export const PROFILE_PARTITION_KEY = 'user_id';
-/** TTL attribute of the profile table (epoch seconds: last_seen + ttlDays). */
+/** TTL attribute of the profile table (epoch seconds: last_seen + ttlDays) and of the ledger. */
 export const PROFILE_TTL_ATTRIBUTE = 'expires_at';
+/** Sort key of the ledger of applied event ids (partition key user_id): the event-time slot. */
+export const LEDGER_SORT_KEY = 'slot';
 /** Operations whose throttling the store's alarm watches: the aggregator's and the readers'. */
 export const PROFILE_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
+/** Operations on the ledger (the aggregator's only). */
+export const LEDGER_TABLE_OPERATIONS = [dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
 
 export interface ProfileStoreProps {
   /** The stage's `profiles` section (billing mode, capacities, TTL). */
@@ -19,15 +23,22 @@ export interface ProfileStoreProps {
   readonly removal: RemovalMode;
   /** Physical table name. @default a generated name */
   readonly tableName?: string;
+  /** Physical name of the ledger table. @default a generated name */
+  readonly ledgerTableName?: string;
 }
 
 /**
  * The profile table: one item per user (partition key `user_id`), encrypted with the AWS-managed DynamoDB
  * key, point-in-time recovery on, a TTL on `expires_at` so inactive profiles expire at no cost, on-demand
  * billing by default, and deletion protection plus RETAIN in stages that keep their data.
+ *
+ * Beside it, the ledger of applied event ids (lambdas/core/profile/ledger.ts): partition key `user_id`, sort
+ * key `slot` (an event-time slot), the same encryption, billing, recovery and retention, and a TTL that
+ * removes a slot's ids once no copy of its events can be applied any more. Only the aggregator uses it.
  */
 export class ProfileStore extends Construct {
   readonly table: dynamodb.Table;
+  readonly ledger: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: ProfileStoreProps) {
     super(scope, id);
@@ -45,6 +56,19 @@ export class ProfileStore extends Construct {
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      ...(props.ledgerTableName ? { tableName: props.ledgerTableName } : {}),
+      partitionKey: { name: PROFILE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_SORT_KEY, type: dynamodb.AttributeType.STRING },
+      ...(config.billingMode === 'on-demand'
+        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
+        : { billingMode: dynamodb.BillingMode.PROVISIONED, readCapacity: config.readCapacityUnits, writeCapacity: config.writeCapacityUnits }),
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE,
+      deletionProtection: retain,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
   }
 
   /** Lets a personalization service read profiles: GetItem and BatchGetItem on this table, nothing else. */
@@ -56,21 +80,39 @@ export class ProfileStore extends Construct {
     });
   }
 
-  /** What the aggregator needs: consistent batch reads and conditional updates of whole items. */
+  /**
+   * What the aggregator needs: consistent batch reads of profiles and ledger items (one BatchGetItem reads
+   * both), conditional updates of whole profiles, and set-union updates of ledger items.
+   */
   grantAggregate(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn, this.ledger.tableArn],
     });
   }
 
-  /** Throttled requests of the aggregator's and readers' operations, summed. */
+  /** Throttled requests of the aggregator's and readers' operations on both tables, summed. */
   metricThrottledRequests(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
-    return this.table.metricThrottledRequestsForOperations({
-      operations: [...PROFILE_TABLE_OPERATIONS],
-      period: Duration.minutes(5),
-      ...props,
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    const add = (prefix: string, table: dynamodb.Table, operations: readonly dynamodb.Operation[]) => {
+      for (const operation of operations) {
+        usingMetrics[`${prefix}${operation.toLowerCase()}`] = table.metric('ThrottledRequests', {
+          dimensionsMap: { TableName: table.tableName, Operation: operation },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.minutes(5),
+          ...props,
+        });
+      }
+    };
+    add('profiles_', this.table, PROFILE_TABLE_OPERATIONS);
+    add('ledger_', this.ledger, LEDGER_TABLE_OPERATIONS);
+    return new cloudwatch.MathExpression({
+      // FILL: a period without throttling has no data points, which would leave the sum empty.
+      expression: Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(' + '),
+      usingMetrics,
+      label: 'Throttled requests (profiles and ledger)',
+      period: props.period ?? Duration.minutes(5),
     });
   }
 }

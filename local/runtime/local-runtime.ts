@@ -80,6 +80,7 @@ export const RESOURCE_ENV = {
   rawStream: 'PDP_RAW_STREAM',
   validatedStream: 'PDP_VALIDATED_STREAM',
   profileTable: 'PDP_PROFILE_TABLE',
+  ledgerTable: 'PDP_LEDGER_TABLE',
   rawBucket: 'PDP_RAW_BUCKET',
   curatedBucket: 'PDP_CURATED_BUCKET',
   quarantineBucket: 'PDP_QUARANTINE_BUCKET',
@@ -137,7 +138,7 @@ export class LocalRuntime {
       });
 
       const profiles = profilesStage(stage, names);
-      await provisionStage(stage, names, profiles.table);
+      await provisionStage(stage, names, profiles.tables);
       const lake = await LocalLake.open(join(dataDir, 'lake'));
       cleanup.push(() => lake.close());
 

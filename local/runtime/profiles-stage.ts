@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StageConfig } from '../../lib/config/stage-config';
-import { resourceName } from '../../lib/config/stage-config';
+import { resourceName, stageLedgerRetentionHours } from '../../lib/config/stage-config';
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
 import { dynamoDbClient } from '../../lambdas/shared/aws-clients';
@@ -14,7 +14,7 @@ import { createAggregatorHandler } from '../../lambdas/aggregate/handler';
 import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source-runner';
 import { aggregationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
-import type { ProfileTableShape, StageResourceNames } from './resources';
+import type { StageResourceNames, TableShape } from './resources';
 
 export interface ProfilesStageStartOptions extends Pick<KinesisEventSourceRunnerOptions, 'pollIntervalMs' | 'log' | 'faults' | 'onFailure'> {
   windowSeconds: number;
@@ -28,7 +28,8 @@ export interface ProfilesStageStats {
 }
 
 export interface ProfilesStage {
-  readonly table: ProfileTableShape;
+  /** The tables the stage needs: the profile table and the ledger of applied event ids. */
+  readonly tables: readonly { readonly name: string; readonly shape: TableShape }[];
   start(options: ProfilesStageStartOptions): Promise<void>;
   /** Waits until the validated stream is processed and every open window is written to the profiles. */
   drain(timeoutMs: number): Promise<void>;
@@ -43,9 +44,22 @@ export interface ProfilesStage {
 }
 
 /** The profile table: partition key user_id, TTL attribute expires_at (lambdas/core/profile/model.ts). */
-export const PROFILE_TABLE_SHAPE: ProfileTableShape = {
+export const PROFILE_TABLE_SHAPE: TableShape = {
   keySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }],
   attributes: [{ AttributeName: 'user_id', AttributeType: 'S' }],
+  ttlAttribute: 'expires_at',
+};
+
+/** The ledger of applied event ids: partition key user_id, sort key slot, TTL expires_at (lambdas/core/profile/ledger.ts). */
+export const LEDGER_TABLE_SHAPE: TableShape = {
+  keySchema: [
+    { AttributeName: 'user_id', KeyType: 'HASH' },
+    { AttributeName: 'slot', KeyType: 'RANGE' },
+  ],
+  attributes: [
+    { AttributeName: 'user_id', AttributeType: 'S' },
+    { AttributeName: 'slot', AttributeType: 'S' },
+  ],
   ttlAttribute: 'expires_at',
 };
 
@@ -55,7 +69,10 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
   let updates = 0;
   const counterName = 'localProfileUpdateCounter';
   return {
-    table: PROFILE_TABLE_SHAPE,
+    tables: [
+      { name: names.profileTable, shape: PROFILE_TABLE_SHAPE },
+      { name: names.ledgerTable, shape: LEDGER_TABLE_SHAPE },
+    ],
     async start(options) {
       const p = stage.profiles;
       // Counted at the client, so the figure does not depend on what the function chooses to log.
@@ -76,7 +93,7 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
         streamName: names.validatedStream,
         functionName: resourceName(stage, 'aggregate'),
         handler: createAggregatorHandler({
-          config: { tableName: names.profileTable, windowSeconds: options.windowSeconds, profiles: p },
+          config: { tableName: names.profileTable, ledgerTableName: names.ledgerTable, windowSeconds: options.windowSeconds, profiles: { ...p, ledgerRetentionHours: stageLedgerRetentionHours(stage) } },
           metrics,
           logger: new Logger({ logLevel: 'SILENT' }),
         }) as KinesisEventSourceRunnerOptions['handler'],

@@ -1,7 +1,7 @@
 /**
  * The resources of a stage, named from the same stage configuration as the stacks (`resourceName`), and
  * their creation on the emulators: the raw and validated streams with the configured shard counts, the
- * profile table with its key schema and TTL attribute, and the lake buckets.
+ * profile and ledger tables with their key schemas and TTL attributes, and the lake buckets.
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
@@ -20,6 +20,7 @@ export interface StageResourceNames {
   rawStream: string;
   validatedStream: string;
   profileTable: string;
+  ledgerTable: string;
   rawBucket: string;
   curatedBucket: string;
   quarantineBucket: string;
@@ -34,14 +35,15 @@ export function stageResourceNames(config: StageConfig): StageResourceNames {
     rawStream: resourceName(config, 'events'),
     validatedStream: resourceName(config, 'validated'),
     profileTable: resourceName(config, 'profiles'),
+    ledgerTable: resourceName(config, 'profile-ledger'),
     rawBucket: resourceName(config, 'raw'),
     curatedBucket: resourceName(config, 'curated'),
     quarantineBucket: resourceName(config, 'quarantine'),
   };
 }
 
-/** Key schema and TTL attribute of the profile table, as the profile store construct defines them. */
-export interface ProfileTableShape {
+/** Key schema and TTL attribute of a table, as the profile store construct defines it. */
+export interface TableShape {
   keySchema: KeySchemaElement[];
   attributes: AttributeDefinition[];
   ttlAttribute?: string;
@@ -56,7 +58,7 @@ export interface ProvisionClients {
 export async function provisionStage(
   config: StageConfig,
   names: StageResourceNames,
-  table: ProfileTableShape,
+  tables: readonly { readonly name: string; readonly shape: TableShape }[],
   clients: ProvisionClients = {},
 ): Promise<void> {
   const kinesis = clients.kinesis ?? kinesisClient();
@@ -65,7 +67,7 @@ export async function provisionStage(
   await Promise.all([
     createStream(kinesis, names.rawStream, config.streams.rawShardCount),
     createStream(kinesis, names.validatedStream, config.streams.validatedShardCount),
-    createTable(dynamodb, names.profileTable, table),
+    ...tables.map((t) => createTable(dynamodb, t.name, t.shape)),
     ...[names.rawBucket, names.curatedBucket, names.quarantineBucket].map((b) => createBucket(s3, b)),
   ]);
 }
@@ -84,7 +86,7 @@ async function createStream(kinesis: KinesisClient, name: string, shards: number
   }
 }
 
-async function createTable(dynamodb: DynamoDBClient, name: string, shape: ProfileTableShape): Promise<void> {
+async function createTable(dynamodb: DynamoDBClient, name: string, shape: TableShape): Promise<void> {
   try {
     await dynamodb.send(
       new CreateTableCommand({

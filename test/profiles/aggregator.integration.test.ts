@@ -18,6 +18,7 @@ import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, seededFaults, type FaultInjector, type KinesisEventSourceRunnerOptions } from '../../local/event-source-runner';
 import { Workload } from '../../local/workload';
 import { expectedProfile, uniqueByUser } from './support/oracle';
+import { LEDGER_TABLE_SHAPE, PROFILE_TABLE_SHAPE } from '../../local/runtime/profiles-stage';
 
 useEmulators({ kinesis: true, dynamodb: true });
 const runners: KinesisEventSourceRunner[] = [];
@@ -51,17 +52,22 @@ async function createStream(shards: number): Promise<string> {
   }
 }
 
-async function createTable(): Promise<string> {
-  const name = `profiles-${randomUUID().slice(0, 8)}`;
-  await dynamoDbClient().send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'user_id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return name;
+/** A profile table and its ledger, with the key schemas the stack gives them. */
+async function createTable(): Promise<{ tableName: string; ledgerTableName: string }> {
+  const id = randomUUID().slice(0, 8);
+  const tableName = `profiles-${id}`;
+  const ledgerTableName = `ledger-${id}`;
+  for (const shape of [PROFILE_TABLE_SHAPE, LEDGER_TABLE_SHAPE]) {
+    await dynamoDbClient().send(
+      new CreateTableCommand({
+        TableName: shape === PROFILE_TABLE_SHAPE ? tableName : ledgerTableName,
+        KeySchema: shape.keySchema,
+        AttributeDefinitions: shape.attributes,
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  }
+  return { tableName, ledgerTableName };
 }
 
 async function put(stream: string, payloads: { data: Buffer; partitionKey: string }[]): Promise<void> {
@@ -92,10 +98,10 @@ function startRunner(options: Omit<KinesisEventSourceRunnerOptions, 'startingPos
 
 /**
  * 400 workload events of 30 users over two days, 15% of them sent twice by the producer. With so few users
- * a resend can repeat an event far back in one user's history, so the duplicate horizon is widened to
- * cover every event of a user (the default horizon is tested in the core's tests).
+ * a resend can repeat an event far back in one user's history: the ledger recognizes it however far.
+ * Small ledger items, so that the ledger's tree splits on dynalite too.
  */
-const PROFILES = { dedupEventIds: 256 };
+const PROFILES = { ledgerItemCapacity: 8 };
 function workload(seed: number): { sent: { data: Buffer; partitionKey: string }[]; events: BehaviouralEvent[] } {
   const w = new Workload({ users: 30, seed, startMs: Date.parse('2026-04-01T00:00:00Z'), meanGapMs: 400_000, duplicateRatio: 0.15 });
   // Only what the validation stage forwards (the workload can corrupt a record that had nothing to duplicate).
@@ -103,9 +109,9 @@ function workload(seed: number): { sent: { data: Buffer; partitionKey: string }[
   return { sent: records.map((r) => ({ data: r.data, partitionKey: r.partitionKey })), events: records.map((r) => r.event!) };
 }
 
-async function expectProfilesMatchOracle(table: string, events: BehaviouralEvent[]): Promise<void> {
+async function expectProfilesMatchOracle(table: { tableName: string }, events: BehaviouralEvent[]): Promise<void> {
   const expected = uniqueByUser(events);
-  const reader = new ProfileReader({ tableName: table });
+  const reader = new ProfileReader({ tableName: table.tableName });
   const profiles = await reader.getMany([...expected.keys()], { consistent: true });
   expect(profiles.size).toBe(expected.size);
   for (const [user, list] of expected) {
@@ -163,7 +169,7 @@ describe('aggregator on kinesis-local and dynalite', { timeout: 60_000 }, () => 
     };
     const runner = await startRunner({
       streamName: stream,
-      handler: createAggregatorHandler({ config: { tableName: table, windowSeconds: 1, profiles: PROFILES }, logger: silent(), metrics }),
+      handler: createAggregatorHandler({ config: { ...table, windowSeconds: 1, profiles: PROFILES }, logger: silent(), metrics }),
       tumblingWindowSeconds: 1,
       faults,
     });
@@ -183,7 +189,7 @@ describe('aggregator on kinesis-local and dynalite', { timeout: 60_000 }, () => 
     await put(stream, sent);
     const runner = await startRunner({
       streamName: stream,
-      handler: createAggregatorHandler({ config: { tableName: table, windowSeconds: 0, profiles: PROFILES }, logger: silent(), metrics: new MetricTotals() }),
+      handler: createAggregatorHandler({ config: { ...table, windowSeconds: 0, profiles: PROFILES }, logger: silent(), metrics: new MetricTotals() }),
       faults: seededFaults({ seed: 11, crashAfterSideEffects: 0.25, redeliver: 0.2 }),
     });
     await runner.drain({ timeoutMs: 45_000 });
@@ -199,7 +205,7 @@ describe('aggregator on kinesis-local and dynalite', { timeout: 60_000 }, () => 
     const metrics = new MetricTotals();
     const runner = await startRunner({
       streamName: stream,
-      handler: createAggregatorHandler({ config: { tableName: table, windowSeconds: 0, profiles: PROFILES }, logger: silent(), metrics }),
+      handler: createAggregatorHandler({ config: { ...table, windowSeconds: 0, profiles: PROFILES }, logger: silent(), metrics }),
     });
     await runner.drain({ timeoutMs: 30_000 });
     expect(runner.stats().functionErrors).toBe(0);

@@ -28,6 +28,7 @@ describe('profile table adapter', () => {
     const retries: string[] = [];
     const table = new DynamoProfileTable({
       tableName: 't',
+      ledgerTableName: 'l',
       client: client(async (cmd) => {
         calls.push(cmd.constructor.name);
         if (calls.length < 3) throw error('ProvisionedThroughputExceededException');
@@ -43,7 +44,7 @@ describe('profile table adapter', () => {
 
   it('writes the whole profile with one UpdateItem conditioned on the version it was merged from', async () => {
     let input: Record<string, any> = {};
-    const table = new DynamoProfileTable({ tableName: 't', client: client(async (cmd) => ((input = cmd.input), { $metadata: {} })), sleep: noWait });
+    const table = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async (cmd) => ((input = cmd.input), { $metadata: {} })), sleep: noWait });
     await table.putIfVersion(profile('u'), 2);
     expect(input.ConditionExpression).toBe('#version = :expected');
     expect(input.ExpressionAttributeValues[':expected']).toBe(2);
@@ -56,37 +57,59 @@ describe('profile table adapter', () => {
   });
 
   it("reports a failed condition as a conflict, not an error", async () => {
-    const table = new DynamoProfileTable({ tableName: 't', client: client(async () => Promise.reject(error('ConditionalCheckFailedException'))), sleep: noWait });
+    const table = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async () => Promise.reject(error('ConditionalCheckFailedException'))), sleep: noWait });
     await expect(table.putIfVersion(profile('u'), 2)).resolves.toBe('conflict');
   });
 
   it('gives up after its attempts on a persistent transient error, and never retries a validation error', async () => {
     let calls = 0;
-    const flaky = new DynamoProfileTable({ tableName: 't', client: client(async () => ((calls++), Promise.reject(error('InternalServerError', 500)))), sleep: noWait, attempts: 3 });
+    const flaky = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async () => ((calls++), Promise.reject(error('InternalServerError', 500)))), sleep: noWait, attempts: 3 });
     await expect(flaky.putIfVersion(profile('u'), 1)).rejects.toThrow('InternalServerError');
     expect(calls).toBe(3);
     calls = 0;
-    const invalid = new DynamoProfileTable({ tableName: 't', client: client(async () => ((calls++), Promise.reject(error('ValidationException')))), sleep: noWait });
+    const invalid = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async () => ((calls++), Promise.reject(error('ValidationException')))), sleep: noWait });
     await expect(invalid.putIfVersion(profile('u'), 1)).rejects.toThrow('ValidationException');
     expect(calls).toBe(1);
   });
 
-  it('re-requests unprocessed keys of a consistent batch read', async () => {
-    const requests: unknown[][] = [];
+  it('reads profiles and ledger items in one consistent BatchGetItem, re-requesting unprocessed keys', async () => {
+    const requests: string[][] = [];
     const table = new DynamoProfileTable({
       tableName: 't',
+      ledgerTableName: 'l',
       client: client(async (cmd) => {
-        const keys = cmd.input.RequestItems.t.Keys as { user_id: string }[];
-        expect(cmd.input.RequestItems.t.ConsistentRead).toBe(true);
-        requests.push(keys.map((k) => k.user_id));
-        const [first, ...rest] = keys;
-        return { Responses: { t: [profile(first!.user_id)] }, UnprocessedKeys: rest.length ? { t: { Keys: rest } } : {}, $metadata: {} };
+        const items = cmd.input.RequestItems as Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }>;
+        for (const r of Object.values(items)) expect(r.ConsistentRead).toBe(true);
+        const profileKeys = items.t?.Keys ?? [];
+        const ledgerKeys = items.l?.Keys ?? [];
+        requests.push([...profileKeys.map((k) => k.user_id!), ...ledgerKeys.map((k) => `${k.user_id}/${k.slot}`)]);
+        const [first, ...rest] = profileKeys;
+        return {
+          Responses: { t: first ? [profile(first.user_id!)] : [], l: ledgerKeys.map((k) => ({ ...k, ids: new Set(['aaaaaaaa']), split: true })) },
+          UnprocessedKeys: rest.length ? { t: { Keys: rest } } : {},
+          $metadata: {},
+        };
       }),
       sleep: noWait,
     });
-    const got = await table.getMany(['a', 'b', 'c']);
-    expect([...got.keys()].sort()).toEqual(['a', 'b', 'c']);
-    expect(requests).toEqual([['a', 'b', 'c'], ['b', 'c'], ['c']]);
+    const got = await table.read(['a', 'b', 'c'], [{ userId: 'a', slot: '2026-03-01T14' }]);
+    expect([...got.profiles.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(got.ledger.get('a')?.get('2026-03-01T14')).toEqual({ ids: new Set(['aaaaaaaa']), split: true });
+    expect(requests).toEqual([['a', 'b', 'c', 'a/2026-03-01T14'], ['b', 'c'], ['c']]);
+  });
+
+  it('adds ids to a ledger item as a set union, and marks a split without touching its ids', async () => {
+    const inputs: Record<string, any>[] = [];
+    const table = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async (cmd) => (inputs.push(cmd.input), { $metadata: {} })), sleep: noWait });
+    await table.writeLedger('u', [
+      { slot: '2026-03-01T14', add: [], split: true, expiresAt: 99 },
+      { slot: '2026-03-01T14:05', add: ['aaaaaaaa', 'bbbbbbbb'], split: false, expiresAt: 99 },
+    ]);
+    expect(inputs.map((i) => [i.TableName, i.Key, i.UpdateExpression])).toEqual([
+      ['l', { user_id: 'u', slot: '2026-03-01T14' }, 'SET #ttl = :ttl, #split = :split'],
+      ['l', { user_id: 'u', slot: '2026-03-01T14:05' }, 'SET #ttl = :ttl ADD #ids :ids'],
+    ]);
+    expect(inputs[1]!.ExpressionAttributeValues[':ids']).toEqual(new Set(['aaaaaaaa', 'bbbbbbbb']));
   });
 });
 

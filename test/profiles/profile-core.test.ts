@@ -12,13 +12,26 @@ import {
   emptyProfile,
   encodeEvent,
   itemSizeBytes,
+  applyLedgerWrites,
+  lastIdEntries,
+  lastIdsOf,
+  ledgerExpiry,
+  ledgerHas,
+  ledgerReadsNeeded,
+  ledgerRetentionHours,
+  ledgerSettingsOf,
+  ledgerSlot,
   mergeSegment,
+  planLedgerWrites,
   readProfileEvent,
+  writeSegments,
+  type LedgerView,
   type Profile,
   type ProfileEvent,
   type Segment,
 } from '../../lambdas/core/profile';
 import { CATEGORIES } from '../../local/workload';
+import { MemoryProfileStore } from './support/memory-store';
 
 const T0 = Date.parse('2026-05-10T12:00:00.000Z');
 const S = DEFAULT_PROFILE_SETTINGS;
@@ -135,57 +148,136 @@ describe('profile features', () => {
 });
 
 describe('exactly-once merge', () => {
-  const segment = (events: BehaviouralEvent[], first: string, to: string, extra: Partial<Segment> = {}): Segment => ({
-    userId: 'u-1',
-    shardId: 'shardId-000000000000',
-    first,
-    to,
-    events: events.map(pe),
-    ...extra,
+  const segment = (events: BehaviouralEvent[]): Segment => ({ userId: 'u-1', events: events.map(pe) });
+  const write = async (store: MemoryProfileStore, events: BehaviouralEvent[], settings = S) =>
+    writeSegments(store, [segment(events)], { settings, now: () => T0 });
+
+  it('applies new events once, then recognizes every one of them again (a retried or redriven window)', async () => {
+    const store = new MemoryProfileStore();
+    const events = [event(), event({ at: T0 + 1000 })];
+    expect(await write(store, events)).toMatchObject({ written: 1, appliedEvents: 2, duplicates: 0 });
+    expect(await write(store, events)).toMatchObject({ written: 0, alreadyApplied: 1, appliedEvents: 0, duplicates: 2 });
+    expect(store.items.get('u-1')).toMatchObject({ events: 2, version: 1 });
   });
 
-  it('skips a segment at or below the watermark (a retried window)', () => {
-    const s = segment([event()], '10', '20');
-    const first = mergeSegment(undefined, s, S, 1);
-    if (first.kind !== 'write') throw new Error('expected a write');
-    expect(first.profile.wm).toEqual({ 'shardId-000000000000': '20' });
-    expect(mergeSegment(first.profile, s, S, 2)).toEqual({ kind: 'already-applied', events: 1 });
+  it('recognizes a copy however many events of the user were applied since (no count horizon)', async () => {
+    const store = new MemoryProfileStore();
+    const first = event({ at: T0 });
+    await write(store, [first]);
+    for (let w = 0; w < 10; w++) await write(store, Array.from({ length: 100 }, (_, i) => event({ at: T0 + w * 100_000 + i * 1000 })));
+    expect(await write(store, [first, event({ at: T0 + 5 })])).toMatchObject({ appliedEvents: 1, duplicates: 1 });
+    expect(store.items.get('u-1')!.events).toBe(1002);
   });
 
-  it('drops a producer duplicate whose id is among the recent ids, and bumps the version', () => {
-    const e = event();
-    const first = mergeSegment(undefined, segment([e], '10', '20'), S, 1);
-    if (first.kind !== 'write') throw new Error('expected a write');
-    const again = mergeSegment(first.profile, segment([e, event()], '21', '30'), S, 2);
-    expect(again).toMatchObject({ kind: 'write', applied: 1, duplicates: 1, expectedVersion: 1, anomaly: false });
-    if (again.kind === 'write') expect(again.profile.version).toBe(2);
+  it('recognizes a late copy whose event time is days before everything else the user sent', async () => {
+    const store = new MemoryProfileStore();
+    const old = event({ at: T0 - 6 * DAY_MS });
+    await write(store, [old]);
+    await write(store, Array.from({ length: 300 }, (_, i) => event({ at: T0 + i * 1000 })));
+    expect(await write(store, [old])).toMatchObject({ alreadyApplied: 1, duplicates: 1 });
   });
 
-  it('applies a duplicate again once it is beyond the duplicate horizon (documented bound)', () => {
-    const e = event();
-    let p = (mergeSegment(undefined, segment([e], '10', '10'), { ...S, dedupEventIds: 2 }, 1) as { profile: Profile }).profile;
-    p = (mergeSegment(p, segment([event(), event()], '11', '12'), { ...S, dedupEventIds: 2 }, 1) as { profile: Profile }).profile;
-    const late = mergeSegment(p, segment([e], '13', '13'), { ...S, dedupEventIds: 2 }, 1);
-    expect(late).toMatchObject({ kind: 'write', applied: 1, duplicates: 0 });
+  it('bumps the version and writes on top of exactly the profile read', async () => {
+    const store = new MemoryProfileStore();
+    await write(store, [event()]);
+    await write(store, [event()]);
+    expect(store.items.get('u-1')!.version).toBe(2);
   });
 
-  it('filters event by event when the segment carries sequence numbers (a re-read batch cut differently)', () => {
-    const [a, b, c] = [event(), event(), event()];
-    const first = mergeSegment(undefined, segment([a, b], '1', '2', { sequenceNumbers: ['1', '2'] }), { ...S, dedupEventIds: 1 }, 1) as { profile: Profile };
-    const reread = mergeSegment(first.profile, segment([a, b, c], '1', '3', { sequenceNumbers: ['1', '2', '3'] }), { ...S, dedupEventIds: 1 }, 2);
-    expect(reread).toMatchObject({ kind: 'write', applied: 1, anomaly: false });
+  it('keeps the ids of its latest write in the profile until the ledger has them, and repairs the ledger first', async () => {
+    const store = new MemoryProfileStore();
+    const a = event();
+    // The ledger write after the profile write fails: the profile alone records a's id.
+    const failing = Object.assign(Object.create(store) as MemoryProfileStore, { writeLedger: () => Promise.reject(new Error('ledger down')) });
+    const report = await writeSegments(failing, [segment([a])], { settings: S, now: () => T0 });
+    expect(report).toMatchObject({ written: 1, ledgerDeferred: 1 });
+    expect(store.ledgerStats().ids).toBe(0);
+    expect(Object.values(store.items.get('u-1')!.last_ids).join('')).toContain(pe(a).id);
+    // A copy is still recognized; the next write puts a's id in the ledger before replacing last_ids.
+    expect(await write(store, [a, event()])).toMatchObject({ appliedEvents: 1, duplicates: 1, ledgerRepairs: 1 });
+    expect(await write(store, [a])).toMatchObject({ alreadyApplied: 1, duplicates: 1 });
+    expect(store.items.get('u-1')!.events).toBe(2);
   });
 
-  it('compares sequence numbers numerically, not as text', () => {
-    const first = mergeSegment(undefined, segment([event()], '9', '9'), S, 1) as { profile: Profile };
-    expect(mergeSegment(first.profile, segment([event()], '10', '10'), S, 2).kind).toBe('write');
+  it('sets the TTL to last_seen plus the configured days, and none when expiry is off', async () => {
+    const withTtl = new MemoryProfileStore();
+    await write(withTtl, [event({ at: T0 })]);
+    expect(withTtl.items.get('u-1')!.expires_at).toBe(T0 / 1000 + S.ttlDays * 86_400);
+    const without = new MemoryProfileStore();
+    await write(without, [event({ at: T0 })], { ...S, ttlDays: 0 });
+    expect(without.items.get('u-1')!.expires_at).toBeUndefined();
   });
 
-  it('sets the TTL to last_seen plus the configured days, and none when expiry is off', () => {
-    const withTtl = mergeSegment(undefined, segment([event({ at: T0 })], '1', '1'), S, 1) as { profile: Profile };
-    expect(withTtl.profile.expires_at).toBe(T0 / 1000 + S.ttlDays * 86_400);
-    const without = mergeSegment(undefined, segment([event({ at: T0 })], '1', '1'), { ...S, ttlDays: 0 }, 1) as { profile: Profile };
-    expect(without.profile.expires_at).toBeUndefined();
+  it('is a pure function of the stored profile and the ledger view', () => {
+    const view = new Map([[ledgerSlot(T0, pe(event()).id, 0), null]]);
+    const e = pe(event());
+    view.set(ledgerSlot(e.t, e.id, 0), null);
+    const out = mergeSegment(undefined, view, { userId: 'u-1', events: [e] }, S, 7);
+    expect(out).toMatchObject({ kind: 'write', applied: 1, expectedVersion: 0, repairs: [] });
+    if (out.kind === 'write') expect(out.ledger).toEqual([{ slot: ledgerSlot(e.t, e.id, 0), add: [e.id], split: false, expiresAt: ledgerExpiry(e.t, ledgerSettingsOf(S)) }]);
+  });
+});
+
+describe('ledger of applied event ids', () => {
+  const L = { retentionHours: 240, itemCapacity: 4 };
+  const entry = (id: string, t: number) => ({ id, t });
+
+  it('slots an event by its hour, minute, second, then by characters of its id hash', () => {
+    const t = Date.parse('2026-03-01T14:23:05.678Z');
+    expect([0, 1, 2, 3, 4, 10, 11].map((level) => ledgerSlot(t, 'Qb3x9Z_-', level))).toEqual([
+      '2026-03-01T14',
+      '2026-03-01T14:23',
+      '2026-03-01T14:23:05',
+      '2026-03-01T14:23:05#Q',
+      '2026-03-01T14:23:05#Qb',
+      '2026-03-01T14:23:05#Qb3x9Z_-',
+      '2026-03-01T14:23:05#Qb3x9Z_-',
+    ]);
+  });
+
+  it('splits an item that would outgrow its capacity and sends its new ids one level down', () => {
+    const view: LedgerView = new Map([['2026-03-01T14', { ids: new Set(['aaaaaaaa', 'bbbbbbbb']), split: false }]]);
+    const t = Date.parse('2026-03-01T14:00:00Z');
+    const writes = planLedgerWrites(view, ['cccccccc', 'dddddddd', 'eeeeeeee'].map((id, i) => entry(id, t + i * 61_000)), L);
+    expect(writes.map((w) => [w.slot, w.add, w.split])).toEqual([
+      ['2026-03-01T14', [], true],
+      ['2026-03-01T14:00', ['cccccccc'], false],
+      ['2026-03-01T14:01', ['dddddddd'], false],
+      ['2026-03-01T14:02', ['eeeeeeee'], false],
+    ]);
+    applyLedgerWrites(view, writes);
+    // Ids written before the split are still found, and so are the new ones.
+    for (const [id, at] of [['aaaaaaaa', t], ['dddddddd', t + 61_000]] as const) {
+      expect(ledgerReadsNeeded(view, [entry(id, at)])).toEqual([]);
+      expect(ledgerHas(view, entry(id, at))).toBe(true);
+    }
+    expect(ledgerReadsNeeded(view, [entry('ffffffff', t + 180_000)])).toEqual(['2026-03-01T14:03']);
+  });
+
+  it('bounds every item whatever the rate: a burst of ids in one second splits by id hash', () => {
+    const view: LedgerView = new Map();
+    const t = Date.parse('2026-03-01T14:00:00Z');
+    const ids = Array.from({ length: 200 }, (_, i) => pe(event({ event_id: `burst-${i}`, at: t })).id);
+    const writes = planLedgerWrites(view, ids.map((id) => entry(id, t)), L);
+    applyLedgerWrites(view, writes);
+    expect(Math.max(...writes.map((w) => w.add.length))).toBeLessThanOrEqual(L.itemCapacity);
+    for (const id of ids) {
+      expect(ledgerReadsNeeded(view, [entry(id, t)])).toEqual([]);
+      expect(ledgerHas(view, entry(id, t))).toBe(true);
+    }
+  });
+
+  it('keeps a slot until no copy of its events can be accepted, forwarded and read any more', () => {
+    expect(ledgerRetentionHours({ maxPastAgeSeconds: 7 * 86_400, rawRetentionHours: 168, validatedRetentionHours: 168 })).toBe(168 + 168 + 168 + 24);
+    const t = Date.parse('2026-03-01T14:59:59Z');
+    expect(ledgerExpiry(t, L)).toBe(Date.parse('2026-03-01T14:00:00Z') / 1000 + (240 + 1) * 3600);
+  });
+
+  it('stores the ids of a write compactly with their second, and reads them back', () => {
+    const events = [pe(event({ at: Date.parse('2026-03-01T14:59:59.999Z') })), pe(event({ at: Date.parse('2026-03-01T15:00:00Z') }))];
+    const last = lastIdsOf(events);
+    expect(Object.keys(last)).toEqual(['2026-03-01T14', '2026-03-01T15']);
+    expect(lastIdEntries(last)).toEqual(events.map((e) => ({ id: e.id, t: Math.floor(e.t / 1000) * 1000 })));
   });
 });
 
@@ -212,15 +304,13 @@ describe('item size budget', () => {
         );
       }
     }
-    const merged = mergeSegment(undefined, { userId: 'u-1', shardId: 'shardId-000000000000', first: '1', to: '1', events: events.map(pe) }, S, T0);
-    if (merged.kind !== 'write') throw new Error('expected a write');
-    const p = merged.profile;
-    for (let s = 1; s < 4; s++) p.wm[`shardId-00000000000${s}`] = '4'.repeat(56);
+    const p = applyEvents(emptyProfile('user-with-a-long-identifier-0000000000001'), events.map(pe), S);
+    // The ids of the latest write: a window of one event per second of one hour.
+    p.last_ids = lastIdsOf(Array.from({ length: 120 }, (_, i) => ({ id: pe(event()).id, t: T0 + i * 1000 })));
     expect(Object.keys(p.days)).toHaveLength(ACTIVITY_DAYS);
     expect(Object.keys(p.affinity)).toHaveLength(S.topCategories);
     expect(p.recent_content).toHaveLength(S.recentContent);
     expect(p.recent_sessions).toHaveLength(S.sessionsKept);
-    expect(p.recent_ids).toHaveLength(S.dedupEventIds * 8);
     expect(Object.keys(p.purchase_value_milli)).toHaveLength(S.currencies);
     expect(itemSizeBytes(p as unknown as Record<string, unknown>)).toBeLessThanOrEqual(4096);
   });
@@ -251,7 +341,6 @@ describe('window state', () => {
   it('recognizes a duplicate event id pending in the same window', () => {
     const state = new WindowState(undefined);
     const e = read(event());
-    state.advance('1');
     expect(state.add('u-1', e)).toBe('added');
     const reloaded = new WindowState(JSON.parse(JSON.stringify(state.toJSON())));
     expect(reloaded.hasPending('u-1', e.id)).toBe(true);
@@ -260,7 +349,6 @@ describe('window state', () => {
   it('never lets the state outgrow its budget: it names users to flush first, the largest first', () => {
     const limits = { budgetBytes: 4000, maxEventsPerUser: 1000 };
     let state = new WindowState(undefined, limits);
-    let seq = 0;
     const flushed: string[][] = [];
     for (let i = 0; i < 400; i++) {
       const user = i % 3 === 0 ? 'heavy' : `light-${i}`;
@@ -270,7 +358,6 @@ describe('window state', () => {
         flushed.push(flush);
         state.markFlushed(flush);
       }
-      state.advance(String(++seq));
       state.add(user, e);
       expect(JSON.stringify(state.toJSON()).length).toBeLessThanOrEqual(limits.budgetBytes);
       expect(state.estimatedBytes).toBeGreaterThanOrEqual(JSON.stringify(state.toJSON()).length);
@@ -284,47 +371,37 @@ describe('window state', () => {
 
   it('flushes a user whose pending events reach the per-user limit', () => {
     const state = new WindowState(undefined, { budgetBytes: 1e9, maxEventsPerUser: 3 });
-    for (let i = 0; i < 3; i++) {
-      state.advance(String(i + 1));
-      state.add('u-1', read(event()));
-    }
+    for (let i = 0; i < 3; i++) state.add('u-1', read(event()));
     expect(state.flushBefore('u-1', read(event()))).toEqual(['u-1']);
   });
 
-  it('flushes every pending user when flush records fill the budget, and one marker then bounds every segment', () => {
+  it('flushes every pending user when the largest ones cannot make room, and starts the dictionary over', () => {
     const limits = { budgetBytes: 1500, maxEventsPerUser: 1000 };
     const state = new WindowState(undefined, limits);
-    let seq = 0;
     let full: string[] | undefined;
     for (let i = 0; i < 200 && !full; i++) {
       const user = `user-with-a-long-id-${i}`;
-      const e = read(event({ user_id: user }));
+      const e = read(event({ user_id: user, device: { type: 'mobile', os: `os-${i}` } }));
       const flush = state.flushBefore(user, e);
       if (flush.length > 0) {
         state.markFlushed(flush);
         if (state.userCount === 0) full = flush;
       }
-      state.advance(String(++seq));
       state.add(user, e);
     }
     expect(full).toBeDefined();
     const json = state.toJSON();
-    expect(json.fl).toEqual({});
-    expect(json.fa).toBe(String(seq - 1));
-    const [s] = state.segments('shard');
-    expect(s).toMatchObject({ first: '1', after: String(seq - 1), to: String(seq) });
+    expect(json.x).toHaveLength(1);
     expect(JSON.stringify(json).length).toBeLessThanOrEqual(limits.budgetBytes);
   });
 
-  it('starts a flushed user’s next segment after the flush point', () => {
+  it('holds only the events added after a user was flushed', () => {
     const state = new WindowState(undefined);
-    state.advance('1');
     state.add('u-1', read(event()));
     state.markFlushed(['u-1']);
-    state.advance('2');
     state.add('u-1', read(event()));
-    const [s] = new WindowState(JSON.parse(JSON.stringify(state.toJSON()))).segments('shard');
-    expect(s).toMatchObject({ userId: 'u-1', first: '1', after: '1', to: '2' });
+    const [s] = new WindowState(JSON.parse(JSON.stringify(state.toJSON()))).segments();
+    expect(s).toMatchObject({ userId: 'u-1' });
     expect(s!.events).toHaveLength(1);
   });
 });

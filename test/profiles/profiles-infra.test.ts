@@ -18,7 +18,7 @@ function synth(stage: string): { stack: PlatformStack; template: Template } {
 describe('profiles infrastructure', () => {
   let dev: { stack: PlatformStack; template: Template };
   let prod: { stack: PlatformStack; template: Template };
-  let ids: { table: string; fn: string; queue: string; validated: string; topic: string };
+  let ids: { table: string; ledger: string; fn: string; queue: string; validated: string; topic: string };
 
   beforeAll(() => {
     dev = synth('dev');
@@ -27,6 +27,7 @@ describe('profiles infrastructure', () => {
     const id = (c: { node: { defaultChild?: unknown } }) => s.getLogicalId(c.node.defaultChild as never);
     ids = {
       table: id(s.profiles.table),
+      ledger: id(s.profiles.store.ledger),
       fn: id(s.profiles.aggregator.function),
       queue: id(s.profiles.aggregator.onFailureQueue),
       validated: id(s.ingestion.validatedStream as never),
@@ -54,6 +55,27 @@ describe('profiles infrastructure', () => {
         },
         DeletionPolicy: 'Delete',
       });
+    });
+
+    it('keeps the ledger of applied event ids beside it: user_id and event-time slot, same encryption, PITR and billing, a TTL', () => {
+      expect(resource(dev.template, ids.ledger)).toMatchObject({
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          TableName: 'pdp-dev-profile-ledger',
+          KeySchema: [
+            { AttributeName: 'user_id', KeyType: 'HASH' },
+            { AttributeName: 'slot', KeyType: 'RANGE' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          SSESpecification: { SSEEnabled: true },
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+          DeletionProtectionEnabled: false,
+        },
+        DeletionPolicy: 'Delete',
+      });
+      const prodLedger = Object.values(prod.template.findResources('AWS::DynamoDB::Table')).find((t) => JSON.stringify(t).includes('profile-ledger'));
+      expect(prodLedger).toMatchObject({ DeletionPolicy: 'Retain', Properties: { DeletionProtectionEnabled: true } });
     });
 
     it('is retained with deletion protection in prod', () => {
@@ -101,6 +123,7 @@ describe('profiles infrastructure', () => {
           Environment: {
             Variables: expect.objectContaining({
               PROFILE_TABLE_NAME: { Ref: ids.table },
+              LEDGER_TABLE_NAME: { Ref: ids.ledger },
               WINDOW_SECONDS: '120',
               WRITE_CONCURRENCY: '16',
               POWERTOOLS_SERVICE_NAME: 'aggregate',
@@ -109,7 +132,12 @@ describe('profiles infrastructure', () => {
         },
       });
       const env = (resource(dev.template, ids.fn).Properties.Environment as { Variables: Record<string, string> }).Variables;
-      expect(JSON.parse(env.PROFILE_SETTINGS!)).toEqual({ affinityHalfLifeDays: 14, topCategories: 10, recentContent: 10, sessionsKept: 5, dedupEventIds: 48, ttlDays: 400 });
+      // The ledger keeps an hour's ids for 7 days of accepted past age + 24 h of raw + 24 h of validated retention + 1 day.
+      expect(JSON.parse(env.PROFILE_SETTINGS!)).toEqual({ affinityHalfLifeDays: 14, topCategories: 10, recentContent: 10, sessionsKept: 5, ttlDays: 400, ledgerRetentionHours: 168 + 24 + 24 + 24 });
+      const prodEnv = (Object.values(prod.template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('PROFILE_SETTINGS')) as {
+        Properties: { Environment: { Variables: Record<string, string> } };
+      }).Properties.Environment.Variables;
+      expect(JSON.parse(prodEnv.PROFILE_SETTINGS!).ledgerRetentionHours).toBe(168 + 168 + 168 + 24);
     });
 
     it('reads the validated stream with a tumbling window, partial batch responses, bisection, bounded retries and age, and an on-failure queue', () => {
@@ -137,13 +165,17 @@ describe('profiles infrastructure', () => {
       });
     });
 
-    it('may read and conditionally update profiles, and nothing else on the table', () => {
+    it('may batch-read and update profiles and ledger items, and nothing else on either table', () => {
       const policies = dev.template.findResources('AWS::IAM::Policy');
       const statements = Object.values(policies)
         .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement)
-        .filter((st) => JSON.stringify(st.Resource).includes(ids.table));
+        .filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
       expect(statements).toEqual([
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+          Resource: [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, { 'Fn::GetAtt': [ids.ledger, 'Arn'] }],
+        },
       ]);
     });
   });
@@ -170,18 +202,19 @@ describe('profiles infrastructure', () => {
       expect(notifiesTopic(a!)).toBe(true);
     });
 
-    it('alarms on DynamoDB throttled requests of the table, per operation', () => {
+    it('alarms on DynamoDB throttled requests of both tables, per operation', () => {
       const a = alarms().find((x) => JSON.stringify(x.Properties.Metrics ?? []).includes('ThrottledRequests'));
       expect(a).toBeDefined();
       const metrics = a!.Properties.Metrics as { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } } }[];
       const stats = metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric);
-      expect(stats.map((m) => [m.Namespace, m.MetricName])).toEqual(Array(3).fill(['AWS/DynamoDB', 'ThrottledRequests']));
-      expect(stats.map((m) => m.Dimensions)).toEqual(
-        ['GetItem', 'BatchGetItem', 'UpdateItem'].map((op) => [
-          { Name: 'Operation', Value: op },
-          { Name: 'TableName', Value: { Ref: ids.table } },
-        ]),
-      );
+      expect(stats.map((m) => [m.Namespace, m.MetricName])).toEqual(Array(5).fill(['AWS/DynamoDB', 'ThrottledRequests']));
+      const dims = (table: string, op: string) => expect.arrayContaining([{ Name: 'Operation', Value: op }, { Name: 'TableName', Value: { Ref: table } }]);
+      expect(stats.map((m) => m.Dimensions)).toEqual([
+        ...['GetItem', 'BatchGetItem', 'UpdateItem'].map((op) => dims(ids.table, op)),
+        ...['BatchGetItem', 'UpdateItem'].map((op) => dims(ids.ledger, op)),
+      ]);
+      const sum = metrics.find((m) => !m.MetricStat) as unknown as { Expression: string };
+      expect(sum.Expression.split(' + ')).toHaveLength(5);
       expect(a!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       expect(notifiesTopic(a!)).toBe(true);
     });

@@ -78,7 +78,7 @@ describe('window state byte encoding', () => {
     const first = await aggregateInvocation({ shardId: 's', records, flushAll: false, carriesState: true }, { store, settings: DEFAULT_PROFILE_SETTINGS, now: () => T0 });
     expect(Object.keys(first.state.u!)).toEqual(['constructor', 'toString']);
     const state = new WindowState(JSON.parse(JSON.stringify(first.state)));
-    expect(state.segments('s').map((s) => [s.userId, s.events.length])).toEqual([
+    expect(state.segments().map((s) => [s.userId, s.events.length])).toEqual([
       ['constructor', 2],
       ['toString', 1],
     ]);

@@ -86,7 +86,7 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
   const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS);
   const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, windowDuplicates: 0, flushes: 0, writes: [] };
   const write = (userIds?: readonly string[]) =>
-    writeSegments(deps.store, state.segments(input.shardId, userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
+    writeSegments(deps.store, state.segments(userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
 
   // One scratch event for every record, and one lookup of the user's pending state per record.
   const e = new EventScratch();
@@ -103,14 +103,12 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
     if (reason !== undefined) {
       stats.malformed++;
       deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : reason);
-      state.advance(record.sequenceNumber);
       continue;
     }
     stats.eventsIn++;
     let user = state.user(e.userId);
     if (state.hasPendingEvent(user, e)) {
       stats.windowDuplicates++;
-      state.advance(record.sequenceNumber);
       continue;
     }
     const flush = state.flushBeforeEvent(user, e);
@@ -129,8 +127,7 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
       // Flushed users' pending records are gone: look the user up again.
       user = state.user(e.userId);
     }
-    state.advance(record.sequenceNumber);
-    state.addEvent(user, e, record.sequenceNumber);
+    state.addEvent(user, e);
   }
 
   if (!input.flushAll) return { state: state.toJSON(), stateBytes: state.estimatedBytes, stats };

@@ -4,8 +4,6 @@
  * - affinity keeps the top N categories: a category evicted and seen again restarts from its new events;
  * - a session is extended only while it is among the `sessionsKept` most recent; an event of an older
  *   session counts as a new session;
- * - recent_ids keeps the last `dedupEventIds` applied ids: a producer duplicate of an older event is
- *   applied again.
  * Affinity scores are floating-point sums, equal across orders up to rounding (relative 1e-12).
  */
 import { EVENT_TYPES } from '../contract';
@@ -49,7 +47,7 @@ export function cloneProfile(p: Profile): Profile {
     recent_content: p.recent_content.map((c) => [...c] as RecentContent),
     purchase_value_milli: { ...p.purchase_value_milli },
     ...(p.device ? { device: { ...p.device } } : {}),
-    wm: { ...p.wm },
+    last_ids: { ...p.last_ids },
   };
 }
 

@@ -1,8 +1,9 @@
-/** User profiles: the model, window aggregation, the exactly-once merge, pruning and read-time features. */
+/** User profiles: the model, window aggregation, the ledger and the exactly-once merge, pruning and read-time features. */
 export * from './model';
 export * from './profile-event';
 export * from './fold';
 export * from './window-state';
+export * from './ledger';
 export * from './merge';
 export * from './writer';
 export * from './item-size';

@@ -1,7 +1,7 @@
 /**
  * Size of an item as DynamoDB bills it (a write unit per started KB): attribute names and string values by
  * their UTF-8 length, numbers by about one byte per two significant digits plus one, one byte for booleans
- * and nulls, and three bytes plus one per element for maps and lists.
+ * and nulls, three bytes plus one per element for maps and lists, and the sum of the elements for sets.
  * See "Item sizes and formats" in the DynamoDB developer guide.
  */
 export function itemSizeBytes(item: Record<string, unknown>): number {
@@ -23,6 +23,7 @@ function valueSize(value: unknown): number {
       return 1;
     case 'object': {
       if (value === null) return 1;
+      if (value instanceof Set) return [...value].reduce((n: number, v) => n + valueSize(v), 0);
       if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + valueSize(v), 0);
       let n = 3;
       for (const [k, v] of Object.entries(value)) {

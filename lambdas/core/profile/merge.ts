@@ -1,29 +1,35 @@
 /**
  * The exactly-once merge of one user's pending events (a segment) into the stored profile.
  *
- * The profile carries, per shard, the sequence-number watermark up to which every event of the user from
- * that shard has been applied, and the hashes of its most recent event ids. A segment covers the user's
- * events in a contiguous range of the shard, (after, to] or [first, to]:
+ * An event is applied at most once because every applied event id is in the ledger (ledger.ts) or in the
+ * profile's `last_ids` (the ids of its latest write, until they are certainly in the ledger). The merge:
  *
- * - to <= watermark: the segment was applied before (a redelivered or retried window): skip it.
- * - the range starts above the watermark: apply it, minus events whose id hash is in recent_ids (a
- *   producer's duplicate that arrived with a new sequence number), and move the watermark to `to`.
- * - otherwise the range straddles the watermark. When the segment knows each event's sequence number (its
- *   events all came in the current invocation, as always in per-batch mode, where a re-read batch can be cut
- *   differently) events at or below the watermark are dropped one by one. A window's segments cannot
- *   straddle (see the README); if one did, the merge applies only events whose ids are not recent and
- *   reports the anomaly.
+ * 1. drops every pending event whose id is in either: a copy, whoever made it (a producer's resend, a batch
+ *    forwarded twice, a retried, redelivered or redriven window), however late and whatever the user's rate;
+ * 2. plans `repairs`: ids of `last_ids` that are not in the ledger (a ledger write that did not happen after
+ *    the profile write that applied them). They must be written before the profile, whose new `last_ids`
+ *    replaces them;
+ * 3. applies the rest, sets `last_ids` to their ids, and plans their ledger writes (made after the profile).
  *
- * The resulting profile is written with one conditional UpdateItem on `version`, so it is applied only on
- * top of the exact profile it was computed from.
+ * The profile is written with one conditional UpdateItem on `version`, so it is applied only on top of the
+ * exact profile (and `last_ids`) it was computed from. Nothing here depends on arrival order, shard, batch or
+ * window boundaries, so the same rule serves windows, per-batch mode and redrives.
  */
 import { applyEvents, cloneProfile } from './fold';
-import { compareSequence, emptyProfile, type Profile, type ProfileSettings } from './model';
+import { applyLedgerWrites, lastIdEntries, lastIdsOf, ledgerHas, planLedgerWrites, type LedgerSettings, type LedgerView, type LedgerWrite } from './ledger';
+import { emptyProfile, type Profile, type ProfileSettings } from './model';
 import type { ProfileEvent } from './profile-event';
 import type { Segment } from './window-state';
 
 export type MergeOutcome =
-  | { readonly kind: 'already-applied'; readonly events: number }
+  | {
+      /** Every pending event was applied before (a retried or redriven window, or copies only). */
+      readonly kind: 'already-applied';
+      readonly events: number;
+      readonly duplicates: number;
+      /** Ledger writes that complete an earlier write (none in the common case). */
+      readonly repairs: LedgerWrite[];
+    }
   | {
       readonly kind: 'write';
       readonly profile: Profile;
@@ -31,41 +37,52 @@ export type MergeOutcome =
       readonly expectedVersion: number;
       readonly applied: number;
       readonly duplicates: number;
-      readonly anomaly: boolean;
+      /** Ledger writes to make before the profile write. */
+      readonly repairs: LedgerWrite[];
+      /** Ledger writes of the applied events, after the profile write. */
+      readonly ledger: LedgerWrite[];
     };
 
-/** Merges `segment` into `stored` (undefined when the user has no profile yet). Pure. */
-export function mergeSegment(stored: Profile | undefined, segment: Segment, settings: ProfileSettings, nowMs: number): MergeOutcome {
-  const watermark = stored?.wm[segment.shardId];
-  if (watermark !== undefined && compareSequence(segment.to, watermark) <= 0) {
-    return { kind: 'already-applied', events: segment.events.length };
-  }
-  const perEvent = segment.sequenceNumbers !== undefined && segment.sequenceNumbers.length === segment.events.length;
-  const startsAbove =
-    watermark === undefined ||
-    perEvent ||
-    (segment.after !== undefined ? compareSequence(watermark, segment.after) <= 0 : compareSequence(watermark, segment.first) < 0);
+export function ledgerSettingsOf(settings: ProfileSettings): LedgerSettings {
+  return { retentionHours: settings.ledgerRetentionHours, itemCapacity: settings.ledgerItemCapacity };
+}
 
-  const profile = stored ? cloneProfile(stored) : emptyProfile(segment.userId);
-  const recent = new Set<string>();
-  for (let i = 0; i + 8 <= profile.recent_ids.length; i += 8) recent.add(profile.recent_ids.slice(i, i + 8));
+/**
+ * Merges `segment` into `stored` (undefined when the user has no profile yet). `ledger` must cover the paths
+ * of the segment's events and of the profile's `last_ids` (see ledgerReadsNeeded). Pure.
+ */
+export function mergeSegment(stored: Profile | undefined, ledger: LedgerView, segment: Pick<Segment, 'userId' | 'events'>, settings: ProfileSettings, nowMs: number): MergeOutcome {
+  const ledgerSettings = ledgerSettingsOf(settings);
+  const last = lastIdEntries(stored?.last_ids);
+  const lastSet = new Set<string>();
+  const unrecorded = [];
+  for (const e of last) {
+    lastSet.add(e.id);
+    if (!ledgerHas(ledger, e)) unrecorded.push(e);
+  }
+
+  // Looked up in the ledger as read: the repairs below add only ids of last_ids, which are checked apart.
   const fresh: ProfileEvent[] = [];
+  const seen = new Set<string>();
   let duplicates = 0;
-  for (let i = 0; i < segment.events.length; i++) {
-    const e = segment.events[i]!;
-    if (perEvent && watermark !== undefined && compareSequence(segment.sequenceNumbers![i]!, watermark) <= 0) continue;
-    if (recent.has(e.id)) {
+  for (const e of segment.events) {
+    if (seen.has(e.id) || lastSet.has(e.id) || ledgerHas(ledger, e)) {
       duplicates++;
       continue;
     }
-    recent.add(e.id);
+    seen.add(e.id);
     fresh.push(e);
   }
 
+  // The writes are planned on the ledger as it will be: first the repairs, then the applied events.
+  const view: LedgerView = new Map(ledger);
+  const repairs = unrecorded.length > 0 ? planLedgerWrites(view, unrecorded, ledgerSettings) : [];
+  if (repairs.length > 0) applyLedgerWrites(view, repairs);
+  if (fresh.length === 0) return { kind: 'already-applied', events: segment.events.length, duplicates, repairs };
+
+  const profile = stored ? cloneProfile(stored) : emptyProfile(segment.userId);
   applyEvents(profile, fresh, settings);
-  profile.recent_ids = recentIds(fresh, profile.recent_ids, settings.dedupEventIds);
-  profile.wm[segment.shardId] = segment.to;
-  boundWatermarks(profile, settings.watermarkShards, segment.shardId);
+  profile.last_ids = lastIdsOf(fresh);
   profile.version = (stored?.version ?? 0) + 1;
   profile.updated_at = nowMs;
   if (settings.ttlDays > 0 && Number.isFinite(profile.last_seen)) {
@@ -73,24 +90,13 @@ export function mergeSegment(stored: Profile | undefined, segment: Segment, sett
   } else {
     delete profile.expires_at;
   }
-  return { kind: 'write', profile, expectedVersion: stored?.version ?? 0, applied: fresh.length, duplicates, anomaly: !startsAbove };
-}
-
-/** New ids first (latest event time first), then the ones kept, cut to `keep` ids of 8 characters. */
-function recentIds(fresh: readonly ProfileEvent[], previous: string, keep: number): string {
-  const ordered = [...fresh].sort((a, b) => b.t - a.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  let s = '';
-  for (const e of ordered) {
-    if (s.length >= keep * 8) break;
-    s += e.id;
-  }
-  return (s + previous).slice(0, keep * 8);
-}
-
-/** Keeps the watermarks of the `keep` highest shard ids (child shards get higher ids than their parents). */
-function boundWatermarks(profile: Profile, keep: number, current: string): void {
-  const shards = Object.keys(profile.wm);
-  if (shards.length <= keep) return;
-  shards.sort().reverse();
-  for (const shard of shards.slice(keep)) if (shard !== current) delete profile.wm[shard];
+  return {
+    kind: 'write',
+    profile,
+    expectedVersion: stored?.version ?? 0,
+    applied: fresh.length,
+    duplicates,
+    repairs,
+    ledger: planLedgerWrites(view, fresh, ledgerSettings),
+  };
 }

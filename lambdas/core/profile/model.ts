@@ -6,6 +6,7 @@
  * documents each attribute; this file is the source of that table.
  */
 import type { EventType } from '../contract';
+import { DEFAULT_LEDGER_ITEM_CAPACITY } from './ledger';
 
 export const DAY_MS = 86_400_000;
 
@@ -33,14 +34,14 @@ export interface ProfileSettings {
   readonly recentContent: number;
   /** Sessions kept in `recent_sessions` (a session still growing must be among them to be extended). */
   readonly sessionsKept: number;
-  /** Event-id hashes kept in `recent_ids`: the horizon within which a producer's duplicate is recognized. */
-  readonly dedupEventIds: number;
   /** Profiles expire this many days after `last_seen` (DynamoDB TTL); 0 = never. */
   readonly ttlDays: number;
-  /** Shards whose sequence-number watermark a profile keeps (older shards of a resharded stream drop off). */
-  readonly watermarkShards: number;
   /** Currencies kept in `purchase_value_milli`. */
   readonly currencies: number;
+  /** How long ledger items are kept after their hour, in hours (ledgerRetentionHours of the stage). */
+  readonly ledgerRetentionHours: number;
+  /** Most event ids one ledger item holds before it is split. */
+  readonly ledgerItemCapacity: number;
 }
 
 export const DEFAULT_PROFILE_SETTINGS: ProfileSettings = {
@@ -48,10 +49,11 @@ export const DEFAULT_PROFILE_SETTINGS: ProfileSettings = {
   topCategories: 10,
   recentContent: 10,
   sessionsKept: 5,
-  dedupEventIds: 48,
   ttlDays: 400,
-  watermarkShards: 4,
   currencies: 4,
+  // The dev stage's: 7 days of past age, two streams of 24 hours, a day of margin.
+  ledgerRetentionHours: 240,
+  ledgerItemCapacity: DEFAULT_LEDGER_ITEM_CAPACITY,
 };
 
 /** [session id hash (8 characters), first event time (ms), last event time (ms)] */
@@ -111,14 +113,16 @@ export interface Profile {
   /** Locale of the latest event that named one, and its event time. */
   locale?: string;
   locale_at?: number;
-  /** Per-shard sequence-number watermark: every event of this user from that shard up to it is applied. */
-  wm: Record<string, string>;
-  /** Hashes (8 characters each, newest first) of the last applied event ids: the duplicate horizon. */
-  recent_ids: string;
+  /**
+   * The ids applied by the latest write (event-time hour -> per id its 8-character hash and the second of the
+   * hour in 2 characters), until they are certainly in the ledger: the write that applies events comes first, their ledger write
+   * after it, and the next merge re-adds any that did not make it (see ledger.ts).
+   */
+  last_ids: Record<string, string>;
 }
 
 /** Attributes that record how a profile was built rather than what the events imply. */
-export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'wm', 'recent_ids'] as const;
+export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'last_ids'] as const;
 
 export function emptyProfile(userId: string): Profile {
   return {
@@ -138,8 +142,7 @@ export function emptyProfile(userId: string): Profile {
     recent_content: [],
     purchase_count: 0,
     purchase_value_milli: {},
-    wm: {},
-    recent_ids: '',
+    last_ids: {},
   };
 }
 

@@ -1,15 +1,12 @@
 /**
- * The tumbling-window state of one shard: the not-yet-written events of each user, in a compact text form,
- * plus what the exactly-once check needs (the sequence range the state covers and where users were flushed).
+ * The tumbling-window state of one shard: the not-yet-written events of each user, in a compact text form.
  *
  * Lambda hands the state back on every invocation of the window and caps it at 1 MB per shard; a larger
  * state ends the window early. Rather than rely on that, the state flushes itself before it would outgrow
  * its budget: first the users with the largest share (few writes free the most room), and any user whose
- * pending events reach `maxEventsPerUser`. Every flush decision is taken before a record is added and
- * depends only on the records from the start of the window, so a window rebuilt after a failure flushes at
- * the same records and its writes are recognized as already applied.
+ * pending events reach `maxEventsPerUser`. Where a window is cut does not matter for correctness: the merge
+ * recognizes every event applied before by its id (see ledger.ts and merge.ts).
  */
-import { compareSequence } from './model';
 import { ByteSink, decodeEvents, encodeEventInto, EventScratch, hashHalfAt, type EncodeContext, type ProfileEvent, type ScratchCursor } from './profile-event';
 
 /** The JSON form returned to Lambda as `state`. */
@@ -18,21 +15,10 @@ export interface WindowStateJson {
   v?: 1;
   /** Base of the relative event times. */
   t0?: number;
-  /** Sequence number of the first record processed into this state (inclusive lower bound). */
-  s0?: string;
-  /** Sequence number of the last record processed into this state (upper bound of every write). */
-  last?: string;
   /** Device/locale dictionary. */
   x?: string[];
   /** user id -> '~'-joined encoded events. */
   u?: Record<string, string>;
-  /** Sequence number at which users were flushed -> those users (their later events start after it). */
-  fl?: Record<string, string[]>;
-  /**
-   * Sequence number at which every pending user was flushed: any user's later events start after it (it
-   * replaces the `fl` entries before it, which is what keeps `fl` from filling the state).
-   */
-  fa?: string;
   /** Estimated JSON size in bytes. */
   b?: number;
 }
@@ -47,25 +33,10 @@ export interface WindowStateLimits {
 /** Lambda's limit is 1 MB (1,048,576 bytes) for the state; the rest is margin for the response envelope. */
 export const DEFAULT_STATE_LIMITS: WindowStateLimits = { budgetBytes: 900_000, maxEventsPerUser: 512 };
 
-/** One user's pending events with the sequence range that bounds them in the shard. */
+/** One user's pending events. */
 export interface Segment {
   readonly userId: string;
-  readonly shardId: string;
-  /**
-   * Exclusive lower bound of the events (the user was flushed at this record earlier in the window);
-   * undefined when the events start at `first`.
-   */
-  readonly after?: string;
-  /** First record of the state (inclusive), used when `after` is undefined. */
-  readonly first: string;
-  /** Last record processed: every event of this user from the shard up to it is in this segment or applied. */
-  readonly to: string;
   readonly events: ProfileEvent[];
-  /**
-   * Sequence number of each event, when every pending event of the user was added in this invocation (always
-   * so in per-batch mode): the merge then filters event by event instead of by range.
-   */
-  readonly sequenceNumbers?: string[];
 }
 
 export type AddOutcome = 'added' | 'duplicate';
@@ -165,8 +136,6 @@ class PendingUser implements ScratchCursor {
   /** Characters of the events encoded since, with their separators. */
   added = 0;
   ids: IdSet | undefined = undefined;
-  /** Sequence numbers of every pending event, when all of them were added in this invocation. */
-  sequences: string[] | undefined = undefined;
   started = false;
   sessionHi = 0;
   sessionLo = 0;
@@ -189,10 +158,9 @@ class PendingUser implements ScratchCursor {
 }
 
 export class WindowState {
-  private readonly json: Required<Omit<WindowStateJson, 's0' | 'last' | 'fa'>> & Pick<WindowStateJson, 's0' | 'last' | 'fa'>;
+  private readonly json: Required<WindowStateJson>;
   private readonly ctx: EncodeContext;
   private readonly users = new Map<string, PendingUser>();
-  private flushedAfter?: Map<string, string>;
   private userTotal?: number;
   /** Events encoded in this invocation: bytes, and per event its range and the next event of its user. */
   private readonly sink = new ByteSink();
@@ -210,12 +178,8 @@ export class WindowState {
     private readonly limits: WindowStateLimits = DEFAULT_STATE_LIMITS,
   ) {
     const s = state && state.v === 1 ? state : {};
-    this.json = { v: 1, t0: s.t0 ?? 0, s0: s.s0, last: s.last, x: s.x ?? [], u: s.u ?? {}, fl: s.fl ?? {}, b: s.b ?? EMPTY_STATE_BYTES, ...(s.fa ? { fa: s.fa } : {}) };
+    this.json = { v: 1, t0: s.t0 ?? 0, x: s.x ?? [], u: s.u ?? {}, b: s.b ?? EMPTY_STATE_BYTES };
     this.ctx = { t0: this.json.t0, dict: this.json.x, dictIndex: new Map(this.json.x.map((v, i) => [v, i])) };
-  }
-
-  get isEmpty(): boolean {
-    return this.json.s0 === undefined;
   }
 
   /** Upper bound of the state's JSON length. */
@@ -227,20 +191,9 @@ export class WindowState {
     return Object.keys(this.json.u).length;
   }
 
-  get lastSequence(): string | undefined {
-    return this.json.last;
-  }
-
   toJSON(): WindowStateJson {
     this.writeOut();
     return this.json;
-  }
-
-  /** Records that a record was processed (valid, duplicate or malformed): it moves the state's upper bound. */
-  advance(sequenceNumber: string): void {
-    if (this.json.s0 === undefined) this.json.s0 = sequenceNumber;
-    // A shard delivers records in sequence order.
-    this.json.last = sequenceNumber;
   }
 
   /** Whether this user already has an event with this id hash pending in the state. */
@@ -260,8 +213,8 @@ export class WindowState {
     return users === NO_USERS ? [] : (users as string[]);
   }
 
-  add(userId: string, event: ProfileEvent, sequenceNumber?: string): AddOutcome {
-    return this.addEvent(this.user(userId), this.load(userId, event), sequenceNumber);
+  add(userId: string, event: ProfileEvent): AddOutcome {
+    return this.addEvent(this.user(userId), this.load(userId, event));
   }
 
   // ------------------------------------------------------------------ the per-record path of the aggregation
@@ -292,8 +245,7 @@ export class WindowState {
     // Largest pending users first (one write frees the most room, and they would be written again at the
     // window's end anyway), until the state is back to 90% of its budget.
     const target = this.limits.budgetBytes * 0.9 - add - fixed;
-    // The flush point itself is recorded in `fl`: its sequence number and brackets.
-    let bytes = this.json.b + (this.json.last?.length ?? 56) + 8;
+    let bytes = this.json.b;
     // Only users holding at least 1/500 of the budget compete first (sorting thousands of one-event users is
     // the slow part); everyone competes when those are not enough.
     const large: [string, string][] = [];
@@ -313,18 +265,17 @@ export class WindowState {
     for (const [userId, text] of users) {
       if (bytes <= target) break;
       out.push(userId);
-      bytes -= this.userBytes(userId, text.length) - (userId.length + 3); // the flush record keeps the id
+      bytes -= this.userBytes(userId, text.length);
     }
-    // When flushing the largest users cannot make room (the flush records and dictionary have grown), every
-    // pending user is flushed: that flush point replaces all the flush records.
+    // When flushing the largest users cannot make room (the dictionary has grown), every pending user is
+    // flushed, which also empties the dictionary.
     if (bytes > target && users === all) return all.map(([userId]) => userId);
     if (bytes > target) return Object.keys(this.json.u);
     return out;
   }
 
   /** add for the event in `e`. `user` must be the current record of its user (markFlushed drops records). */
-  addEvent(user: PendingUser, e: EventScratch, sequenceNumber?: string): AddOutcome {
-    if (this.json.s0 === undefined) throw new Error('advance() must be called before add()');
+  addEvent(user: PendingUser, e: EventScratch): AddOutcome {
     if (this.json.t0 === 0) {
       this.json.t0 = e.t;
       this.ctx.t0 = e.t;
@@ -350,11 +301,8 @@ export class WindowState {
       user.exists = true;
       this.json.u[user.userId] = '';
       if (this.userTotal !== undefined) this.userTotal++;
-      user.sequences = sequenceNumber !== undefined ? [sequenceNumber] : undefined;
       added += user.userId.length + 2 + length + 4;
     } else {
-      if (user.sequences !== undefined && sequenceNumber !== undefined) user.sequences.push(sequenceNumber);
-      else user.sequences = undefined;
       added += length + 1;
     }
     if (user.head < 0) {
@@ -373,10 +321,7 @@ export class WindowState {
   // ------------------------------------------------------------------------------------------------------
 
   /** Segments of the given users (default: every user with pending events). */
-  segments(shardId: string, userIds?: readonly string[]): Segment[] {
-    const first = this.json.s0;
-    const to = this.json.last;
-    if (first === undefined || to === undefined) return [];
+  segments(userIds?: readonly string[]): Segment[] {
     const users = userIds ?? Object.keys(this.json.u);
     const out: Segment[] = [];
     for (const userId of users) {
@@ -384,27 +329,14 @@ export class WindowState {
       if (user) this.writeOutUser(user);
       const text = this.textOf(userId);
       if (text === undefined) continue;
-      const after = this.flushIndex().get(userId) ?? this.json.fa;
-      const sequenceNumbers = user?.sequences;
-      out.push({
-        userId,
-        shardId,
-        first,
-        to,
-        ...(after !== undefined ? { after } : {}),
-        events: decodeEvents(text, this.json.t0, this.json.x),
-        ...(sequenceNumbers ? { sequenceNumbers } : {}),
-      });
+      out.push({ userId, events: decodeEvents(text, this.json.t0, this.json.x) });
     }
     return out;
   }
 
-  /** Drops users whose segments were written; their later events in this window start after `last`. */
+  /** Drops users whose segments were written; their later events of this window are pending anew. */
   markFlushed(userIds: readonly string[]): void {
-    const at = this.json.last;
-    if (at === undefined || userIds.length === 0) return;
-    const list = (this.json.fl[at] ??= []);
-    if (list.length === 0) this.json.b += JSON.stringify(at).length + 4;
+    if (userIds.length === 0) return;
     for (const userId of userIds) {
       const text = this.textOf(userId);
       if (text === undefined) continue;
@@ -414,20 +346,13 @@ export class WindowState {
       if (this.userTotal !== undefined) this.userTotal--;
       this.users.delete(userId);
       idCache.delete(userId);
-      list.push(userId);
-      this.json.b += userId.length + 3;
-      this.flushIndex().set(userId, at);
     }
     if (this.pendingUserCount() === 0) {
-      // Everyone pending was flushed at `at`: one marker replaces the flush records, and the dictionary
-      // (referenced only by pending events) starts over.
-      this.json.fa = at;
-      this.json.fl = {};
+      // Everyone pending was flushed: the dictionary (referenced only by pending events) starts over.
       this.json.x = [];
       this.ctx.dict = this.json.x;
       this.ctx.dictIndex.clear();
       this.users.clear();
-      this.flushedAfter = new Map();
       this.json.b = 0;
       this.json.b = JSON.stringify(this.json).length;
     }
@@ -511,10 +436,9 @@ export class WindowState {
     return this.scratch;
   }
 
-  /** The members besides users, dictionary and flush points: version, times, bounds and the estimate itself. */
+  /** The members besides users and dictionary: version, base time and the estimate itself. */
   private fixedBytes(): number {
-    // The next record can lengthen `last` (and set `s0`) by up to its own sequence number's length.
-    return 120 + 2 * Math.max(this.json.s0?.length ?? 0, this.json.last?.length ?? 0, 56) + 20;
+    return 60;
   }
 
   private userBytes(userId: string, textLength: number): number {
@@ -543,15 +467,6 @@ export class WindowState {
     }
     user.ids = set;
     return set;
-  }
-
-  private flushIndex(): Map<string, string> {
-    if (!this.flushedAfter) {
-      this.flushedAfter = new Map();
-      const points = Object.keys(this.json.fl).sort(compareSequence);
-      for (const at of points) for (const userId of this.json.fl[at]!) this.flushedAfter.set(userId, at);
-    }
-    return this.flushedAfter;
   }
 }
 

@@ -1,23 +1,40 @@
 /**
- * Writes segments to a profile store: one consistent read and one conditional write per user, bounded
- * concurrency, a re-read and re-merge when the condition fails (someone wrote the profile in between), and
- * a per-user failure list instead of an exception, so one user that keeps failing does not stop the others.
- * Store errors are retried by the store itself (throttling, transient errors); what still fails lands here.
+ * Writes segments to a profile store. Per user: consistent reads of the profile and of the ledger items on
+ * the paths of its events, the merge (merge.ts), then in this order the ledger repairs, one conditional
+ * profile write, and the ledger writes of the applied events. A failed condition (someone wrote the profile in
+ * between) re-reads and re-merges. Failures are reported per user instead of thrown, so one user that keeps
+ * failing does not stop the others. Store errors are retried by the store itself (throttling, transient
+ * errors); what still fails lands here.
  */
+import { ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, type LedgerView, type LedgerWrite } from './ledger';
 import { mergeSegment } from './merge';
 import type { Profile, ProfileSettings } from './model';
 import type { Segment } from './window-state';
 
-/** What the aggregation needs from the profile table (DynamoDB in AWS, a Map in tests). */
+/** One ledger item to read. */
+export interface LedgerKey {
+  readonly userId: string;
+  readonly slot: string;
+}
+
+/** What the aggregation needs from its tables (DynamoDB in AWS, Maps in tests). */
 export interface ProfileStorePort {
-  /** Strongly consistent reads of the given users' profiles (absent users are missing from the map). */
-  getMany(userIds: readonly string[]): Promise<Map<string, Profile>>;
+  /**
+   * Strongly consistent reads of the given profiles and ledger items, at most 100 keys in all (one
+   * BatchGetItem). Absent profiles and items are missing from the maps.
+   */
+  read(userIds: readonly string[], ledgerKeys: readonly LedgerKey[]): Promise<{ profiles: Map<string, Profile>; ledger: Map<string, Map<string, LedgerItem>> }>;
   /**
    * Writes `profile` if the stored version is still `expectedVersion` (0: no profile yet).
    * Resolves 'conflict' when the condition fails; rejects when the write could not be made.
    */
   putIfVersion(profile: Profile, expectedVersion: number): Promise<'ok' | 'conflict'>;
+  /** Makes the ledger writes of one user (each a set union: repeating one is harmless). */
+  writeLedger(userId: string, writes: readonly LedgerWrite[]): Promise<void>;
 }
+
+/** BatchGetItem reads at most 100 keys per call. */
+export const READ_BATCH_KEYS = 100;
 
 export interface WriteOptions {
   readonly settings: ProfileSettings;
@@ -33,8 +50,13 @@ export interface UserWrite {
   readonly outcome: 'written' | 'already-applied' | 'failed';
   readonly applied: number;
   readonly duplicates: number;
-  readonly anomaly: boolean;
   readonly conflicts: number;
+  /** Ledger items written (repairs included). */
+  readonly ledgerWrites: number;
+  /** Ledger writes of ids already covered by an earlier profile write (after a failure). */
+  readonly ledgerRepairs: number;
+  /** The ledger writes after the profile write failed; the profile's last_ids cover them until the next merge. */
+  readonly ledgerDeferred: boolean;
   /** The profile as written. */
   readonly profile?: Profile;
   readonly error?: unknown;
@@ -47,8 +69,62 @@ export interface WriteReport {
   readonly failed: UserWrite[];
   readonly appliedEvents: number;
   readonly duplicates: number;
-  readonly anomalies: number;
   readonly conflicts: number;
+  readonly ledgerWrites: number;
+  readonly ledgerRepairs: number;
+  readonly ledgerDeferred: number;
+}
+
+/** What a user's merge reads: the profile, and the ledger items on the paths of its events. */
+interface UserView {
+  profile: Profile | undefined;
+  ledger: LedgerView;
+}
+
+function entriesOf(segment: Pick<Segment, 'events'>, profile: Profile | undefined): LedgerEntry[] {
+  return profile ? [...segment.events, ...lastIdEntries(profile.last_ids)] : segment.events;
+}
+
+/**
+ * Reads the profiles of `segments` and, level by level, the ledger items their merges need. Round 1 reads
+ * every profile and the hour items of the pending events; later rounds only the items below split ones and
+ * those of `last_ids` from other hours (rare).
+ */
+export async function readViews(store: ProfileStorePort, segments: readonly Pick<Segment, 'userId' | 'events'>[], concurrency: number): Promise<Map<string, UserView>> {
+  const views = new Map<string, UserView>();
+  for (const s of segments) views.set(s.userId, { profile: undefined, ledger: new Map() });
+  let profilesToRead: string[] = segments.map((s) => s.userId);
+  for (;;) {
+    const keys: LedgerKey[] = [];
+    for (const s of segments) {
+      const view = views.get(s.userId)!;
+      for (const slot of ledgerReadsNeeded(view.ledger, entriesOf(s, view.profile))) keys.push({ userId: s.userId, slot });
+    }
+    if (keys.length === 0 && profilesToRead.length === 0) return views;
+    // Chunks of at most READ_BATCH_KEYS keys, profiles first; all issued before the merges start.
+    const chunks: { users: string[]; keys: LedgerKey[] }[] = [];
+    let current = { users: [] as string[], keys: [] as LedgerKey[] };
+    const push = () => {
+      if (current.users.length + current.keys.length > 0) chunks.push(current);
+      current = { users: [], keys: [] };
+    };
+    for (const u of profilesToRead) {
+      if (current.users.length >= READ_BATCH_KEYS) push();
+      current.users.push(u);
+    }
+    for (const k of keys) {
+      if (current.users.length + current.keys.length >= READ_BATCH_KEYS) push();
+      current.keys.push(k);
+    }
+    push();
+    const results = await mapConcurrent(chunks, Math.max(1, Math.ceil(concurrency / 4)), (c) => store.read(c.users, c.keys));
+    for (const [i, result] of results.entries()) {
+      for (const u of chunks[i]!.users) views.get(u)!.profile = result.profiles.get(u);
+      for (const k of chunks[i]!.keys) views.get(k.userId)!.ledger.set(k.slot, result.ledger.get(k.userId)?.get(k.slot) ?? null);
+    }
+    // A profile read in this round may name last_ids of hours not read yet: the next round reads them.
+    profilesToRead = [];
+  }
 }
 
 export async function writeSegments(store: ProfileStorePort, segments: readonly Segment[], options: WriteOptions): Promise<WriteReport> {
@@ -56,63 +132,80 @@ export async function writeSegments(store: ProfileStorePort, segments: readonly 
   const maxConflicts = options.maxConflicts ?? 3;
   const results: UserWrite[] = new Array(segments.length);
 
-  // Reads go in chunks of 100 (BatchGetItem's limit), all issued before the writes start.
-  let stored: Map<string, Profile> | undefined;
+  let views: Map<string, UserView> | undefined;
   try {
-    const chunks: string[][] = [];
-    for (let i = 0; i < segments.length; i += 100) chunks.push(segments.slice(i, i + 100).map((s) => s.userId));
-    const maps = await mapConcurrent(chunks, Math.max(1, Math.ceil(concurrency / 4)), (ids) => store.getMany(ids));
-    stored = new Map(maps.flatMap((m) => [...m]));
+    views = await readViews(store, segments, concurrency);
   } catch {
     // Each user reads on its own below, so a failed batch read does not fail every user at once.
-    stored = undefined;
+    views = undefined;
   }
 
   await mapConcurrent(segments.map((s, i) => [s, i] as const), concurrency, async ([segment, index]) => {
     let conflicts = 0;
-    let current: Profile | undefined = stored?.get(segment.userId);
-    let needRead = stored === undefined;
+    let ledgerWrites = 0;
+    let ledgerRepairs = 0;
+    let view = views?.get(segment.userId);
+    const base = { userId: segment.userId, applied: 0, duplicates: 0, ledgerDeferred: false };
     for (;;) {
       try {
-        if (needRead) current = (await store.getMany([segment.userId])).get(segment.userId);
-        const merge = mergeSegment(current, segment, options.settings, options.now());
+        view ??= (await readViews(store, [segment], 1)).get(segment.userId)!;
+        const merge = mergeSegment(view.profile, view.ledger, segment, options.settings, options.now());
+        if (merge.repairs.length > 0) {
+          // Before the profile write that replaces the last_ids these ids are only recorded in.
+          await store.writeLedger(segment.userId, merge.repairs);
+          ledgerWrites += merge.repairs.length;
+          ledgerRepairs += merge.repairs.length;
+        }
         if (merge.kind === 'already-applied') {
-          results[index] = { userId: segment.userId, outcome: 'already-applied', applied: 0, duplicates: 0, anomaly: false, conflicts };
+          results[index] = { ...base, outcome: 'already-applied', duplicates: merge.duplicates, conflicts, ledgerWrites, ledgerRepairs };
           return;
         }
         const put = await store.putIfVersion(merge.profile, merge.expectedVersion);
         if (put === 'ok') {
+          let deferred = false;
+          try {
+            await store.writeLedger(segment.userId, merge.ledger);
+            ledgerWrites += merge.ledger.length;
+          } catch {
+            // The profile's last_ids hold these ids; the user's next merge writes them (a repair).
+            deferred = true;
+          }
           results[index] = {
-            userId: segment.userId,
+            ...base,
             outcome: 'written',
             applied: merge.applied,
             duplicates: merge.duplicates,
-            anomaly: merge.anomaly,
             conflicts,
+            ledgerWrites,
+            ledgerRepairs,
+            ledgerDeferred: deferred,
             profile: merge.profile,
           };
           return;
         }
         conflicts++;
-        needRead = true;
+        view = undefined;
         if (conflicts > maxConflicts) throw new Error(`the profile of ${segment.userId} changed ${conflicts} times while being merged`);
       } catch (error) {
-        results[index] = { userId: segment.userId, outcome: 'failed', applied: 0, duplicates: 0, anomaly: false, conflicts, error };
+        results[index] = { ...base, outcome: 'failed', conflicts, ledgerWrites, ledgerRepairs, error };
         return;
       }
     }
   });
 
   const failed = results.filter((r) => r.outcome === 'failed');
+  const sum = (f: (r: UserWrite) => number) => results.reduce((n, r) => n + f(r), 0);
   return {
     users: results,
     written: results.filter((r) => r.outcome === 'written').length,
     alreadyApplied: results.filter((r) => r.outcome === 'already-applied').length,
     failed,
-    appliedEvents: results.reduce((n, r) => n + r.applied, 0),
-    duplicates: results.reduce((n, r) => n + r.duplicates, 0),
-    anomalies: results.filter((r) => r.anomaly).length,
-    conflicts: results.reduce((n, r) => n + r.conflicts, 0),
+    appliedEvents: sum((r) => r.applied),
+    duplicates: sum((r) => r.duplicates),
+    conflicts: sum((r) => r.conflicts),
+    ledgerWrites: sum((r) => r.ledgerWrites),
+    ledgerRepairs: sum((r) => r.ledgerRepairs),
+    ledgerDeferred: sum((r) => (r.ledgerDeferred ? 1 : 0)),
   };
 }
 

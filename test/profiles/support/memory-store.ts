@@ -1,10 +1,13 @@
 /**
- * An in-memory profile store with the conditional-update semantics of the DynamoDB table (the write applies
- * only when the stored version is the expected one), and seeded faults: throttled writes that are not
- * applied, and writes that are applied but whose acknowledgement is lost (a timeout after the write).
+ * An in-memory profile store with the semantics of the DynamoDB tables: conditional profile updates (the
+ * write applies only when the stored version is the expected one) and set-union ledger updates, with seeded
+ * faults on every write: throttled writes that are not applied, and writes that are applied but whose
+ * acknowledgement is lost (a timeout after the write).
  */
+import type { LedgerItem, LedgerWrite } from '../../../lambdas/core/profile/ledger';
+import { itemSizeBytes } from '../../../lambdas/core/profile/item-size';
 import type { Profile } from '../../../lambdas/core/profile/model';
-import type { ProfileStorePort } from '../../../lambdas/core/profile/writer';
+import type { LedgerKey, ProfileStorePort } from '../../../lambdas/core/profile/writer';
 
 export interface MemoryStoreFaults {
   /** Probability that a write is rejected as throttled (not applied). */
@@ -16,19 +19,42 @@ export interface MemoryStoreFaults {
 
 export class MemoryProfileStore implements ProfileStorePort {
   readonly items = new Map<string, Profile>();
+  /** user id -> slot -> ledger item. */
+  readonly ledger = new Map<string, Map<string, { ids: Set<string>; split: boolean; expiresAt: number }>>();
+  /** Profile writes applied. */
   writes = 0;
+  /** Ledger item updates applied. */
+  ledgerWrites = 0;
+  /**
+   * Write units of the writes applied, as DynamoDB bills an update: one per started KB of the larger of the
+   * item before and after it (profiles and ledger items alike).
+   */
+  writeUnits = 0;
+  /** Of those, the ledger's. */
+  ledgerWriteUnits = 0;
   reads = 0;
+  /** Ledger items read (present or not). */
+  ledgerReads = 0;
   conflicts = 0;
   faults: MemoryStoreFaults = {};
 
-  async getMany(userIds: readonly string[]): Promise<Map<string, Profile>> {
+  async read(userIds: readonly string[], ledgerKeys: readonly LedgerKey[]): Promise<{ profiles: Map<string, Profile>; ledger: Map<string, Map<string, LedgerItem>> }> {
+    if (userIds.length + ledgerKeys.length > 100) throw new Error(`BatchGetItem reads at most 100 keys, got ${userIds.length + ledgerKeys.length}`);
     this.reads += userIds.length;
-    const out = new Map<string, Profile>();
+    this.ledgerReads += ledgerKeys.length;
+    const profiles = new Map<string, Profile>();
     for (const id of userIds) {
       const item = this.items.get(id);
-      if (item) out.set(id, structuredClone(item));
+      if (item) profiles.set(id, structuredClone(item));
     }
-    return out;
+    const ledger = new Map<string, Map<string, LedgerItem>>();
+    for (const k of ledgerKeys) {
+      const item = this.ledger.get(k.userId)?.get(k.slot);
+      if (!item) continue;
+      if (!ledger.has(k.userId)) ledger.set(k.userId, new Map());
+      ledger.get(k.userId)!.set(k.slot, { ids: new Set(item.ids), split: item.split });
+    }
+    return { profiles, ledger };
   }
 
   async putIfVersion(profile: Profile, expectedVersion: number): Promise<'ok' | 'conflict'> {
@@ -40,9 +66,47 @@ export class MemoryProfileStore implements ProfileStorePort {
       return 'conflict';
     }
     this.writes++;
+    const before = current ? itemSizeBytes(current as unknown as Record<string, unknown>) : 0;
+    this.writeUnits += Math.ceil(Math.max(before, itemSizeBytes(profile as unknown as Record<string, unknown>)) / 1024);
     // What DynamoDB stores is what JSON can carry: no undefined attributes.
     this.items.set(profile.user_id, JSON.parse(JSON.stringify(profile)) as Profile);
     if (random() < (this.faults.lostAck ?? 0)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
     return 'ok';
+  }
+
+  async writeLedger(userId: string, writes: readonly LedgerWrite[]): Promise<void> {
+    const random = this.faults.random ?? Math.random;
+    for (const w of writes) {
+      if (random() < (this.faults.throttle ?? 0)) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+      let items = this.ledger.get(userId);
+      if (!items) this.ledger.set(userId, (items = new Map()));
+      const item = items.get(w.slot) ?? { ids: new Set<string>(), split: false, expiresAt: 0 };
+      const size = () => itemSizeBytes({ user_id: userId, slot: w.slot, ids: item.ids, expires_at: w.expiresAt, ...(item.split ? { split: true } : {}) });
+      const before = items.has(w.slot) ? size() : 0;
+      for (const id of w.add) item.ids.add(id);
+      item.split ||= w.split;
+      item.expiresAt = w.expiresAt;
+      items.set(w.slot, item);
+      this.ledgerWrites++;
+      const units = Math.ceil(Math.max(before, size()) / 1024);
+      this.writeUnits += units;
+      this.ledgerWriteUnits += units;
+      if (random() < (this.faults.lostAck ?? 0)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    }
+  }
+
+  /** Number of ids and the largest item of the ledger. */
+  ledgerStats(): { items: number; ids: number; largestItem: number } {
+    let items = 0;
+    let ids = 0;
+    let largestItem = 0;
+    for (const user of this.ledger.values()) {
+      for (const item of user.values()) {
+        items++;
+        ids += item.ids.size;
+        largestItem = Math.max(largestItem, item.ids.size);
+      }
+    }
+    return { items, ids, largestItem };
   }
 }
