@@ -1,28 +1,41 @@
 /**
- * `npm run redrive -- --queue-url <url> [--target-stream <name>] [--dry-run] [--max-messages N] [--retention-hours H]`
+ * `npm run redrive -- --queue-url <url> [--function <name|arn>] [--dry-run] [--max-messages N] [--retention-hours H]`
  * `npm run redrive -- --file <on-failure-records.jsonl> ...`
  *
- * Redrives what the validation function's event source gave up on. Its on-failure messages name shard
- * ranges, not records, so this reads each range back from the stream (while the stream still retains it),
- * writes the records again with their original partition keys to the target stream (by default the stream
- * the range came from, so they are validated again), and deletes a message only once every record of its
- * range was re-read and written. Fix the cause first (a bug, a missing permission): redriving a poison
- * record that still fails just sends it back to the queue.
+ * Redrives what a stream function's event source gave up on (the validation function's or the aggregator's).
+ * Its on-failure messages name shard ranges, not records, so this reads each range back from the stream (while
+ * the stream still retains it) and invokes the function that gave up on it (named in the message) with the
+ * records as they are: the same sequence numbers, partition keys, payloads and arrival times, in events
+ * like the ones its event source builds. The function's own rules then decide what was done already: the
+ * profiles' ledger of applied event ids skips every event applied before, the validation function judges
+ * an event by its original arrival time and writes its quarantine lines under keys derived from their
+ * stream positions. A redrive, run once or several times, at any time while the stream retains the records,
+ * therefore changes no profile that was right and completes every one that was not.
  *
- * Endpoints and credentials come from the standard AWS variables, so it works against AWS, LocalStack or
- * the local emulators alike.
+ * A message is deleted only once every record of its range was read and the function accepted all of them.
+ * Fix the cause first (a bug, a permission): a range that still fails is reported and kept.
+ *
+ * Endpoints and credentials come from the standard AWS variables (AWS_ENDPOINT_URL_LAMBDA, _KINESIS, _SQS),
+ * so it works against AWS, LocalStack or the local runtime (`npm start -- --keep-running` serves Invoke).
+ * It needs kinesis:GetShardIterator and kinesis:GetRecords on the stream, lambda:InvokeFunction on the
+ * function, and sqs:ReceiveMessage, DeleteMessage and ChangeMessageVisibility on the queue.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { EventProducer } from '../clients/producer';
 import {
   compareSequenceNumbers,
   inRange,
   parseOnFailureRecord,
   planShardReads,
   rangeCompleteness,
+  REPLAY_LIMITS,
+  replayEvents,
+  replayOutcome,
   retentionStatus,
   type RedriveRange,
   type ShardRead,
@@ -84,84 +97,166 @@ export interface RedriveItem {
 export interface RedriveOutcome {
   readonly source: string;
   readonly range: RedriveRange;
+  /** The function the range was replayed to. */
+  readonly functionName: string;
   readonly retention: ReturnType<typeof retentionStatus>;
   readonly found: number;
   readonly complete: boolean;
-  /** Records of this range written to the target (0 in a dry run). */
-  readonly written: number;
-  /** True when every record was found and written: the message may be deleted. */
+  /** Records of this range the function accepted (0 in a dry run). */
+  readonly replayed: number;
+  /** True when every record was found and accepted: the message may be deleted. */
   readonly done: boolean;
-  /** Why the range could not be read at all (no such shard or stream, access denied...). */
+  /** Why the range could not be read or replayed (no such shard, access denied, the function failed...). */
   readonly error?: string;
 }
 
+/** Invokes a function synchronously; `functionError` is Lambda's X-Amz-Function-Error when it failed. */
+export type Invoke = (functionName: string, event: KinesisStreamEvent) => Promise<{ response: unknown; functionError?: string }>;
+
+/** Invoke through the Lambda API (AWS_ENDPOINT_URL_LAMBDA locally), waiting as long as a function may run. */
+export function lambdaInvoke(client = new LambdaClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 16 * 60_000 }) })): Invoke {
+  return async (functionName, event) => {
+    const out = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }));
+    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    let response: unknown;
+    try {
+      response = text ? JSON.parse(text) : undefined;
+    } catch {
+      response = text;
+    }
+    return { response, ...(out.FunctionError ? { functionError: out.FunctionError } : {}) };
+  };
+}
+
 export interface RedriveOptions {
-  /** Stream to write to. @default the stream each range was read from */
-  readonly targetStream?: string;
+  /** Invoke this function instead of the one each on-failure record names. */
+  readonly functionName?: string;
   readonly dryRun?: boolean;
   /** Retention of the source stream, to flag ranges that are (nearly) gone. @default 24 */
   readonly retentionHours?: number;
+  /** Records per invocation. @default 500 */
+  readonly batchSize?: number;
+  /** Invocations of one event before its records count as failed. @default 4 */
+  readonly attempts?: number;
   readonly kinesis?: KinesisClient;
+  readonly invoke?: Invoke;
+  readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
 }
 
-/** Re-reads and re-injects the ranges of `items`; overlapping ranges of a shard are read and written once. */
+/** The function an on-failure record names: the last part of its ARN. */
+function functionOf(range: RedriveRange, override: string | undefined): string | undefined {
+  if (override) return override;
+  const m = /:function:([A-Za-z0-9_-]+)/.exec(range.functionArn);
+  return m?.[1];
+}
+
+/**
+ * Re-reads the ranges of `items` and replays them to their functions; overlapping ranges of a shard for the
+ * same function are read and replayed once.
+ */
 export async function redriveRanges(items: readonly RedriveItem[], options: RedriveOptions = {}): Promise<RedriveOutcome[]> {
   const kinesis = options.kinesis ?? kinesisClient();
+  const invoke = options.invoke ?? lambdaInvoke();
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const attempts = options.attempts ?? 4;
   const now = (options.now ?? Date.now)();
   const log = options.log ?? (() => undefined);
-  const ranges = items.map((i) => i.range);
-  const written = new Map<number, number>();
+  const limits = { ...REPLAY_LIMITS, maxRecords: options.batchSize ?? REPLAY_LIMITS.maxRecords };
+  const replayed = new Map<number, number>();
   const found = new Map<number, string[]>();
-  const failedItems = new Set<number>();
-  const readErrors = new Map<number, string>();
+  const errors = new Map<number, string>();
 
-  for (const read of planShardReads(ranges)) {
-    let records: StreamRecord[];
-    try {
-      records = await readShardRange(kinesis, read);
-    } catch (err) {
-      // One unreadable range (a wrong shard id, a deleted stream) must not stop the others being redriven.
-      const error = `${(err as Error).name}: ${(err as Error).message}`;
-      for (const index of read.covers) readErrors.set(index, error);
-      log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: cannot be read (${error}); kept`);
-      continue;
+  // One group of reads per function: a stream can have several consumers.
+  const groups = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const fn = functionOf(item.range, options.functionName);
+    if (!fn) {
+      errors.set(index, `the on-failure record names no function (${item.range.functionArn}); give one with --function`);
+      return;
     }
-    for (const index of read.covers) found.set(index, records.map((r) => r.sequenceNumber));
-    log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: ${records.length} record(s) read`);
-    if (options.dryRun || records.length === 0) continue;
-    const producer = new EventProducer({ streamName: options.targetStream ?? read.streamArn, kinesis, validate: false });
-    const result = await producer.sendRecords(records.map((r) => ({ data: r.data, partitionKey: r.partitionKey })));
-    const failedSeqs = new Set(records.filter((_, i) => result.results[i]!.status !== 'sent').map((r) => r.sequenceNumber));
-    for (const index of read.covers) {
-      const mine = records.filter((r) => inRange(r.sequenceNumber, ranges[index]!));
-      if (mine.some((r) => failedSeqs.has(r.sequenceNumber))) failedItems.add(index);
-      written.set(index, mine.filter((r) => !failedSeqs.has(r.sequenceNumber)).length);
+    groups.set(fn, [...(groups.get(fn) ?? []), index]);
+  });
+
+  for (const [functionName, indexes] of groups) {
+    const ranges = indexes.map((i) => items[i]!.range);
+    for (const read of planShardReads(ranges)) {
+      const covers = read.covers.map((c) => indexes[c]!);
+      let records: StreamRecord[];
+      try {
+        records = await readShardRange(kinesis, read);
+      } catch (err) {
+        // One unreadable range (a wrong shard id, a deleted stream) must not stop the others being redriven.
+        const error = `${(err as Error).name}: ${(err as Error).message}`;
+        for (const index of covers) errors.set(index, error);
+        log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: cannot be read (${error}); kept`);
+        continue;
+      }
+      for (const index of covers) found.set(index, records.map((r) => r.sequenceNumber));
+      log(`${read.shardId} ${read.startSequenceNumber}..${read.endSequenceNumber}: ${records.length} record(s) read, for ${functionName}`);
+      if (options.dryRun || records.length === 0) continue;
+
+      // Sequence numbers the function did not accept.
+      const failed = new Set<string>();
+      let failure: string | undefined;
+      for (let event of replayEvents(read, records, limits)) {
+        for (let attempt = 1; ; attempt++) {
+          let outcome: ReturnType<typeof replayOutcome>;
+          try {
+            const { response, functionError } = await invoke(functionName, event);
+            outcome = replayOutcome(event, response, functionError);
+          } catch (err) {
+            outcome = { ok: false, error: `${(err as Error).name}: ${(err as Error).message}` };
+          }
+          if (outcome.ok) break;
+          // A partial failure: the records from the lowest failed one are replayed again, as Lambda retries.
+          if (outcome.from !== undefined) {
+            const from = outcome.from;
+            event = { Records: event.Records.filter((r) => compareSequenceNumbers(r.kinesis.sequenceNumber, from) >= 0) };
+          }
+          if (attempt >= attempts) {
+            for (const r of event.Records) failed.add(r.kinesis.sequenceNumber);
+            failure = outcome.error;
+            log(`  ${event.Records.length} record(s) not accepted by ${functionName} after ${attempt} attempts: ${outcome.error}`);
+            break;
+          }
+          await sleep(Math.min(10_000, 200 * 2 ** attempt));
+        }
+      }
+      for (const index of covers) {
+        const mine = records.filter((r) => inRange(r.sequenceNumber, items[index]!.range));
+        const bad = mine.filter((r) => failed.has(r.sequenceNumber)).length;
+        replayed.set(index, mine.length - bad);
+        if (bad > 0) errors.set(index, `${bad} record(s) not accepted by ${functionName}: ${failure ?? 'unknown error'}`);
+      }
     }
-    if (result.failed > 0) log(`  ${result.failed} record(s) could not be written (throttled: ${result.throttled}); their messages are kept`);
   }
 
   return items.map((item, index) => {
     const { found: count, complete } = rangeCompleteness(item.range, found.get(index) ?? []);
-    const w = written.get(index) ?? 0;
+    const r = replayed.get(index) ?? 0;
     return {
       source: item.source,
       range: item.range,
+      functionName: functionOf(item.range, options.functionName) ?? 'unknown',
       retention: retentionStatus(item.range, now, options.retentionHours ?? 24),
       found: count,
       complete,
-      written: w,
-      done: !options.dryRun && complete && !failedItems.has(index) && w === count,
-      ...(readErrors.has(index) ? { error: readErrors.get(index)! } : {}),
+      replayed: r,
+      done: !options.dryRun && complete && !errors.has(index) && r === count,
+      ...(errors.has(index) ? { error: errors.get(index)! } : {}),
     };
   });
 }
 
 // ------------------------------------------------------------------------------------------------ CLI
 
-const USAGE = `usage: npm run redrive -- (--queue-url <url> | --file <jsonl>) [--target-stream <name|arn>] [--dry-run]
-                        [--max-messages <n>] [--retention-hours <h>]`;
+const USAGE = `usage: npm run redrive -- (--queue-url <url> | --file <jsonl>) [--function <name|arn>] [--dry-run]
+                        [--max-messages <n>] [--retention-hours <h>] [--batch-size <n>]
+
+Re-reads each on-failure range from its stream and invokes the function that gave up on it with the original
+records (Lambda Invoke; AWS_ENDPOINT_URL_LAMBDA for a local runtime). Safe to run more than once.`;
 
 async function receiveAll(queueUrl: string, max: number): Promise<Message[]> {
   const messages: Message[] = [];
@@ -186,7 +281,8 @@ async function main(): Promise<void> {
     options: {
       'queue-url': { type: 'string' },
       file: { type: 'string' },
-      'target-stream': { type: 'string' },
+      function: { type: 'string' },
+      'batch-size': { type: 'string', default: String(REPLAY_LIMITS.maxRecords) },
       'dry-run': { type: 'boolean', default: false },
       'max-messages': { type: 'string', default: '1000' },
       'retention-hours': { type: 'string', default: '24' },
@@ -197,8 +293,17 @@ async function main(): Promise<void> {
     console.error(USAGE);
     process.exit(values.help ? 0 : 2);
   }
-  const max = Number(values['max-messages']);
-  const retentionHours = Number(values['retention-hours']);
+  const positive = (name: string, text: string | undefined, min = 1): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}\n${USAGE}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const max = positive('max-messages', values['max-messages']);
+  const retentionHours = positive('retention-hours', values['retention-hours']);
+  const batchSize = positive('batch-size', values['batch-size']);
   const items: RedriveItem[] = [];
   const handles = new Map<string, string>();
   const bodies: { source: string; body: string }[] = [];
@@ -222,16 +327,17 @@ async function main(): Promise<void> {
   }
   console.error(`${items.length} on-failure record(s) to redrive${unreadable ? `, ${unreadable} unreadable (kept)` : ''}${values['dry-run'] ? ' (dry run)' : ''}`);
   const outcomes = await redriveRanges(items, {
-    targetStream: values['target-stream'],
+    ...(values.function ? { functionName: values.function } : {}),
     dryRun: values['dry-run'],
     retentionHours,
+    batchSize,
     log: (l) => console.error(l),
   });
   let deleted = 0;
   for (const o of outcomes) {
     const r = o.range;
     console.log(
-      JSON.stringify({ source: o.source, stream: r.streamName, shardId: r.shardId, start: r.startSequenceNumber, end: r.endSequenceNumber, condition: r.condition, expected: r.batchSize, found: o.found, written: o.written, retention: o.retention, done: o.done, ...(o.error ? { error: o.error } : {}) }),
+      JSON.stringify({ source: o.source, function: o.functionName, stream: r.streamName, shardId: r.shardId, start: r.startSequenceNumber, end: r.endSequenceNumber, condition: r.condition, expected: r.batchSize, found: o.found, replayed: o.replayed, retention: o.retention, done: o.done, ...(o.error ? { error: o.error } : {}) }),
     );
     if (o.done && values['queue-url']) {
       await sqsClient().send(new DeleteMessageCommand({ QueueUrl: values['queue-url'], ReceiptHandle: handles.get(o.source)! }));

@@ -30,9 +30,10 @@ import {
 import { LocalLake } from '../lake/local-lake';
 import { injectDynamoDbThrottling, type InjectedThrottling } from './faults';
 import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
-import { validationMapping } from './event-source-settings';
+import { VALIDATION_FUNCTION_TIMEOUT_SECONDS, validationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
+import { LambdaEndpoint, type InvokableHandler } from '../lambda-endpoint';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
 
 /** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
@@ -106,6 +107,8 @@ export class LocalRuntime {
     private readonly curatedDelivery: FirehoseStandIn,
     private readonly onFailure: OnFailureRecord[],
     private readonly throttling: InjectedThrottling | undefined,
+    /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
+    readonly functions: LambdaEndpoint,
   ) {
     this.lake = lake;
     this.savedEnv = savedEnv;
@@ -196,6 +199,19 @@ export class LocalRuntime {
       await profiles.start({ ...common, windowSeconds });
       cleanup.push(() => profiles.stop());
 
+      // Invoke for the same functions, as a redrive (or any tool that invokes the deployed functions) calls them.
+      const functions = new LambdaEndpoint({
+        timeoutMs: (name) => (name === resourceName(stage, 'aggregate') ? stage.profiles.timeoutSeconds : VALIDATION_FUNCTION_TIMEOUT_SECONDS) * 1000,
+        log,
+      });
+      functions.register(
+        resourceName(stage, 'validate'),
+        createValidationHandler({ config: validationConfig, metrics: validationMetrics, logger: new Logger({ logLevel: 'SILENT' }) }) as InvokableHandler,
+      );
+      functions.register(resourceName(stage, 'aggregate'), profiles.createHandler() as InvokableHandler);
+      process.env.AWS_ENDPOINT_URL_LAMBDA = await functions.start();
+      cleanup.push(() => functions.stop());
+
       const bufferIntervalMs = options.bufferMs ?? stage.lake.firehoseBufferSeconds * 1000;
       const bufferBytes = options.bufferBytes ?? stage.lake.firehoseBufferMb * 1024 * 1024;
       let runtime: LocalRuntime | undefined;
@@ -236,6 +252,7 @@ export class LocalRuntime {
         curatedDelivery,
         onFailure,
         throttling,
+        functions,
       );
       return runtime;
     } catch (err) {
@@ -246,7 +263,7 @@ export class LocalRuntime {
 
   /** The endpoints and resource names, as a user (or the end-to-end suite) would set them. */
   get env(): Record<string, string> {
-    return { ...this.emulators.env, ...envOfNames(this.names) };
+    return { ...this.emulators.env, AWS_ENDPOINT_URL_LAMBDA: this.functions.endpoint, ...envOfNames(this.names) };
   }
 
   get pids(): number[] {
@@ -340,7 +357,7 @@ export class LocalRuntime {
       const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
       await quietly(this.validation.stop());
       await quietly(this.profiles.stop());
-      await Promise.all([quietly(this.rawDelivery.stop()), quietly(this.curatedDelivery.stop())]);
+      await Promise.all([quietly(this.rawDelivery.stop()), quietly(this.curatedDelivery.stop()), quietly(this.functions.stop())]);
       this.throttling?.remove();
       await quietly(this.lake.close());
       resetClients();

@@ -10,7 +10,7 @@ import { resourceName, stageLedgerRetentionHours } from '../../lib/config/stage-
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
 import { dynamoDbClient } from '../../lambdas/shared/aws-clients';
-import { createAggregatorHandler } from '../../lambdas/aggregate/handler';
+import { createAggregatorHandler, type AggregatorHandler } from '../../lambdas/aggregate/handler';
 import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source-runner';
 import { aggregationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
@@ -36,6 +36,11 @@ export interface ProfilesStage {
   stop(): Promise<void>;
   stats(): ProfilesStageStats;
   iteratorAgeMs(): number;
+  /**
+   * A new instance of the aggregator function as deployed (its configuration, the run's window), for the
+   * local Lambda endpoint: what a redrive invokes.
+   */
+  createHandler(): AggregatorHandler;
   /**
    * The reader a personalization service uses, on this stage's profile table and with the aggregator's
    * affinity half-life, so affinities decay at the rate they were written with.
@@ -67,14 +72,27 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
   const metrics = new MetricsTap();
   let runner: KinesisEventSourceRunner | undefined;
   let updates = 0;
+  let windowSeconds = stage.profiles.windowSeconds;
   const counterName = 'localProfileUpdateCounter';
+  const createHandler = () =>
+    createAggregatorHandler({
+      config: {
+        tableName: names.profileTable,
+        ledgerTableName: names.ledgerTable,
+        windowSeconds,
+        profiles: { ...stage.profiles, ledgerRetentionHours: stageLedgerRetentionHours(stage) },
+      },
+      metrics,
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
   return {
     tables: [
       { name: names.profileTable, shape: PROFILE_TABLE_SHAPE },
       { name: names.ledgerTable, shape: LEDGER_TABLE_SHAPE },
     ],
+    createHandler,
     async start(options) {
-      const p = stage.profiles;
+      windowSeconds = options.windowSeconds;
       // Counted at the client, so the figure does not depend on what the function chooses to log.
       dynamoDbClient().middlewareStack.add(
         (next: InitializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
@@ -92,11 +110,7 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
         ...(options.onFailure ? { onFailure: options.onFailure } : {}),
         streamName: names.validatedStream,
         functionName: resourceName(stage, 'aggregate'),
-        handler: createAggregatorHandler({
-          config: { tableName: names.profileTable, ledgerTableName: names.ledgerTable, windowSeconds: options.windowSeconds, profiles: { ...p, ledgerRetentionHours: stageLedgerRetentionHours(stage) } },
-          metrics,
-          logger: new Logger({ logLevel: 'SILENT' }),
-        }) as KinesisEventSourceRunnerOptions['handler'],
+        handler: createHandler() as KinesisEventSourceRunnerOptions['handler'],
         // The deployed mapping's settings, with the run's tumbling window (see event-source-settings.ts).
         ...aggregationMapping(stage, options.windowSeconds),
       });

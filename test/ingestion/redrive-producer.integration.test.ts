@@ -1,15 +1,16 @@
 /**
  * The redrive command's stream path and the producer client, against kinesis-local with the real SDK.
- * The on-failure record is produced by the event-source runner exactly as Lambda builds it.
+ * The on-failure record is produced by the event-source runner exactly as Lambda builds it; the function the
+ * redrive invokes is a recording one (the local Lambda endpoint is tested in redrive-sqs.integration.test.ts).
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
-import { parseOnFailureRecord } from '../../lambdas/core/ingest/redrive';
+import { parseOnFailureRecord, type RedriveRange } from '../../lambdas/core/ingest/redrive';
 import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { Workload } from '../../local/workload';
-import { readShardRange, redriveRanges } from '../../scripts/redrive';
+import { readShardRange, redriveRanges, type Invoke } from '../../scripts/redrive';
 import { createStream, kinesisWithPutRecordsFaults, readStream } from './support';
 
 useEmulators({ kinesis: true });
@@ -41,14 +42,30 @@ async function failEverything(streamName: string): Promise<OnFailureRecord[]> {
   return records;
 }
 
+/** A function as the redrive invokes it, recording what it received; `answer` decides each response. */
+function recordingFunction(answer: (event: KinesisStreamEvent, call: number) => { response: unknown; functionError?: string } = () => ({ response: { batchItemFailures: [] } })) {
+  const calls: { functionName: string; sequenceNumbers: string[]; partitionKeys: string[]; texts: string[]; arrivalMs: number[] }[] = [];
+  const invoke: Invoke = async (functionName, event) => {
+    calls.push({
+      functionName,
+      sequenceNumbers: event.Records.map((r) => r.kinesis.sequenceNumber),
+      partitionKeys: event.Records.map((r) => r.kinesis.partitionKey),
+      texts: event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+      arrivalMs: event.Records.map((r) => Math.round(r.kinesis.approximateArrivalTimestamp * 1000)),
+    });
+    return answer(event, calls.length);
+  };
+  return { calls, invoke };
+}
+
 describe('redrive', { timeout: 30_000 }, () => {
-  it('re-reads the range of an on-failure record and re-injects exactly its records, keys and bytes', async () => {
+  it('replays exactly the records of an on-failure range to the function that gave up on them, with their identity', async () => {
     const raw = await createStream('raw');
-    const target = await createStream('target');
     const sent = new Workload({ seed: 21, users: 10 }).take(8);
     const producer = new EventProducer({ streamName: raw.name, validate: false, sleep: noSleep });
-    expect((await producer.sendRecords(sent)).sent).toBe(8);
-    // A later record outside the failed range must not be re-injected.
+    const summary = await producer.sendRecords(sent);
+    expect(summary.sent).toBe(8);
+    // A later record outside the failed range must not be replayed.
     const [onFailure] = await failEverything(raw.name);
     await producer.sendRecords([{ data: Buffer.from('{"later":true}'), partitionKey: 'later' }]);
 
@@ -57,24 +74,48 @@ describe('redrive', { timeout: 30_000 }, () => {
     if (!parsed.ok) return;
     expect(parsed.range).toMatchObject({ streamName: raw.name, batchSize: 8, condition: 'RetryAttemptsExhausted' });
 
-    const [outcome] = await redriveRanges([{ source: 'message-1', range: parsed.range }], { targetStream: target.name });
-    expect(outcome).toMatchObject({ found: 8, complete: true, written: 8, done: true, retention: 'retained' });
-    const out = await readStream(target.name);
-    expect(out.map((r) => [r.partitionKey, r.text])).toEqual(sent.map((r) => [r.partitionKey, r.data.toString('utf8')]));
+    const fn = recordingFunction();
+    const [outcome] = await redriveRanges([{ source: 'message-1', range: parsed.range }], { invoke: fn.invoke, batchSize: 5, sleep: noSleep });
+    expect(outcome).toMatchObject({ functionName: `${raw.name}-consumer`, found: 8, complete: true, replayed: 8, done: true, retention: 'retained' });
+    // Two invocations (batches of 5), the original sequence numbers, keys, bytes and arrival times.
+    expect(fn.calls.map((c) => c.sequenceNumbers.length)).toEqual([5, 3]);
+    const sequences = summary.results.map((r) => (r.status === 'sent' ? r.sequenceNumber : ''));
+    expect(fn.calls.flatMap((c) => c.sequenceNumbers)).toEqual(sequences);
+    expect(fn.calls.flatMap((c) => c.partitionKeys.map((k, i) => [k, c.texts[i]]))).toEqual(sent.map((r) => [r.partitionKey, r.data.toString('utf8')]));
+    expect(fn.calls.flatMap((c) => c.arrivalMs).every((ms) => Math.abs(ms - Date.now()) < 60_000)).toBe(true);
   });
 
-  it('writes nothing in a dry run, and keeps a range whose records are not all there', async () => {
+  it('replays from the lowest record a function reports failed, and keeps a range whose records it keeps refusing', async () => {
     const raw = await createStream('raw');
-    const target = await createStream('target');
+    await new EventProducer({ streamName: raw.name, validate: false }).sendRecords(new Workload({ seed: 23 }).take(4));
+    const [onFailure] = await failEverything(raw.name);
+    const range = parseRange(onFailure!);
+
+    // The first answer reports the third record failed: the replay resumes there, as Lambda retries.
+    const partial = recordingFunction((event, call) => ({ response: { batchItemFailures: call === 1 ? [{ itemIdentifier: event.Records[2]!.kinesis.sequenceNumber }] : [] } }));
+    const [healed] = await redriveRanges([{ source: 'm', range }], { invoke: partial.invoke, sleep: noSleep });
+    expect(partial.calls.map((c) => c.sequenceNumbers.length)).toEqual([4, 2]);
+    expect(healed).toMatchObject({ replayed: 4, done: true });
+
+    // A function that fails every time: the range is reported with the function's error and kept.
+    const broken = recordingFunction(() => ({ response: { errorType: 'Error', errorMessage: 'still broken' }, functionError: 'Unhandled' }));
+    const [kept] = await redriveRanges([{ source: 'm', range }], { invoke: broken.invoke, attempts: 3, sleep: noSleep });
+    expect(broken.calls).toHaveLength(3);
+    expect(kept).toMatchObject({ found: 4, replayed: 0, done: false, error: expect.stringContaining('still broken') });
+  });
+
+  it('invokes nothing in a dry run, and keeps a range whose records are not all there', async () => {
+    const raw = await createStream('raw');
     await new EventProducer({ streamName: raw.name, validate: false }).sendRecords(new Workload({ seed: 22 }).take(3));
     const [onFailure] = await failEverything(raw.name);
-    const parsed = parseOnFailureRecord(JSON.stringify(onFailure));
-    if (!parsed.ok) throw new Error(parsed.error);
+    const range = parseRange(onFailure!);
 
-    const [dry] = await redriveRanges([{ source: 'm', range: parsed.range }], { targetStream: target.name, dryRun: true });
-    expect(dry).toMatchObject({ found: 3, complete: true, written: 0, done: false });
+    const fn = recordingFunction();
+    const [dry] = await redriveRanges([{ source: 'm', range }], { invoke: fn.invoke, dryRun: true });
+    expect(dry).toMatchObject({ found: 3, complete: true, replayed: 0, done: false });
+    expect(fn.calls).toEqual([]);
     // A range claiming more records than the stream holds (trimmed by retention) is incomplete: not done.
-    const [short] = await redriveRanges([{ source: 'm', range: { ...parsed.range, batchSize: 5 } }], { targetStream: target.name });
+    const [short] = await redriveRanges([{ source: 'm', range: { ...range, batchSize: 5 } }], { invoke: fn.invoke });
     expect(short).toMatchObject({ found: 3, complete: false, done: false });
   });
 
@@ -161,3 +202,9 @@ describe('EventProducer', { timeout: 30_000 }, () => {
     expect(summary.results[0]).toMatchObject({ status: 'failed', errorCode: 'ResourceNotFoundException', attempts: 1, throttled: false });
   });
 });
+
+function parseRange(record: OnFailureRecord): RedriveRange {
+  const parsed = parseOnFailureRecord(JSON.stringify(record));
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.range;
+}

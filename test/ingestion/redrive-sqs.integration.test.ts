@@ -1,7 +1,8 @@
 /**
  * The redrive command's queue path, end to end: `scripts/redrive.ts` runs as a child process, as
- * `npm run redrive` does, with the real SDK v3 clients reaching kinesis-local and a small SQS-compatible
- * server through the standard AWS_ENDPOINT_URL_* variables. The on-failure messages are the ones the
+ * `npm run redrive` does, with the real SDK v3 clients reaching kinesis-local, the local Lambda Invoke
+ * endpoint (serving a recording function under the name the on-failure records give) and a small
+ * SQS-compatible server through the standard AWS_ENDPOINT_URL_* variables. The on-failure messages are the ones the
  * event-source runner sends to its SQS destination when a function keeps failing, as Lambda does.
  *
  * The server speaks the JSON protocol the installed @aws-sdk/client-sqs uses (POST /, `X-Amz-Target:
@@ -22,8 +23,9 @@ import { parseOnFailureRecord, type RedriveRange } from '../../lambdas/core/inge
 import { resetClients, sqsClient } from '../../lambdas/shared/aws-clients';
 import { startEmulators, type Emulators } from '../../local/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
+import { LambdaEndpoint } from '../../local/lambda-endpoint';
 import { Workload } from '../../local/workload';
-import { createStream, readStream, type ReadRecord } from './support';
+import { createStream } from './support';
 
 // ------------------------------------------------------------------------------ SQS-compatible server
 
@@ -246,30 +248,48 @@ const ROOT = join(__dirname, '..', '..');
 let emulators: Emulators;
 let env: Record<string, string>;
 const savedEnv = { ...process.env };
-/** For each DeleteMessage that removed a message: how many of its range's records the target held then. */
+/** What the redriven function received: every record of every invocation, as the event carried it. */
+interface Received {
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly text: string;
+  readonly arrivalMs: number;
+  readonly eventID: string;
+}
+const received: Received[] = [];
+const FUNCTION = 'pdp-test-validate';
+const functions = new LambdaEndpoint().register(FUNCTION, async (event) => {
+  for (const r of (event as KinesisStreamEvent).Records) {
+    received.push({
+      sequenceNumber: r.kinesis.sequenceNumber,
+      partitionKey: r.kinesis.partitionKey,
+      text: Buffer.from(r.kinesis.data, 'base64').toString('utf8'),
+      arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+      eventID: r.eventID,
+    });
+  }
+  return { batchItemFailures: [] };
+});
+
+/** For each DeleteMessage that removed a message: how many of its range's records the function had received then. */
 const atDelete = new Map<string, number>();
-let targetAtDelete: string | undefined;
 const sqs = new SqsServer({
   beforeDelete: async ({ body }) => {
     const parsed = parseOnFailureRecord(body);
-    const inTarget = targetAtDelete ? await readStream(targetAtDelete) : [];
     const key = parsed.ok ? rangeKey(parsed.range) : 'unparseable';
-    atDelete.set(key, inTarget.filter((r) => parsed.ok && inRangeOf(r, parsed.range)).length);
+    atDelete.set(key, received.filter((r) => parsed.ok && inRangeOf(r.sequenceNumber, parsed.range)).length);
   },
 });
 
-/** Original sequence numbers travel with the payload, so the target's copies can be matched to their range. */
 const rangeKey = (r: RedriveRange) => `${r.shardId}/${r.startSequenceNumber}`;
-const originalSeq = new Map<string, string>();
-function inRangeOf(r: ReadRecord, range: RedriveRange): boolean {
-  const seq = originalSeq.get(r.text);
-  return seq !== undefined && BigInt(seq) >= BigInt(range.startSequenceNumber) && BigInt(seq) <= BigInt(range.endSequenceNumber);
+function inRangeOf(seq: string, range: RedriveRange): boolean {
+  return BigInt(seq) >= BigInt(range.startSequenceNumber) && BigInt(seq) <= BigInt(range.endSequenceNumber);
 }
 
 beforeAll(async () => {
-  const [started, sqsEndpoint] = await Promise.all([startEmulators({ kinesis: true }), sqs.start()]);
+  const [started, sqsEndpoint, lambdaEndpoint] = await Promise.all([startEmulators({ kinesis: true }), sqs.start(), functions.start()]);
   emulators = started;
-  env = { ...emulators.env, AWS_ENDPOINT_URL_SQS: sqsEndpoint };
+  env = { ...emulators.env, AWS_ENDPOINT_URL_SQS: sqsEndpoint, AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint };
   Object.assign(process.env, env);
   resetClients();
 }, 60_000);
@@ -277,7 +297,7 @@ beforeAll(async () => {
 afterAll(async () => {
   resetClients();
   process.env = savedEnv;
-  await Promise.all([emulators?.stop(), sqs.stop()]);
+  await Promise.all([emulators?.stop(), sqs.stop(), functions.stop()]);
 });
 
 /** `npm run redrive -- <args>`, with the emulators' endpoints in its environment. */
@@ -301,26 +321,25 @@ const outcomesOf = (stdout: string) =>
   stdout
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { source: string; shardId: string; start: string; end: string; expected: number; found: number; written: number; done: boolean; error?: string });
+    .map((l) => JSON.parse(l) as { source: string; function: string; shardId: string; start: string; end: string; expected: number; found: number; replayed: number; done: boolean; error?: string });
 
-describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
-  it('re-injects every skipped record once, deletes only the redriven messages, keeps the rest; --dry-run changes nothing', async () => {
+describe('npm run redrive --queue-url', { timeout: 120_000 }, () => {
+  it('replays every skipped record once to its function with its identity, deletes only the redriven messages, keeps the rest; --dry-run changes nothing', async () => {
     const { QueueUrl: created } = await sqsClient().send(new CreateQueueCommand({ QueueName: 'pdp-test-on-failure' }));
     const { QueueUrl: queueUrl } = await sqsClient().send(new GetQueueUrlCommand({ QueueName: 'pdp-test-on-failure' }));
     expect(queueUrl).toBe(created);
 
     const raw = await createStream('raw');
-    const target = await createStream('target');
-    targetAtDelete = target.name;
     const sent = new Workload({ seed: 41, users: 6 }).take(8);
     const summary = await new EventProducer({ streamName: raw.name, validate: false }).sendRecords(sent);
     expect(summary.sent).toBe(8);
-    summary.results.forEach((r, i) => r.status === 'sent' && originalSeq.set(sent[i]!.data.toString('utf8'), r.sequenceNumber));
+    const sequences = summary.results.map((r) => (r.status === 'sent' ? r.sequenceNumber : ''));
 
     // A function that always fails, batches of 3, no retries: the runner sends its on-failure records
     // to the queue through the SQS client, as Lambda's on-failure destination does.
     const runner = new KinesisEventSourceRunner({
       streamName: raw.name,
+      functionName: FUNCTION,
       startingPosition: 'TRIM_HORIZON',
       batchSize: 3,
       retryAttempts: 0,
@@ -342,7 +361,7 @@ describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
     expect(records.map((r) => r.KinesisBatchInfo.batchSize)).toEqual([3, 3, 2]);
     expect(records.every((r) => r.requestContext.condition === 'RetryAttemptsExhausted' && r.KinesisBatchInfo.streamArn === raw.arn)).toBe(true);
 
-    // A record written after the failures, outside every range: never re-injected.
+    // A record written after the failures, outside every range: never replayed.
     await new EventProducer({ streamName: raw.name, validate: false }).sendRecords([{ data: Buffer.from('{"later":true}'), partitionKey: 'later' }]);
     // The same on-failure record delivered twice (SQS is at-least-once), one naming a shard the stream
     // does not have, and one that is not an on-failure record at all.
@@ -355,10 +374,10 @@ describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
     expect(ids).toHaveLength(6);
 
     // Dry run: reports what would be redriven, writes nothing, deletes nothing, leaves every message visible.
-    const dry = await redrive(['--queue-url', queueUrl!, '--target-stream', target.name, '--dry-run']);
+    const dry = await redrive(['--queue-url', queueUrl!, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     const dryOutcomes = outcomesOf(dry.stdout);
-    expect(dryOutcomes.map((o) => [o.source, o.found, o.written, o.done]).sort()).toEqual(
+    expect(dryOutcomes.map((o) => [o.source, o.found, o.replayed, o.done]).sort()).toEqual(
       [
         [first, 3, 0, false],
         [second, 3, 0, false],
@@ -368,27 +387,31 @@ describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
       ].sort(),
     );
     expect(dry.stderr).toContain('(dry run)');
-    expect(await readStream(target.name)).toEqual([]);
+    expect(received).toEqual([]);
     expect(sqs.calls).not.toContain('DeleteMessage');
     expect(sqs.contents(queueUrl!).map((m) => [m.messageId, m.visible])).toEqual(ids.map((id) => [id, true]));
 
-    // The redrive: every record of the ranges once, in order, with its key and bytes, into the target.
-    const run = await redrive(['--queue-url', queueUrl!, '--target-stream', target.name]);
+    // The redrive: every record of the ranges once, in order, with its sequence number, key, bytes and
+    // arrival time, to the function named in the on-failure records.
+    const run = await redrive(['--queue-url', queueUrl!]);
     expect(run.code, run.stderr).toBe(1); // something was kept
     const outcomes = outcomesOf(run.stdout);
-    expect(outcomes.map((o) => [o.source, o.expected, o.found, o.written, o.done]).sort()).toEqual(
+    expect(outcomes.map((o) => [o.source, o.function, o.expected, o.found, o.replayed, o.done]).sort()).toEqual(
       [
-        [first, 3, 3, 3, true],
-        [second, 3, 3, 3, true],
-        [third, 2, 2, 2, true],
-        [duplicate, 3, 3, 3, true],
-        [wrong, 3, 0, 0, false],
+        [first, FUNCTION, 3, 3, 3, true],
+        [second, FUNCTION, 3, 3, 3, true],
+        [third, FUNCTION, 2, 2, 2, true],
+        [duplicate, FUNCTION, 3, 3, 3, true],
+        [wrong, FUNCTION, 3, 0, 0, false],
       ].sort(),
     );
-    const out = await readStream(target.name);
-    expect(out.map((r) => [r.partitionKey, r.text])).toEqual(sent.map((r) => [r.partitionKey, r.data.toString('utf8')]));
+    expect(received.map((r) => [r.sequenceNumber, r.partitionKey, r.text, r.eventID])).toEqual(
+      sent.map((r, i) => [sequences[i], r.partitionKey, r.data.toString('utf8'), `shardId-000000000000:${sequences[i]}`]),
+    );
+    // The original arrival times: the validation function judges event times against them.
+    expect(received.every((r) => Math.abs(r.arrivalMs - Date.now()) < 120_000)).toBe(true);
 
-    // Deleted: the redriven messages (both copies of the duplicate), each only once its whole range was in the target.
+    // Deleted: the redriven messages (both copies of the duplicate), each only once the function had its whole range.
     const left = sqs.contents(queueUrl!);
     expect(left.map((m) => m.messageId)).toEqual([wrong, garbage]);
     expect(sqs.calls.filter((c) => c === 'DeleteMessage')).toHaveLength(4);
@@ -400,11 +423,11 @@ describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
     expect(run.stderr).toMatch(/redriven ranges: 4\/5, messages deleted: 4; 1 range\(s\) incomplete/);
     expect(left.every((m) => m.visible)).toBe(true);
 
-    // Running again re-injects nothing and keeps what it cannot redrive.
-    const again = await redrive(['--queue-url', queueUrl!, '--target-stream', target.name]);
+    // Running again replays nothing more and keeps what it cannot redrive.
+    const again = await redrive(['--queue-url', queueUrl!]);
     expect(again.code).toBe(1);
     expect(outcomesOf(again.stdout).map((o) => [o.source, o.done])).toEqual([[wrong, false]]);
-    expect(await readStream(target.name)).toHaveLength(8);
+    expect(received).toHaveLength(8);
     expect(sqs.contents(queueUrl!).map((m) => m.messageId)).toEqual([wrong, garbage]);
   });
 });

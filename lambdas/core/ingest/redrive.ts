@@ -2,8 +2,13 @@
  * The pure part of redriving an event source's on-failure records. Lambda's on-failure record for a Kinesis
  * source carries no payload, only where the skipped records are (KinesisBatchInfo: stream, shard, first and
  * last sequence number, count). Redriving means re-reading that range from the stream while it is still
- * retained and writing the records again. This module parses and checks the records and plans the reads.
+ * retained and handing the records, as they are (same sequence numbers, partition keys, payloads and
+ * arrival times), to the function that gave up on them, in the event Lambda would have invoked it with: the
+ * same rules then decide what was already done (the profiles' ledger of applied event ids, the quarantine's
+ * deterministic object keys), so a redrive, once or several times, changes nothing that was already done.
+ * This module parses and checks the records, plans the reads and builds the invocation events.
  */
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 
 /** A shard range to re-read, from one on-failure record. */
 export interface RedriveRange {
@@ -161,4 +166,90 @@ export function rangeCompleteness(range: RedriveRange, readSequenceNumbers: read
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A record re-read from a stream, with its original identity. */
+export interface ReadRecord {
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  readonly data: Uint8Array;
+  /** ApproximateArrivalTimestamp, epoch ms: the validation function's reference time. */
+  readonly arrivalMs: number;
+}
+
+export interface ReplayLimits {
+  /** Records per invocation (the event source's batch size). */
+  readonly maxRecords: number;
+  /** Bytes of base64 payload per invocation (a synchronous invocation takes at most 6 MB). */
+  readonly maxPayloadBytes: number;
+}
+
+/** A synchronous invocation's request is at most 6 MB; the rest is margin for the event's other fields. */
+export const REPLAY_LIMITS: ReplayLimits = { maxRecords: 500, maxPayloadBytes: 5 * 1024 * 1024 };
+
+/**
+ * The Kinesis events that replay `records` (of one shard, in order) to a function, as Lambda's event source
+ * builds them: eventID `<shard>:<sequence>`, the stream's ARN, base64 data, arrival in epoch seconds.
+ */
+export function replayEvents(
+  source: Pick<RedriveRange, 'streamArn' | 'shardId'>,
+  records: readonly ReadRecord[],
+  limits: ReplayLimits = REPLAY_LIMITS,
+): KinesisStreamEvent[] {
+  const region = /^arn:aws[a-z-]*:kinesis:([^:]*):/.exec(source.streamArn)?.[1] ?? '';
+  const events: KinesisStreamEvent[] = [];
+  let current: KinesisStreamRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const data = Buffer.from(r.data).toString('base64');
+    if (current.length > 0 && (current.length >= limits.maxRecords || bytes + data.length > limits.maxPayloadBytes)) {
+      events.push({ Records: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.partitionKey,
+        sequenceNumber: r.sequenceNumber,
+        data,
+        approximateArrivalTimestamp: r.arrivalMs / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${source.shardId}:${r.sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: '',
+      awsRegion: region,
+      eventSourceARN: source.streamArn,
+    });
+    bytes += data.length;
+  }
+  if (current.length > 0) events.push({ Records: current });
+  return events;
+}
+
+/**
+ * What a function's response to a replayed event means: done, or the sequence number to replay from (a
+ * partial batch failure), or a failure of the whole event. Handlers answer `{ batchItemFailures }` (and the
+ * aggregator a `state` besides); a failure is an entry naming a record of the event.
+ */
+export function replayOutcome(event: KinesisStreamEvent, response: unknown, functionError?: string): { readonly ok: true } | { readonly ok: false; readonly from?: string; readonly error: string } {
+  if (functionError) return { ok: false, error: `the function failed (${functionError}): ${describeResponse(response)}` };
+  const failures = isObject(response) && Array.isArray(response.batchItemFailures) ? (response.batchItemFailures as unknown[]) : [];
+  const sequences = new Set(event.Records.map((r) => r.kinesis.sequenceNumber));
+  const named: string[] = [];
+  for (const f of failures) {
+    const id = isObject(f) ? f.itemIdentifier : undefined;
+    if (typeof id !== 'string' || !sequences.has(id)) return { ok: false, error: `the function reported a failure that names no record of the batch: ${JSON.stringify(f)}` };
+    named.push(id);
+  }
+  if (named.length === 0) return { ok: true };
+  const from = named.sort(compareSequenceNumbers)[0]!;
+  return { ok: false, from, error: `the function reported ${named.length} record(s) failed, from ${from}` };
+}
+
+function describeResponse(response: unknown): string {
+  if (isObject(response) && typeof response.errorMessage === 'string') return `${String(response.errorType ?? 'Error')}: ${response.errorMessage}`;
+  return JSON.stringify(response)?.slice(0, 300) ?? 'no response';
 }
