@@ -37,10 +37,10 @@ describe('the CDK app', () => {
       expect(violations(readReport(outdir))).toEqual([]);
     });
 
-    it('has one encrypted, TLS-only alarm topic', () => {
+    it('has one encrypted, TLS-only alarm topic (its key and policies: test/infra/aws-rules.test.ts)', () => {
       template.resourceCountIs('AWS::SNS::Topic', 1);
       const [topic] = Object.values(template.findResources('AWS::SNS::Topic'));
-      expect(JSON.stringify(topic?.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
+      expect(JSON.stringify(topic?.Properties.KmsMasterKeyId)).toContain('AlarmsKey');
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
