@@ -163,10 +163,5 @@ export class ValidationStage extends Construct {
       `AwsSolutions-IAM5[Resource::${arnToken}/${ZONE_PREFIX.quarantine}*]`,
       'Quarantine objects are written only under the quarantine/ prefix of the quarantine bucket; their keys (per batch: hour partition, shard, sequence range) are not known in advance.',
     );
-    if (props.validatedStream.encryptionKey || props.rawStream.encryptionKey || props.quarantineBucket.encryptionKey) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        ack(`AwsSolutions-IAM5[Action::${action}]`, `${action} is granted on the one customer-managed key of the streams or the quarantine bucket only.`);
-      }
-    }
   }
 }

@@ -152,7 +152,7 @@ export class LakeDelivery extends Construct {
 
     for (const s of [this.rawDelivery, this.curatedDelivery]) {
       Validations.of(s).acknowledge({
-        id: 'AwsSolutions-KDF1',
+        id: 'AwsSolutions::AwsSolutions-KDF1',
         reason: 'Kinesis-sourced delivery streams cannot use Firehose server-side encryption; the source streams are encrypted and the zone buckets encrypt every object (SSE-S3).',
       });
     }

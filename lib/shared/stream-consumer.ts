@@ -27,7 +27,7 @@ export function createOnFailureQueue(scope: Construct, role: string): sqs.Queue 
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
-  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: role });
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: role });
   return queue;
 }
 

@@ -9,7 +9,11 @@ import { createPlatformApp } from '../../lib/app';
 import { StageConfigError } from '../../lib/config/stage-config';
 
 interface Report {
-  pluginReports: { summary: { status: string; pluginName: string }; violations: { ruleName: string; violatingResources: { resourceLogicalId: string }[] }[] }[];
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; severity?: string; violatingResources?: { resourceLogicalId: string }[]; violatingConstructs?: { constructPath: string }[] }[];
+    suppressedViolations?: { ruleName: string; acknowledgedId: string; acknowledgedAt: string; reason: string }[];
+  }[];
 }
 
 function readReport(outdir: string): Report {
@@ -17,17 +21,48 @@ function readReport(outdir: string): Report {
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { pluginReports: [] };
 }
 
+/** Every finding left in the report, errors and warnings alike. */
 function violations(report: Report): string[] {
-  return report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingResources.map((res) => `${v.ruleName} on ${res.resourceLogicalId}`)));
+  return report.pluginReports.flatMap((r) =>
+    r.violations.flatMap((v) => [...(v.violatingResources ?? []).map((res) => res.resourceLogicalId), ...(v.violatingConstructs ?? []).map((c) => c.constructPath)].map((at) => `${v.ruleName} (${v.severity}) on ${at}`)),
+  );
+}
+
+/** Every acknowledgement recorded in the construct tree: `<id> at <construct path>`, with its reason. */
+function acknowledgements(app: App): { key: string; id: string; reason: string }[] {
+  return app.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ key: `${id} at ${c.node.path}`, id, reason }))),
+  );
+}
+
+/**
+ * cdk-nag's acknowledgements must be honest: each names a finding by its full `AwsSolutions::` id (so the
+ * framework records it in the validation report with its reason, instead of cdk-nag dropping it unseen), and
+ * each matches a finding that is really there. A stale acknowledgement would silence a future finding of the
+ * same id without anyone having judged it.
+ */
+function expectHonestAcknowledgements(app: App, report: Report): void {
+  const acks = acknowledgements(app);
+  expect(acks.length).toBeGreaterThan(0);
+  for (const a of acks) {
+    expect(a.id, a.key).toMatch(/^AwsSolutions::AwsSolutions-[A-Z0-9]+(\[.+\])?$/);
+    expect(a.reason.length, a.key).toBeGreaterThan(40);
+  }
+  const used = new Set(report.pluginReports.flatMap((r) => (r.suppressedViolations ?? []).map((s) => `${s.acknowledgedId} at ${s.acknowledgedAt}`)));
+  expect(acks.map((a) => a.key).filter((k) => !used.has(k)), 'acknowledgements that match no finding').toEqual([]);
 }
 
 describe('the CDK app', () => {
   describe('dev stage (with CloudFormation validation of the template)', () => {
     let template: Template;
     let outdir: string;
+    let devApp: App;
 
     beforeAll(() => {
       const { app, stack } = createPlatformApp({ context: { stage: 'dev' } });
+      devApp = app;
       const assembly = app.synth();
       outdir = assembly.directory;
       template = Template.fromStack(stack);
@@ -35,6 +70,10 @@ describe('the CDK app', () => {
 
     it('synthesizes with zero unacknowledged cdk-nag AwsSolutions findings', () => {
       expect(violations(readReport(outdir))).toEqual([]);
+    });
+
+    it('acknowledges only real findings, each by its full id and with a reason', () => {
+      expectHonestAcknowledgements(devApp, readReport(outdir));
     });
 
     it('has one encrypted, TLS-only alarm topic (its key and policies: test/infra/aws-rules.test.ts)', () => {
@@ -62,10 +101,15 @@ describe('the CDK app', () => {
     });
   });
 
-  it('synthesizes the prod stage with zero unacknowledged findings', () => {
-    const { app } = createPlatformApp({ context: { stage: 'prod' }, builtinCloudFormationValidation: false } as never);
+  it.each([
+    ['prod', undefined],
+    ['a stage with a customer-managed stream key', { secure: { extends: 'prod', streams: { encryption: 'customer' } } }],
+  ])('synthesizes %s with zero unacknowledged findings and only honest acknowledgements', (_, stages) => {
+    const { app } = createPlatformApp({ context: { stage: stages ? 'secure' : 'prod', ...(stages ? { stages } : {}) }, builtinCloudFormationValidation: false } as never);
     const assembly = app.synth();
-    expect(violations(readReport(assembly.directory))).toEqual([]);
+    const report = readReport(assembly.directory);
+    expect(violations(report)).toEqual([]);
+    expectHonestAcknowledgements(app, report);
   });
 
   it('fails synthesis on an unacknowledged finding (the checks are really wired in)', () => {
