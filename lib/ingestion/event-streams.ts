@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -83,12 +83,6 @@ export class EventStreams extends Construct {
       description: `Write behavioural events to the ${props.rawStreamName} stream (PutRecord, PutRecords) and nothing else`,
       statements: this.producerStatements(),
     });
-
-    new CfnOutput(this, 'RawStreamName', { value: this.rawStream.streamName, description: 'Stream producers write events to' });
-    new CfnOutput(this, 'RawStreamArn', { value: this.rawStream.streamArn, description: 'ARN of the stream producers write events to' });
-    new CfnOutput(this, 'ValidatedStreamName', { value: this.validatedStream.streamName, description: 'Stream of validated, normalized events' });
-    new CfnOutput(this, 'ValidatedStreamArn', { value: this.validatedStream.streamArn, description: 'ARN of the stream of validated events' });
-    new CfnOutput(this, 'ProducerPolicyArn', { value: this.producerPolicy.managedPolicyArn, description: "Managed policy to attach to a producer's role" });
   }
 
   /** Lets `grantee` write events to the raw stream: PutRecord/PutRecords (and the stream key), nothing else. */

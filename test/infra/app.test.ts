@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlatformApp } from '../../lib/app';
 import { StageConfigError } from '../../lib/config/stage-config';
+import { STAGE_VALUE_NAMES, requiredValueNames } from '../../lib/discovery/catalog';
 
 interface Report {
   pluginReports: {
@@ -89,10 +90,19 @@ describe('the CDK app', () => {
       });
     });
 
-    it('outputs what producers, services, analysts and the end-to-end suite need', () => {
-      const outputs = Object.keys(template.findOutputs('*'));
-      for (const name of ['AlarmTopicArn', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'LakeDatabaseName', 'RawStreamName', 'ProfileTableName']) {
-        expect(outputs.some((o) => o.includes(name)), `${name} in ${outputs.join(', ')}`).toBe(true);
+    it('outputs every value under its documented name (no hashed id), each with a stack export', () => {
+      const outputs = template.findOutputs('*') as Record<string, { Value: unknown; Export?: { Name: string } }>;
+      expect(Object.keys(outputs).sort()).toEqual(requiredValueNames().sort());
+      for (const [name, o] of Object.entries(outputs)) expect(o.Export?.Name, name).toBe(`PersonalizationPlatform-dev:${name}`);
+    });
+
+    it('publishes the same values as SSM parameters under /pdp/dev/', () => {
+      const outputs = template.findOutputs('*') as Record<string, { Value: unknown }>;
+      const parameters = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties as { Name: string; Value: unknown; Type: string });
+      expect(parameters.map((p) => p.Name).sort()).toEqual(requiredValueNames().map((n) => `/pdp/dev/${n}`).sort());
+      for (const p of parameters) {
+        expect(p.Type).toBe('String');
+        expect(p.Value, p.Name).toEqual(outputs[p.Name.slice('/pdp/dev/'.length)]!.Value);
       }
     });
 
@@ -110,6 +120,10 @@ describe('the CDK app', () => {
     const report = readReport(assembly.directory);
     expect(violations(report)).toEqual([]);
     expectHonestAcknowledgements(app, report);
+    // The optional values appear where the stage has them: the daily export (both), the stream key (the customer-key stage).
+    const outputs = Object.keys(Template.fromStack(app.node.findChild(`PersonalizationPlatform-${stages ? 'secure' : 'prod'}`) as Stack).findOutputs('*'));
+    const expected = [...requiredValueNames(), 'ProfileExportScheduleName', 'ProfileExportScheduleGroupName', ...(stages ? ['StreamKeyArn'] : [])];
+    expect(outputs.sort()).toEqual(STAGE_VALUE_NAMES.filter((n) => expected.includes(n)).sort());
   });
 
   it('fails synthesis on an unacknowledged finding (the checks are really wired in)', () => {
