@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
+import { STAGE_VALUE_NAMES, parameterPathOf, requiredValueNames, stackNameOf, type StageValueName, type StageValues } from '../../lib/discovery/catalog';
+
+/** Where a stage's names were read from. */
+export type StageSource = { kind: 'outputs-file'; path: string } | { kind: 'stack'; stackName: string } | { kind: 'ssm'; path: string };
+
+export interface ResolvedStage {
+  readonly stage: string;
+  readonly source: StageSource;
+  readonly values: StageValues;
+}
+
+export class StageResolutionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageResolutionError';
+  }
+}
+
+const known = new Set<string>(STAGE_VALUE_NAMES);
+
+/** Keeps the catalogue's values of a name -> value record (an outputs file may hold other stacks' outputs too). */
+function pick(record: Record<string, unknown>): StageValues {
+  const out: StageValues = {};
+  for (const [k, v] of Object.entries(record)) if (known.has(k) && typeof v === 'string' && v !== '') out[k as StageValueName] = v;
+  return out;
+}
+
+/** Refuses values without every required name: a verification against half a stage proves nothing. */
+export function checkComplete(values: StageValues, where: string): StageValues {
+  const missing = requiredValueNames().filter((n) => !values[n]);
+  if (missing.length > 0) throw new StageResolutionError(`${where} lacks ${missing.join(', ')}`);
+  return values;
+}
+
+/**
+ * The values of `stackName` in a file written by `cdk deploy --outputs-file <path>`:
+ * `{ "<stack name>": { "<output name>": "<value>", ... }, ... }`.
+ */
+export async function valuesFromOutputsFile(path: string, stackName: string): Promise<StageValues> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new StageResolutionError(`cannot read the outputs file ${path}: ${(e as Error).message}`);
+  }
+  const stacks = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  const own = stacks[stackName];
+  if (typeof own !== 'object' || own === null) {
+    throw new StageResolutionError(`the outputs file ${path} has no stack ${stackName} (it has: ${Object.keys(stacks).join(', ') || 'none'})`);
+  }
+  return pick(own as Record<string, unknown>);
+}
+
+/** The outputs of the deployed stack (CloudFormation DescribeStacks). */
+export async function valuesFromStack(stackName: string, client = new CloudFormationClient({})): Promise<StageValues> {
+  const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+  const stack = out.Stacks?.[0];
+  if (!stack) throw new StageResolutionError(`stack ${stackName} not found`);
+  return pick(Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue])));
+}
+
+/** The stage's SSM parameters under `/<prefix>/<stage>/`. */
+export async function valuesFromParameters(path: string, client = new SSMClient({})): Promise<StageValues> {
+  const record: Record<string, string> = {};
+  let token: string | undefined;
+  do {
+    const page: GetParametersByPathCommandOutput = await client.send(new GetParametersByPathCommand({ Path: path, Recursive: false, NextToken: token }));
+    for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) record[p.Name.slice(path.length)] = p.Value;
+    token = page.NextToken;
+  } while (token);
+  return pick(record);
+}
+
+export interface ResolveOptions {
+  readonly stage: string;
+  /** Prefix of the stage's resource names (the SSM path). @default 'pdp' */
+  readonly resourcePrefix?: string;
+  /** Read this `cdk deploy --outputs-file` file instead of asking AWS. */
+  readonly outputsFile?: string;
+  /** 'stack' (CloudFormation outputs) or 'ssm'. @default 'stack' (when no outputs file) */
+  readonly from?: 'stack' | 'ssm';
+  readonly cloudFormation?: CloudFormationClient;
+  readonly ssm?: SSMClient;
+}
+
+/** Every name of a deployed stage, from the source asked for; throws StageResolutionError naming what is missing. */
+export async function resolveStageValues(o: ResolveOptions): Promise<ResolvedStage> {
+  const stackName = stackNameOf(o.stage);
+  if (o.outputsFile) {
+    const values = await valuesFromOutputsFile(o.outputsFile, stackName);
+    return { stage: o.stage, source: { kind: 'outputs-file', path: o.outputsFile }, values: checkComplete(values, `the outputs file ${o.outputsFile} (stack ${stackName})`) };
+  }
+  if (o.from === 'ssm') {
+    const path = parameterPathOf(o.resourcePrefix ?? 'pdp', o.stage);
+    const values = await valuesFromParameters(path, o.ssm);
+    return { stage: o.stage, source: { kind: 'ssm', path }, values: checkComplete(values, `SSM path ${path}`) };
+  }
+  const values = await valuesFromStack(stackName, o.cloudFormation);
+  return { stage: o.stage, source: { kind: 'stack', stackName }, values: checkComplete(values, `the outputs of stack ${stackName}`) };
+}
