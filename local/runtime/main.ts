@@ -189,7 +189,7 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, ela
     const snapshot = localExportSnapshotDay(await lastEventDay(runner), readAt);
     await runtime.lake.writeProfileExport(
       snapshot,
-      [...profiles.values()].map((p) => ({ user_id: p.userId, counts: { ...p.counts } })),
+      [...profiles.values()].map((p) => ({ user_id: p.userId, first_seen: p.item.first_seen, counts: { ...p.counts } })),
     );
     await runner.refresh(runtime.lakeDir);
     const queries = await runNamedQueries(runner);
