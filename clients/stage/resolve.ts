@@ -10,6 +10,19 @@ export interface ResolvedStage {
   readonly stage: string;
   readonly source: StageSource;
   readonly values: StageValues;
+  /** Values the target does not have because it does not model their service (the local runtime), with why. */
+  readonly notModelled: ReadonlyMap<StageValueName, string>;
+}
+
+/**
+ * The key under which an outputs file written by a partial model of a stage (the local runtime) lists the
+ * values it cannot have: `{ "<name>": "<why>" }`. A deployed stack never writes it.
+ */
+export const NOT_MODELLED_KEY = 'NotModelledHere';
+
+/** An outputs file in the shape `cdk deploy --outputs-file` writes, for a target that models part of a stage. */
+export function partialOutputsFile(stage: string, values: StageValues, notModelled: Partial<Record<StageValueName, string>>): Record<string, Record<string, string>> {
+  return { [stackNameOf(stage)]: { ...(values as Record<string, string>), [NOT_MODELLED_KEY]: JSON.stringify(notModelled) } };
 }
 
 export class StageResolutionError extends Error {
@@ -28,9 +41,9 @@ function pick(record: Record<string, unknown>): StageValues {
   return out;
 }
 
-/** Refuses values without every required name: a verification against half a stage proves nothing. */
-export function checkComplete(values: StageValues, where: string): StageValues {
-  const missing = requiredValueNames().filter((n) => !values[n]);
+/** Refuses values without every required name (but those the target says it does not model): a verification against half a stage proves nothing. */
+export function checkComplete(values: StageValues, where: string, notModelled: ReadonlyMap<StageValueName, string> = new Map()): StageValues {
+  const missing = requiredValueNames().filter((n) => !values[n] && !notModelled.has(n));
   if (missing.length > 0) throw new StageResolutionError(`${where} lacks ${missing.join(', ')}`);
   return values;
 }
@@ -40,6 +53,10 @@ export function checkComplete(values: StageValues, where: string): StageValues {
  * `{ "<stack name>": { "<output name>": "<value>", ... }, ... }`.
  */
 export async function valuesFromOutputsFile(path: string, stackName: string): Promise<StageValues> {
+  return (await outputsFileOf(path, stackName)).values;
+}
+
+async function outputsFileOf(path: string, stackName: string): Promise<{ values: StageValues; notModelled: Map<StageValueName, string> }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
@@ -51,7 +68,12 @@ export async function valuesFromOutputsFile(path: string, stackName: string): Pr
   if (typeof own !== 'object' || own === null) {
     throw new StageResolutionError(`the outputs file ${path} has no stack ${stackName} (it has: ${Object.keys(stacks).join(', ') || 'none'})`);
   }
-  return pick(own as Record<string, unknown>);
+  const record = own as Record<string, unknown>;
+  const notModelled = new Map<StageValueName, string>();
+  if (typeof record[NOT_MODELLED_KEY] === 'string') {
+    for (const [k, why] of Object.entries(JSON.parse(record[NOT_MODELLED_KEY] as string) as Record<string, string>)) if (known.has(k)) notModelled.set(k as StageValueName, why);
+  }
+  return { values: pick(record), notModelled };
 }
 
 /** The outputs of the deployed stack (CloudFormation DescribeStacks). */
@@ -89,15 +111,16 @@ export interface ResolveOptions {
 /** Every name of a deployed stage, from the source asked for; throws StageResolutionError naming what is missing. */
 export async function resolveStageValues(o: ResolveOptions): Promise<ResolvedStage> {
   const stackName = stackNameOf(o.stage);
+  const none = new Map<StageValueName, string>();
   if (o.outputsFile) {
-    const values = await valuesFromOutputsFile(o.outputsFile, stackName);
-    return { stage: o.stage, source: { kind: 'outputs-file', path: o.outputsFile }, values: checkComplete(values, `the outputs file ${o.outputsFile} (stack ${stackName})`) };
+    const { values, notModelled } = await outputsFileOf(o.outputsFile, stackName);
+    return { stage: o.stage, source: { kind: 'outputs-file', path: o.outputsFile }, values: checkComplete(values, `the outputs file ${o.outputsFile} (stack ${stackName})`, notModelled), notModelled };
   }
   if (o.from === 'ssm') {
     const path = parameterPathOf(o.resourcePrefix ?? 'pdp', o.stage);
     const values = await valuesFromParameters(path, o.ssm);
-    return { stage: o.stage, source: { kind: 'ssm', path }, values: checkComplete(values, `SSM path ${path}`) };
+    return { stage: o.stage, source: { kind: 'ssm', path }, values: checkComplete(values, `SSM path ${path}`), notModelled: none };
   }
   const values = await valuesFromStack(stackName, o.cloudFormation);
-  return { stage: o.stage, source: { kind: 'stack', stackName }, values: checkComplete(values, `the outputs of stack ${stackName}`) };
+  return { stage: o.stage, source: { kind: 'stack', stackName }, values: checkComplete(values, `the outputs of stack ${stackName}`), notModelled: none };
 }
