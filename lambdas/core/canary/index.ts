@@ -4,7 +4,7 @@
  * profiles, lake) but belong to reserved users, so nothing a business reads counts them:
  *
  * - every canary user id starts with CANARY_USER_PREFIX, a namespace of the contract's user_id pattern that
- *   real producers must not use (README, "The event contract");
+ *   real producers must not use (README, "Verifying a deployed stage");
  * - every canary event also carries `properties.canary = true`, so a reader of one event alone sees it too;
  * - the lake's KPI and reconciliation queries exclude the prefix (`NOT starts_with(user_id, 'pdp-canary:')`,
  *   checked against CANARY_USER_PREFIX by a test); the data-freshness query and the quarantine rate keep them,
