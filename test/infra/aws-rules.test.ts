@@ -1,21 +1,22 @@
 /**
  * The rules AWS enforces that the local runtime does not model (KMS key policies, IAM trust conditions,
- * service timings, what a role may do), pinned on the synthesized templates. Each test names the documented
- * rule it checks and where AWS documents it. A template that breaks one of them deploys cleanly and fails
- * only in a real account, after the first incident.
+ * service timings, what a role may do), pinned on the synthesized templates of prod and of a stage with a
+ * customer-managed stream key. Each test names the documented rule it checks and where AWS documents it. A
+ * template that breaks one of them deploys cleanly and fails only in a real account, after the first incident.
+ * The same two syntheses (each runs cdk-nag) also pin the cdk-nag report, the published names and the
+ * redeploy-after-destroy import plan.
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createPlatformApp } from '../../lib/app';
-import type { PlatformStack } from '../../lib/platform-stack';
+import { requiredValueNames, STAGE_VALUE_NAMES, type StageValues } from '../../lib/discovery/catalog';
+import { importPlan, retainedResources, type SynthesizedTemplate } from '../../lib/discovery/retained';
+import { expectHonestAcknowledgements, synthesizeStage, violations, type SynthesizedStage } from './support';
 
 interface Resource { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }
-interface Synth { stack: PlatformStack; template: Template; resources: Record<string, Resource> }
+interface Synth extends SynthesizedStage { resources: Record<string, Resource> }
 
 function synth(stage: string, stages?: unknown): Synth {
-  const { stack } = createPlatformApp({ context: { stage, ...(stages ? { stages } : {}) }, builtinCloudFormationValidation: false } as never);
-  const template = Template.fromStack(stack);
-  return { stack, template, resources: (template.toJSON() as { Resources: Record<string, Resource> }).Resources };
+  const s = synthesizeStage(stage, stages);
+  return { ...s, resources: (s.template.toJSON() as { Resources: Record<string, Resource> }).Resources };
 }
 const ofType = (s: Synth, type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
 const id = (s: Synth, c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as never);
@@ -168,5 +169,71 @@ describe('least privilege', () => {
       expect(all).toContain('kinesis:GetRecords');
       for (const unused of ['kinesis:ListStreams', 'kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer']) expect(all).not.toContain(unused);
     }
+  });
+});
+
+describe('cdk-nag', () => {
+  it.each([
+    ['prod', () => prod],
+    ['a stage with a customer-managed stream key', () => secure],
+  ])('%s synthesizes with zero unacknowledged findings and only honest acknowledgements', (_, s) => {
+    expect(violations(s().report)).toEqual([]);
+    expectHonestAcknowledgements(s().app, s().report);
+  });
+});
+
+describe('published names', () => {
+  it('the optional values appear where the stage has them: the daily export (both), the stream key (customer key)', () => {
+    for (const [s, extra] of [[prod, []], [secure, ['StreamKeyArn']]] as const) {
+      const expected = [...requiredValueNames(), 'ProfileExportScheduleName', 'ProfileExportScheduleGroupName', ...extra];
+      expect(Object.keys(s.template.findOutputs('*')).sort()).toEqual(STAGE_VALUE_NAMES.filter((n) => expected.includes(n)).sort());
+    }
+  });
+});
+
+/**
+ * Redeploying a stage after `cdk destroy`: every resource a retaining stage keeps must be adoptable by the new
+ * stack (a CloudFormation resource import), or creating the stack again fails with "already exists" on each
+ * fixed name and starts empty buckets beside the retained ones. The mapping `npm run import-retained` writes
+ * for `cdk import --resource-mapping` comes from the template and the destroyed deployment's outputs.
+ */
+describe('redeploy after destroy', () => {
+  const template = (s: Synth) => s.template.toJSON() as SynthesizedTemplate;
+  /** What `cdk deploy --outputs-file` recorded for the destroyed deployment: every output, with made-up physical values. */
+  const previousOutputs = (t: SynthesizedTemplate): StageValues =>
+    Object.fromEntries(Object.keys(t.Outputs ?? {}).map((k) => [k, k.endsWith('Arn') ? `arn:aws:kms:eu-west-1:123456789012:key/${k}-1234` : `${k.toLowerCase()}-physical`]));
+
+  it.each([
+    ['prod', () => prod],
+    ['a stage with a customer-managed stream key', () => secure],
+  ])('%s: every retained resource is imported, or has a generated name and is left behind', (_, s) => {
+    const t = template(s());
+    const plan = importPlan(t, previousOutputs(t));
+    expect(plan.missing).toEqual([]);
+    const covered = new Set([...Object.keys(plan.mapping), ...plan.leftBehind.map((l) => l.logicalId)]);
+    expect(retainedResources(t).map(([rid]) => rid).filter((rid) => !covered.has(rid))).toEqual([]);
+    // Only the functions' own log groups are left behind: nothing writes to them again, nothing collides.
+    for (const l of plan.leftBehind) expect(l.type).toBe('AWS::Logs::LogGroup');
+    expect(plan.leftBehind.every((l) => !('LogGroupName' in (t.Resources[l.logicalId]!.Properties ?? {})))).toBe(true);
+  });
+
+  it('imports the fixed names from the template and the generated ones from the previous outputs', () => {
+    const t = template(secure);
+    const { mapping } = importPlan(t, previousOutputs(t));
+    const byType = (type: string) => Object.entries(mapping).filter(([rid]) => t.Resources[rid]!.Type === type).map(([, m]) => m);
+    expect(byType('AWS::Kinesis::Stream')).toEqual(expect.arrayContaining([{ Name: 'pdp-secure-events' }, { Name: 'pdp-secure-validated' }]));
+    expect(byType('AWS::DynamoDB::Table')).toEqual([{ TableName: 'pdp-secure-profiles' }]);
+    expect(byType('AWS::Logs::LogStream')).toEqual(expect.arrayContaining([{ LogGroupName: '/aws/kinesisfirehose/pdp-secure-raw-to-lake', LogStreamName: 'DestinationDelivery' }]));
+    expect(byType('AWS::S3::Bucket').map((m) => m.BucketName).sort()).toEqual(
+      ['AccessLogsBucketName', 'AthenaResultsBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'RawBucketName'].map((k) => `${k.toLowerCase()}-physical`).sort(),
+    );
+    expect(byType('AWS::KMS::Key')).toEqual([{ KeyId: 'StreamKeyArn-1234' }]);
+  });
+
+  it('says which output it needs when the previous outputs lack a generated name', () => {
+    const t = template(prod);
+    const previous = previousOutputs(t);
+    delete previous.CuratedBucketName;
+    expect(importPlan(t, previous).missing).toEqual([expect.objectContaining({ type: 'AWS::S3::Bucket', output: 'CuratedBucketName' })]);
   });
 });
