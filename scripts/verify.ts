@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveStage as resolveStageConfig, StageConfigError } from '../lib/config/stage-config';
 import { resolveStageValues, StageResolutionError } from '../clients/stage/resolve';
-import { renderTable, verifyStage } from '../test/e2e/support/stage-verification';
+import { DEFAULT_CANARY_USERS, renderTable, verifyStage } from '../test/e2e/support/stage-verification';
 
 const USAGE = `usage: npm run verify -- --stage <name> [options]
 
@@ -20,7 +20,7 @@ const USAGE = `usage: npm run verify -- --stage <name> [options]
   --outputs-file <file>   read the names from this \`cdk deploy --outputs-file\` file (also: npm start -- --keep-running writes one)
   --from stack|ssm        otherwise read them from the stack's outputs (default) or its SSM parameters
   --timeout <seconds>     how long to wait for the canaries (default 900: windows and Firehose buffers)
-  --users <n>             canary users with valid events (default 2)
+  --users <n>             canary users with valid events (default 5: 20 valid events for the 1 invalid record)
   --keep-canaries         leave the canary profiles in the table
 `;
 
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const timeout = Number(a.timeout ?? 900);
-  const users = Number(a.users ?? 2);
+  const users = Number(a.users ?? DEFAULT_CANARY_USERS);
   if (!a.stage || (a.from !== undefined && a.from !== 'stack' && a.from !== 'ssm') || !(timeout > 0) || !Number.isInteger(users) || users < 1 || users > 20) {
     process.stderr.write(USAGE);
     return 2;

@@ -25,11 +25,17 @@ export interface CheckResult {
   readonly seconds: number;
 }
 
+/**
+ * Canary users of a run: 5 users' 20 valid events keep the run's one invalid record under 5% of what it sends,
+ * the default quarantine-ratio alarm threshold, so verifying an idle stage twice in a row cannot raise it.
+ */
+export const DEFAULT_CANARY_USERS = 5;
+
 export interface VerifyOptions {
   readonly resolved: ResolvedStage;
   /** How long to wait for the canaries to reach the profiles and the lake (windows, Firehose buffers). */
   readonly timeoutMs: number;
-  /** Canary users with valid events. @default 2 */
+  /** Canary users with valid events. @default DEFAULT_CANARY_USERS */
   readonly users?: number;
   /** Leave the canary profiles in the table (to inspect them). @default false */
   readonly keepCanaries?: boolean;
@@ -107,7 +113,7 @@ export async function verifyStage(o: VerifyOptions): Promise<VerifyReport> {
 
   try {
     // 1. canaries in ---------------------------------------------------------------------------------------
-    const batch: CanaryBatch = canaryBatch(runId, Date.now(), o.users ?? 2);
+    const batch: CanaryBatch = canaryBatch(runId, Date.now(), o.users ?? DEFAULT_CANARY_USERS);
     const users = [...batch.expectedCounts.keys()];
     let positions: { shardId: string; sequenceNumber: string }[] = [];
     let sentAt = Date.now();
