@@ -303,7 +303,8 @@ const outcomesOf = (stdout: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { source: string; shardId: string; start: string; end: string; expected: number; found: number; written: number; done: boolean; error?: string });
 
-describe('npm run redrive --queue-url', { timeout: 30_000 }, () => {
+// Two `npm run redrive` child processes (tsx start-up each): give a busy two-core machine room.
+describe('npm run redrive --queue-url', { timeout: 120_000 }, () => {
   it('re-injects every skipped record once, deletes only the redriven messages, keeps the rest; --dry-run changes nothing', async () => {
     const { QueueUrl: created } = await sqsClient().send(new CreateQueueCommand({ QueueName: 'pdp-test-on-failure' }));
     const { QueueUrl: queueUrl } = await sqsClient().send(new GetQueueUrlCommand({ QueueName: 'pdp-test-on-failure' }));
