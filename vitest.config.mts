@@ -7,7 +7,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Infrastructure files synthesize several stages in beforeAll; with two files at once that can pass a minute.
+    hookTimeout: 180_000,
     reporters: ['default'],
   },
 });

@@ -1,6 +1,7 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
+import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { DataLake } from './lake/data-lake';
 import { LakeDelivery } from './lake/lake-delivery';
@@ -31,6 +32,8 @@ export class PlatformStack extends Stack {
   readonly profiles: Profiles;
   /** The daily export of the profile table into the lake (reconciliation snapshots); absent when `lake.profileExport` is 'off'. */
   readonly profileExport?: ProfileExport;
+  /** The stage's names as stack outputs (and exports) and SSM parameters under `/<prefix>/<stage>/`. */
+  readonly discovery: StageDiscovery;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -40,14 +43,9 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('stage', config.name);
 
     this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarms.email || undefined });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
 
     // --- lake (zones, Firehose, Glue, Athena) ---
     this.lake = new DataLake(this, 'Lake', { config });
-    new CfnOutput(this, 'RawBucketName', { value: this.lake.rawBucket.bucketName, description: 'Raw zone: every record as received' });
-    new CfnOutput(this, 'CuratedBucketName', { value: this.lake.curatedBucket.bucketName, description: 'Curated zone: validated events as Parquet' });
-    new CfnOutput(this, 'QuarantineBucketName', { value: this.lake.quarantineBucket.bucketName, description: 'Quarantine zone: invalid records with their reasons' });
-    new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.catalog.databaseName, description: 'Glue database of the lake tables' });
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
     this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
@@ -67,6 +65,42 @@ export class PlatformStack extends Stack {
     // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
     if (config.lake.profileExport === 'daily') {
       this.profileExport = new ProfileExport(this, 'ProfileExport', { config, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic: this.alarms.topic });
+    }
+
+    // --- discovery (outputs, exports and SSM parameters with the documented names) ---
+    this.discovery = new StageDiscovery(this, 'Discovery', { resourcePrefix: config.resourcePrefix, stage: config.name });
+    this.publishStageValues();
+  }
+
+  /** Every value of lib/discovery/catalog.ts this stage has. */
+  private publishStageValues(): void {
+    const publish = this.discovery.publish.bind(this.discovery);
+    const { streams } = this.ingestion;
+    publish('RawStreamName', streams.rawStream.streamName);
+    publish('RawStreamArn', streams.rawStream.streamArn);
+    publish('ProducerPolicyArn', streams.producerPolicy.managedPolicyArn);
+    publish('ValidatedStreamName', streams.validatedStream.streamName);
+    publish('ValidatedStreamArn', streams.validatedStream.streamArn);
+    if (streams.encryptionKey) publish('StreamKeyArn', streams.encryptionKey.keyArn);
+    publish('ProfileTableName', this.profiles.table.tableName);
+    publish('ProfileTableArn', this.profiles.table.tableArn);
+    publish('ProfileLedgerTableName', this.profiles.store.ledger.tableName);
+    publish('ValidationFunctionName', this.ingestion.validation.function.functionName);
+    publish('AggregatorFunctionName', this.profiles.aggregator.function.functionName);
+    publish('ProfileReaderPolicyArn', this.profiles.readerPolicy.managedPolicyArn);
+    publish('RawBucketName', this.lake.rawBucket.bucketName);
+    publish('CuratedBucketName', this.lake.curatedBucket.bucketName);
+    publish('QuarantineBucketName', this.lake.quarantineBucket.bucketName);
+    publish('AthenaResultsBucketName', this.lake.athenaResultsBucket.bucketName);
+    publish('AccessLogsBucketName', this.lake.zones.accessLogsBucket.bucketName);
+    publish('LakeDatabaseName', this.lake.catalog.databaseName);
+    publish('AthenaWorkGroupName', this.lake.analytics.workGroup.ref);
+    publish('ValidationOnFailureQueueUrl', this.ingestion.validation.onFailureQueue.queueUrl);
+    publish('AggregatorOnFailureQueueUrl', this.profiles.aggregator.onFailureQueue.queueUrl);
+    publish('AlarmTopicArn', this.alarms.topic.topicArn);
+    if (this.profileExport) {
+      publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
+      publish('ProfileExportScheduleGroupName', this.profileExport.scheduleGroup.scheduleGroupName);
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The scheduled profile export: once a day, starts a DynamoDB export of the profile table into the curated
- * zone under `profile-exports/snapshot=<UTC day>/`, as of the run's scheduled time. A thin adapter: the
+ * zone under `profile-exports/snapshot=<UTC day>/`, as of the full hour before the run's scheduled time, after
+ * checking that this time is inside the table's restorable window (DescribeContinuousBackups). A thin adapter: the
  * request (prefix, day, idempotency token) is built by lambdas/core/lake/profile-export. The export itself
  * runs in DynamoDB for minutes after this function returns.
  *
@@ -8,8 +9,8 @@
  * Lambda retries it with the same request (the token makes that harmless), and the errors alarm fires.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { profileExportRequest, scheduledTimeOf } from '../core/lake/profile-export';
+import { DescribeContinuousBackupsCommand, ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../core/lake/profile-export';
 import { dynamoDbClient } from '../shared/aws-clients';
 import { exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
 
@@ -43,8 +44,18 @@ export function createExportProfilesHandler(deps: ExportProfilesDeps): ExportPro
   return async (event) => {
     const request = profileExportRequest(deps.config, scheduledTimeOf(event, now()));
     const context = { tableArn: request.TableArn, bucket: request.S3Bucket, prefix: request.S3Prefix, exportTime: request.ExportTime.toISOString(), clientToken: request.ClientToken };
+    const client = deps.client ?? dynamoDbClient();
     try {
-      const out = await (deps.client ?? dynamoDbClient()).send(new ExportTableToPointInTimeCommand(request));
+      // Never ask for a time outside the restorable window: fail (Lambda retries in minutes) instead.
+      const backups = await client.send(new DescribeContinuousBackupsCommand({ TableName: request.TableArn }));
+      const pitr = backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription;
+      const refused = unrestorableReason(request.ExportTime, {
+        status: pitr?.PointInTimeRecoveryStatus,
+        earliest: pitr?.EarliestRestorableDateTime,
+        latest: pitr?.LatestRestorableDateTime,
+      });
+      if (refused) throw Object.assign(new Error(refused.message), { name: 'ExportTimeNotRestorable', kind: refused.kind });
+      const out = await client.send(new ExportTableToPointInTimeCommand(request));
       const d = out.ExportDescription;
       logger.info('profile export requested', { ...context, exportArn: d?.ExportArn, status: d?.ExportStatus });
       return { exportArn: d?.ExportArn, status: d?.ExportStatus, snapshotPrefix: request.S3Prefix, exportTime: context.exportTime };

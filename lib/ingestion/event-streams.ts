@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -64,11 +64,13 @@ export class EventStreams extends Construct {
           : { encryption: kinesis.StreamEncryption.MANAGED }),
         removalPolicy,
       });
-      if (!this.encryptionKey) {
+      if (this.encryptionKey) {
+        // KDS3 warns that a customer managed key costs more than aws/kinesis; the default stages use aws/kinesis,
+        // and only a stage that sets streams.encryption to 'customer' gets here.
         Validations.of(s).acknowledge({
-          id: 'AwsSolutions-KDS3',
+          id: 'AwsSolutions::AwsSolutions-KDS3',
           reason:
-            "Encrypted at rest with the AWS-managed key aws/kinesis by the stage's choice (streams.encryption: 'managed'): no key cost and no KMS request charges on every PutRecords/GetRecords. Stages that need key control set streams.encryption to 'customer'.",
+            "The stage chose a customer managed key (streams.encryption: 'customer') for control over the key policy, rotation and audit; it accepts the key's monthly cost and the KMS requests of every PutRecords/GetRecords. The default stages use aws/kinesis.",
         });
       }
       return s;
@@ -81,12 +83,6 @@ export class EventStreams extends Construct {
       description: `Write behavioural events to the ${props.rawStreamName} stream (PutRecord, PutRecords) and nothing else`,
       statements: this.producerStatements(),
     });
-
-    new CfnOutput(this, 'RawStreamName', { value: this.rawStream.streamName, description: 'Stream producers write events to' });
-    new CfnOutput(this, 'RawStreamArn', { value: this.rawStream.streamArn, description: 'ARN of the stream producers write events to' });
-    new CfnOutput(this, 'ValidatedStreamName', { value: this.validatedStream.streamName, description: 'Stream of validated, normalized events' });
-    new CfnOutput(this, 'ValidatedStreamArn', { value: this.validatedStream.streamArn, description: 'ARN of the stream of validated events' });
-    new CfnOutput(this, 'ProducerPolicyArn', { value: this.producerPolicy.managedPolicyArn, description: "Managed policy to attach to a producer's role" });
   }
 
   /** Lets `grantee` write events to the raw stream: PutRecord/PutRecords (and the stream key), nothing else. */

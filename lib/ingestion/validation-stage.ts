@@ -82,7 +82,13 @@ export class ValidationStage extends Construct {
       new iam.PolicyStatement({ sid: 'ForwardValidEvents', actions: ['kinesis:PutRecords'], resources: [props.validatedStream.streamArn] }),
     );
     props.validatedStream.encryptionKey?.grant(this.function, 'kms:GenerateDataKey');
-    props.quarantineBucket.grantPut(this.function, `${ZONE_PREFIX.quarantine}*`);
+    // PutObject only: the writer sends one signed PUT per object, without tags, retention or legal hold, so the
+    // extra actions of the bucket's grantPut (PutObjectTagging, PutObjectRetention, PutObjectLegalHold, Abort*)
+    // would only widen what a compromised function could do.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'WriteQuarantine', actions: ['s3:PutObject'], resources: [props.quarantineBucket.arnForObjects(`${ZONE_PREFIX.quarantine}*`)] }),
+    );
+    props.quarantineBucket.encryptionKey?.grantEncrypt(this.function);
 
     this.onFailureQueue = createOnFailureQueue(
       this,
@@ -151,20 +157,11 @@ export class ValidationStage extends Construct {
     acknowledgeFunctionRoleFindings(this.function);
     const role = this.function.role!;
     const ack = (finding: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    ack(
-      'AwsSolutions-IAM5[Action::s3:Abort*]',
-      "s3:AbortMultipartUpload is part of the bucket's grantPut and is limited to the quarantine prefix like the PutObject it accompanies.",
-    );
     const bucketArn = Stack.of(this).resolve(props.quarantineBucket.bucketArn) as { 'Fn::GetAtt'?: [string, string] } | string;
     const arnToken = typeof bucketArn === 'object' && bucketArn['Fn::GetAtt'] ? `<${bucketArn['Fn::GetAtt'][0]}.Arn>` : String(bucketArn);
     ack(
       `AwsSolutions-IAM5[Resource::${arnToken}/${ZONE_PREFIX.quarantine}*]`,
       'Quarantine objects are written only under the quarantine/ prefix of the quarantine bucket; their keys (per batch: hour partition, shard, sequence range) are not known in advance.',
     );
-    if (props.validatedStream.encryptionKey || props.rawStream.encryptionKey || props.quarantineBucket.encryptionKey) {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        ack(`AwsSolutions-IAM5[Action::${action}]`, `${action} is granted on the one customer-managed key of the streams or the quarantine bucket only.`);
-      }
-    }
   }
 }

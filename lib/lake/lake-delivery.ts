@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../lambdas/core/lake/catalog';
 import { ERROR_PREFIX, ZONE_PREFIX } from '../../lambdas/core/lake/layout';
 import { resourceName, type StageConfig } from '../config/stage-config';
+import { FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
 
 export interface LakeDeliveryProps {
@@ -151,7 +152,7 @@ export class LakeDelivery extends Construct {
 
     for (const s of [this.rawDelivery, this.curatedDelivery]) {
       Validations.of(s).acknowledge({
-        id: 'AwsSolutions-KDF1',
+        id: 'AwsSolutions::AwsSolutions-KDF1',
         reason: 'Kinesis-sourced delivery streams cannot use Firehose server-side encryption; the source streams are encrypted and the zone buckets encrypt every object (SSE-S3).',
       });
     }
@@ -223,7 +224,7 @@ export class LakeDelivery extends Construct {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'sts:ExternalId': Aws.ACCOUNT_ID } } }),
       description: `Firehose ${streamName}: read its stream, write the ${zone} zone`,
     });
-    source.grantRead(role);
+    grantStreamRead(source, role, FIREHOSE_STREAM_READ_ACTIONS);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ListZoneBucket',

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { LakeConfig, RemovalMode } from '../config/stage-config';
@@ -58,10 +58,6 @@ export class LakeZones extends Construct {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       ...common,
       lifecycleRules: rules(this.lifecycles.accessLogs, props.lake, false),
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server-access-log bucket itself; logging it to itself would loop, and it is append-only by the S3 logging service.',
     });
     this.accessLogsBucket = accessLogs;
 

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { PROFILE_EXPORT_PREFIX } from '../../lambdas/core/lake/catalog';
+import { EXPORT_RUN_DELAY_MINUTES } from '../../lambdas/core/lake/profile-export';
 import { EXPORT_PROFILES_ENV } from '../../lambdas/export-profiles/config';
 import { resourceName, type StageConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
@@ -38,9 +39,14 @@ export interface ProfileExportProps {
 
 /**
  * The daily profile export: an EventBridge Scheduler schedule invokes a small function at
- * `lake.profileExportHourUtc`:00 UTC, which asks DynamoDB to export the profile table as of that scheduled
- * time into the curated bucket under `profile-exports/snapshot=<UTC day>/`. The golden-dataset
- * reconciliation reads the latest of these snapshots.
+ * `lake.profileExportHourUtc`:15 UTC, which asks DynamoDB to export the profile table as of the full hour
+ * before (`lake.profileExportHourUtc`:00) into the curated bucket under `profile-exports/snapshot=<UTC day>/`.
+ * The golden-dataset reconciliation reads the latest completed one of these snapshots.
+ *
+ * Why a quarter of an hour later: an export can only be taken as of a restorable time, and point-in-time
+ * recovery's latest restorable time is typically 5 minutes behind now (DynamoDB API Reference,
+ * PointInTimeRecoveryDescription). The function also reads the restorable window and fails (to be retried)
+ * rather than ask for a time that is not restorable yet.
  *
  * Scheduler rather than an EventBridge rule: it passes the exact scheduled time to the target
  * (`<aws.scheduler.scheduled-time>`; a rule's event `time` is when the event was emitted), so the export time,
@@ -58,7 +64,11 @@ export class ProfileExport extends Construct {
   readonly schedule: scheduler.Schedule;
   /** The role Scheduler assumes to invoke the function. */
   readonly scheduleRole: iam.Role;
+  /** The stage's schedule group: the role's trust condition and the scheduler's metrics are per group. */
+  readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly errorsAlarm: cloudwatch.Alarm;
+  /** The scheduler's own failures: the target refused the invocation, or the retries were exhausted. */
+  readonly schedulerAlarms: { readonly targetErrors: cloudwatch.Alarm; readonly dropped: cloudwatch.Alarm };
 
   constructor(scope: Construct, id: string, props: ProfileExportProps) {
     super(scope, id);
@@ -84,7 +94,7 @@ export class ProfileExport extends Construct {
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ExportProfileTable',
-        actions: ['dynamodb:ExportTableToPointInTime'],
+        actions: ['dynamodb:DescribeContinuousBackups', 'dynamodb:ExportTableToPointInTime'],
         resources: [props.table.tableArn],
       }),
     );
@@ -97,22 +107,31 @@ export class ProfileExport extends Construct {
     );
 
     const scheduleName = resourceName(config, 'export-profiles');
-    // Only this schedule, in this account, may assume the role (confused-deputy protection).
+    // The stage's own group, deleted with the stack (a retained named group would block a redeploy).
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName: resourceName(config, 'schedules'),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Only schedules of this group, in this account, may assume the role (confused-deputy protection). The
+    // condition must name the schedule GROUP: EventBridge Scheduler's confused-deputy guidance says "Do not
+    // scope the aws:SourceArn statement to a specific schedule ... The ARN you specify must be a schedule group."
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       description: `EventBridge Scheduler ${scheduleName}: invoke the profile export function`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: {
             'aws:SourceAccount': Aws.ACCOUNT_ID,
-            'aws:SourceArn': Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${scheduleName}` }),
+            'aws:SourceArn': this.scheduleGroup.scheduleGroupArn,
           },
         },
       }),
     });
+    const hh = String(hour).padStart(2, '0');
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName,
-      description: `Daily export of the profile table at ${String(hour).padStart(2, '0')}:00 UTC for the golden-dataset reconciliation`,
-      schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: String(hour), timeZone: TimeZone.ETC_UTC }),
+      scheduleGroup: this.scheduleGroup,
+      description: `Daily export of the profile table as of ${hh}:00 UTC, run at ${hh}:${EXPORT_RUN_DELAY_MINUTES} UTC, for the golden-dataset reconciliation`,
+      schedule: scheduler.ScheduleExpression.cron({ minute: String(EXPORT_RUN_DELAY_MINUTES), hour: String(hour), timeZone: TimeZone.ETC_UTC }),
       timeWindow: scheduler.TimeWindow.off(),
       target: new targets.LambdaInvoke(this.function, {
         role: this.scheduleRole,
@@ -121,6 +140,8 @@ export class ProfileExport extends Construct {
         maxEventAge: SCHEDULE_MAX_EVENT_AGE,
       }),
     });
+    // The schedule names its group by its literal name: create the group first.
+    this.schedule.node.addDependency(this.scheduleGroup);
 
     const alarm = alarmFactory(this, props.alarmTopic);
     this.errorsAlarm = alarm('ErrorsAlarm', this.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) }), {
@@ -130,6 +151,23 @@ export class ProfileExport extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
+    // A schedule that cannot invoke its target (a role it cannot assume, a deleted function) never runs the
+    // function, so the errors alarm above cannot see it; the scheduler's own metrics can.
+    const schedulerAlarm = (alarmId: string, metric: cloudwatch.Metric, description: string) =>
+      alarm(alarmId, metric, { alarmDescription: description, threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluationPeriods: 1 });
+    const hourly = { statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) };
+    this.schedulerAlarms = {
+      targetErrors: schedulerAlarm(
+        'SchedulerTargetErrorsAlarm',
+        this.scheduleGroup.metricTargetErrors(hourly),
+        `EventBridge Scheduler could not invoke the profile export function (group ${this.scheduleGroup.scheduleGroupName}: role trust, permissions or a missing function); it retries for ${SCHEDULE_MAX_EVENT_AGE.toHours()} h`,
+      ),
+      dropped: schedulerAlarm(
+        'SchedulerDroppedAlarm',
+        this.scheduleGroup.metricDropped(hourly),
+        "EventBridge Scheduler gave up invoking the profile export function after its retries: today's reconciliation snapshot will not be taken",
+      ),
+    };
 
     this.acknowledgeFindings(props);
   }

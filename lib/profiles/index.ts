@@ -1,6 +1,5 @@
-import { CfnOutput } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -19,13 +18,15 @@ export interface ProfilesProps {
 }
 
 /**
- * User profiles for one stage: the profile store and the aggregator that keeps it up to date, with stack
- * outputs for the table's name and ARN (what a personalization service needs to read it).
+ * User profiles for one stage: the profile store, the aggregator that keeps it up to date, and the managed
+ * policy personalization services attach to read profiles (the stack publishes the names: lib/discovery).
  */
 export class Profiles extends Construct {
   readonly store: ProfileStore;
   readonly table: dynamodb.Table;
   readonly aggregator: ProfileAggregator;
+  /** Attach to a personalization service's role: what ProfileStore.grantRead grants, as a managed policy. */
+  readonly readerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ProfilesProps) {
     super(scope, id);
@@ -46,8 +47,11 @@ export class Profiles extends Construct {
       iteratorAgeAlarmSeconds: config.alarms.iteratorAgeSeconds,
       functionName: resourceName(config, 'aggregate'),
     });
-    new CfnOutput(this, 'ProfileTableName', { value: this.table.tableName, description: 'DynamoDB table of user profiles (partition key user_id)' });
-    new CfnOutput(this, 'ProfileTableArn', { value: this.table.tableArn, description: 'ARN of the profile table (grant GetItem/BatchGetItem to readers)' });
+    this.readerPolicy = new iam.ManagedPolicy(this, 'ReaderPolicy', {
+      managedPolicyName: resourceName(config, 'profile-reader'),
+      description: `Read user profiles from ${resourceName(config, 'profiles')} (GetItem, BatchGetItem) and nothing else`,
+      statements: this.store.readerStatements(),
+    });
   }
 
   /** Lets a personalization service read profiles (GetItem, BatchGetItem). */

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -132,12 +132,7 @@ export class ProfileAggregator extends Construct {
   }
 
   /** Acknowledges each cdk-nag finding of the function's role by its exact finding id, with its reason. */
-  private acknowledgeFindings(props: ProfileAggregatorProps): void {
+  private acknowledgeFindings(_props: ProfileAggregatorProps): void {
     acknowledgeFunctionRoleFindings(this.function);
-    const role = this.function.role!;
-    const ack = (finding: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    if (props.validatedStream.encryptionKey) {
-      ack('AwsSolutions-IAM5[Action::kms:Decrypt*]', "kms:Decrypt is granted on the validated stream's customer-managed key only, to read its records.");
-    }
   }
 }

@@ -11,6 +11,8 @@ export const PROFILE_PARTITION_KEY = 'user_id';
 export const PROFILE_TTL_ATTRIBUTE = 'expires_at';
 /** Sort key of the ledger of applied event ids (partition key user_id): the event-time slot. */
 export const LEDGER_SORT_KEY = 'slot';
+/** What a personalization service may do with the profile table: read items (and describe the table). */
+export const PROFILE_READER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'] as const;
 /** Operations whose throttling the store's alarm watches: the aggregator's and the readers'. */
 export const PROFILE_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
 /** Operations on the ledger (the aggregator's only). */
@@ -73,11 +75,12 @@ export class ProfileStore extends Construct {
 
   /** Lets a personalization service read profiles: GetItem and BatchGetItem on this table, nothing else. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
-      resourceArns: [this.table.tableArn],
-    });
+    return iam.Grant.addToPrincipal({ grantee, actions: [...PROFILE_READER_ACTIONS], resourceArns: [this.table.tableArn] });
+  }
+
+  /** What a reader needs, as policy statements (the readers' managed policy): one per table readers read. */
+  readerStatements(): iam.PolicyStatement[] {
+    return [new iam.PolicyStatement({ sid: 'ReadProfiles', actions: [...PROFILE_READER_ACTIONS], resources: [this.table.tableArn] })];
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -49,15 +50,28 @@ export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'entry'
   readonly serviceName: string;
 }
 
+/** What a function may do with its own log group: what the Lambda service needs to write its logs there. */
+export const FUNCTION_LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
 /**
  * A Lambda function of the platform: current Node.js runtime on ARM64 (about 20% cheaper per GB-second),
  * bundled without Docker, structured JSON logs kept for a bounded time, X-Ray tracing active.
+ *
+ * Its role starts empty: it may write its own log group (logs:CreateLogStream and logs:PutLogEvents on that
+ * group), not every log group of the account as AWSLambdaBasicExecutionRole would allow (its three logs
+ * actions on "*"); the log group exists before the function, so it needs no logs:CreateLogGroup either.
  */
 export class PlatformFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const { handlerPath, serviceName, environment, bundling, ...rest } = props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${scope.node.path}/${id}`,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: [...FUNCTION_LOG_ACTIONS], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
+      role,
       entry: join(__dirname, '..', '..', 'lambdas', handlerPath),
       handler: 'handler',
       runtime: PLATFORM_RUNTIME,

@@ -48,6 +48,8 @@ export interface QuarantineRecord {
 /** The profile attributes the reconciliation reads from a DynamoDB export. */
 export interface ProfileSnapshotItem {
   readonly user_id: string;
+  /** Earliest event time of the profile, epoch ms. */
+  readonly first_seen?: number;
   /** event_type -> lifetime count. */
   readonly counts: Readonly<Record<string, number>>;
 }
@@ -159,20 +161,29 @@ export class LocalLake {
 
   /**
    * A DynamoDB export of the profile table (DYNAMODB_JSON, gzip) under `profile-exports/snapshot=<day>/`, with
-   * the manifest files a real export writes next to the data (the catalog must ignore them).
+   * the files a real export writes next to the data: `_started` at once, the manifests (and their checksums)
+   * when it completes. `complete: false` leaves an export as a failed or running one looks: no manifests.
    */
-  async writeProfileExport(snapshotDay: string, items: readonly ProfileSnapshotItem[], exportId = `${Date.now()}-${randomUUID().slice(0, 8)}`): Promise<string[]> {
+  async writeProfileExport(
+    snapshotDay: string,
+    items: readonly ProfileSnapshotItem[],
+    exportId = `${Date.now()}-${randomUUID().slice(0, 8)}`,
+    options: { complete?: boolean } = {},
+  ): Promise<string[]> {
     const base = `${profileExportPrefix(snapshotDay)}AWSDynamoDB/${exportId}/`;
     const lines = items.map((p) =>
       JSON.stringify({
         Item: {
           user_id: { S: p.user_id },
+          ...(p.first_seen !== undefined ? { first_seen: { N: String(p.first_seen) } } : {}),
           counts: { M: Object.fromEntries(Object.entries(p.counts).map(([k, v]) => [k, { N: String(v) }])) },
         },
       }),
     );
+    await this.put('curated', `${base}_started`, Buffer.alloc(0));
     const dataKey = `${base}data/${randomUUID()}.json.gz`;
     await this.put('curated', dataKey, gzipSync(Buffer.from(lines.join('\n') + '\n')));
+    if (options.complete === false) return [dataKey];
     const summaryKey = `${base}manifest-summary.json`;
     await this.put('curated', summaryKey, Buffer.from(JSON.stringify({ version: '2020-06-30', exportArn: `local/${exportId}`, itemCount: items.length, outputFormat: 'DYNAMODB_JSON' }) + '\n'));
     const filesKey = `${base}manifest-files.json`;

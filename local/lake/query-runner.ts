@@ -150,13 +150,14 @@ export class LakeQueryRunner {
         LAKE_TABLES.profileExports,
         join(root, 'curated', PROFILE_EXPORT_PREFIX),
         '',
-        [...PROFILE_EXPORT_COLUMNS, ...PROFILE_EXPORT_PARTITION_COLUMNS],
-        // Athena reads every object under a partition, manifests included; they read as rows without an item.
+        [...PROFILE_EXPORT_COLUMNS, ...PROFILE_EXPORT_PARTITION_COLUMNS, { name: '$path', type: 'string', comment: "Athena's pseudo-column: the object a row came from." }],
+        // Athena reads every object under a partition, manifests included; they read as rows without an item, and
+        // Athena's "$path" column says which object a row came from (DuckDB's filename column stands in for it).
         // DynamoDB JSON keys are capitalized ("Item", "S", "M", "N"); the OpenX SerDe matches them case-insensitively,
         // DuckDB's JSON reader does not, so the local reader declares them as written and renames the column.
         (glob) =>
-          `SELECT Item AS item, snapshot FROM read_json(${sqlString(glob + '*/**')}, format = 'newline_delimited', compression = 'auto_detect', ` +
-          `columns = {'Item': ${sqlString(dynamoJsonCase(hiveToDuckDbType(PROFILE_EXPORT_COLUMNS[0]!.type)))}}, ignore_errors = true, ` +
+          `SELECT Item AS item, snapshot, filename AS "$path" FROM read_json(${sqlString(glob + '*/**')}, format = 'newline_delimited', compression = 'auto_detect', ` +
+          `columns = {'Item': ${sqlString(dynamoJsonCase(hiveToDuckDbType(PROFILE_EXPORT_COLUMNS[0]!.type)))}}, ignore_errors = true, filename = true, ` +
           `hive_partitioning = true, hive_types = ${hiveTypes(PROFILE_EXPORT_PARTITION_COLUMNS)})`,
       ],
     ];
@@ -179,11 +180,14 @@ export class LakeQueryRunner {
     return this.run(q.sql, options);
   }
 
-  /** How many files a query reads: shows partition pruning (EXPLAIN ANALYZE's "Total Files Read"). */
+  /**
+   * How many files a query reads: shows partition pruning (the "Total Files Read" of every scan in the analyzed
+   * plan, read from its JSON form: the text form of a wide plan wraps the figures onto other lines).
+   */
   async filesRead(sql: string, options: TranslationOptions = {}): Promise<FilesRead> {
-    const reader = await this.connection.runAndReadAll(`EXPLAIN ANALYZE ${translateTrinoToDuckDb(sql, options)}`);
+    const reader = await this.connection.runAndReadAll(`EXPLAIN (ANALYZE, FORMAT json) ${translateTrinoToDuckDb(sql, options)}`);
     const plan = reader.getRows().map((r) => r.map(String).join('\n')).join('\n');
-    const counts = [...plan.matchAll(/Total Files Read:\s*(\d+)/g)].map((m) => Number(m[1]));
+    const counts = [...plan.matchAll(/"Total Files Read":\s*"?(\d+)/g)].map((m) => Number(m[1]));
     if (counts.length === 0) throw new Error(`no file scan in the plan:\n${plan}`);
     return { filesRead: counts.reduce((a, b) => a + b, 0), plan };
   }

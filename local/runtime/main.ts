@@ -2,13 +2,14 @@
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
  * See `npm start -- --help` and the README section "Run it locally".
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { resolveStage, type StageConfig } from '../../lib/config/stage-config';
 import { LakeQueryRunner } from '../lake/query-runner';
 import { account } from './accounting';
 import { LocalRuntime } from './local-runtime';
 import { HELP, parseOptions } from './options';
+import { localOutputsFile } from './outputs-file';
 import { describeProfile, profileDrift } from './profile-view';
 import { ProgressDisplay, type Phase, type ProgressSnapshot } from './progress';
 import {
@@ -130,6 +131,11 @@ async function main(): Promise<number> {
       say('');
       say('Still running. For the AWS CLI or SDKs in another shell:');
       for (const [k, v] of Object.entries(runtime.env)) say(`  export ${k}=${v}`);
+      // The names in the shape `cdk deploy --outputs-file` writes: `npm run verify -- --outputs-file <it>`.
+      const outputsFile = join(options.dataDir, 'cdk-outputs.json');
+      await writeFile(outputsFile, JSON.stringify(localOutputsFile(stage.name, runtime.names), null, 2) + '\n');
+      say(`Stage names (cdk deploy --outputs-file shape): ${display(outputsFile)}`);
+      say(`  verify it: npm run verify -- --stage ${stage.name} --outputs-file ${display(outputsFile)}`);
       say('Press Ctrl-C to stop every process.');
       await new Promise<never>(() => undefined);
     }
@@ -189,7 +195,7 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, ela
     const snapshot = localExportSnapshotDay(await lastEventDay(runner), readAt);
     await runtime.lake.writeProfileExport(
       snapshot,
-      [...profiles.values()].map((p) => ({ user_id: p.userId, counts: { ...p.counts } })),
+      [...profiles.values()].map((p) => ({ user_id: p.userId, first_seen: p.item.first_seen, counts: { ...p.counts } })),
     );
     await runner.refresh(runtime.lakeDir);
     const queries = await runNamedQueries(runner);

@@ -4,7 +4,7 @@
  * (clients/profiles), the deployed named queries' results and the golden-dataset reconciliation's verdict.
  * Rendering is pure and plain text.
  */
-import type { Row } from '../lake/query-runner';
+import type { Row, TranslationOptions } from '../lake/query-runner';
 import { LakeQueryRunner } from '../lake/query-runner';
 import type { Accounting, LakeContents } from './accounting';
 import { recordId } from './accounting';
@@ -111,12 +111,12 @@ export interface NamedQueryResult {
 }
 
 /** Runs every deployed named query on the local lake; a failing query is reported, not fatal. */
-export async function runNamedQueries(runner: LakeQueryRunner): Promise<NamedQueryResult[]> {
+export async function runNamedQueries(runner: LakeQueryRunner, options: TranslationOptions = {}): Promise<NamedQueryResult[]> {
   const out: NamedQueryResult[] = [];
   for (const q of runner.queries.values()) {
     const started = Date.now();
     try {
-      out.push({ id: q.id, name: q.name, rows: await runner.runNamedQuery(q.id), ms: Date.now() - started });
+      out.push({ id: q.id, name: q.name, rows: await runner.runNamedQuery(q.id, options), ms: Date.now() - started });
     } catch (err) {
       out.push({ id: q.id, name: q.name, rows: [], error: (err as Error).message.split('\n')[0]!, ms: Date.now() - started });
     }

@@ -2,45 +2,39 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlatformApp } from '../../lib/app';
 import { StageConfigError } from '../../lib/config/stage-config';
-
-interface Report {
-  pluginReports: { summary: { status: string; pluginName: string }; violations: { ruleName: string; violatingResources: { resourceLogicalId: string }[] }[] }[];
-}
-
-function readReport(outdir: string): Report {
-  const path = join(outdir, 'validation-report.json');
-  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { pluginReports: [] };
-}
-
-function violations(report: Report): string[] {
-  return report.pluginReports.flatMap((r) => r.violations.flatMap((v) => v.violatingResources.map((res) => `${v.ruleName} on ${res.resourceLogicalId}`)));
-}
+import { requiredValueNames } from '../../lib/discovery/catalog';
+import { retainedResources, type SynthesizedTemplate } from '../../lib/discovery/retained';
+import { expectHonestAcknowledgements, synthesizeStage, violations, type SynthesizedStage } from './support';
 
 describe('the CDK app', () => {
   describe('dev stage (with CloudFormation validation of the template)', () => {
+    let dev: SynthesizedStage;
     let template: Template;
-    let outdir: string;
 
     beforeAll(() => {
-      const { app, stack } = createPlatformApp({ context: { stage: 'dev' } });
-      const assembly = app.synth();
-      outdir = assembly.directory;
-      template = Template.fromStack(stack);
+      dev = synthesizeStage('dev', undefined, { cloudFormationValidation: true });
+      template = dev.template;
     });
 
-    it('synthesizes with zero unacknowledged cdk-nag AwsSolutions findings', () => {
-      expect(violations(readReport(outdir))).toEqual([]);
+    it('synthesizes with zero unacknowledged cdk-nag AwsSolutions findings (prod and a customer-key stage: aws-rules.test.ts)', () => {
+      expect(violations(dev.report)).toEqual([]);
     });
 
-    it('has one encrypted, TLS-only alarm topic', () => {
+    it('acknowledges only real findings, each by its full id and with a reason', () => {
+      expectHonestAcknowledgements(dev.app, dev.report);
+    });
+
+    it('keeps nothing on destroy but its functions\' log groups (generated names): a destroyed dev stage redeploys as it is', () => {
+      expect(retainedResources(template.toJSON() as SynthesizedTemplate).filter(([, r]) => r.Type !== 'AWS::Logs::LogGroup')).toEqual([]);
+    });
+
+    it('has one encrypted, TLS-only alarm topic (its key and policies: test/infra/aws-rules.test.ts)', () => {
       template.resourceCountIs('AWS::SNS::Topic', 1);
       const [topic] = Object.values(template.findResources('AWS::SNS::Topic'));
-      expect(JSON.stringify(topic?.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
+      expect(JSON.stringify(topic?.Properties.KmsMasterKeyId)).toContain('AlarmsKey');
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -50,22 +44,25 @@ describe('the CDK app', () => {
       });
     });
 
-    it('outputs what producers, services, analysts and the end-to-end suite need', () => {
-      const outputs = Object.keys(template.findOutputs('*'));
-      for (const name of ['AlarmTopicArn', 'RawBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'LakeDatabaseName', 'RawStreamName', 'ProfileTableName']) {
-        expect(outputs.some((o) => o.includes(name)), `${name} in ${outputs.join(', ')}`).toBe(true);
+    it('outputs every value under its documented name (no hashed id), each with a stack export', () => {
+      const outputs = template.findOutputs('*') as Record<string, { Value: unknown; Export?: { Name: string } }>;
+      expect(Object.keys(outputs).sort()).toEqual(requiredValueNames().sort());
+      for (const [name, o] of Object.entries(outputs)) expect(o.Export?.Name, name).toBe(`PersonalizationPlatform-dev:${name}`);
+    });
+
+    it('publishes the same values as SSM parameters under /pdp/dev/', () => {
+      const outputs = template.findOutputs('*') as Record<string, { Value: unknown }>;
+      const parameters = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties as { Name: string; Value: unknown; Type: string });
+      expect(parameters.map((p) => p.Name).sort()).toEqual(requiredValueNames().map((n) => `/pdp/dev/${n}`).sort());
+      for (const p of parameters) {
+        expect(p.Type).toBe('String');
+        expect(p.Value, p.Name).toEqual(outputs[p.Name.slice('/pdp/dev/'.length)]!.Value);
       }
     });
 
     it('tags every resource with the project and stage', () => {
       template.hasResourceProperties('AWS::SNS::Topic', { Tags: Match.arrayWith([{ Key: 'project', Value: 'personalization-data-platform' }, { Key: 'stage', Value: 'dev' }]) });
     });
-  });
-
-  it('synthesizes the prod stage with zero unacknowledged findings', () => {
-    const { app } = createPlatformApp({ context: { stage: 'prod' }, builtinCloudFormationValidation: false } as never);
-    const assembly = app.synth();
-    expect(violations(readReport(assembly.directory))).toEqual([]);
   });
 
   it('fails synthesis on an unacknowledged finding (the checks are really wired in)', () => {

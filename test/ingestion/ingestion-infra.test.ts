@@ -117,7 +117,7 @@ describe('ingestion infrastructure', () => {
       });
     });
 
-    it('may read the raw stream, PutRecords to the validated stream, put objects under quarantine/, send to its queue, and nothing else', () => {
+    it('may read the raw stream, PutRecords to the validated stream, put objects under quarantine/, send to its queue, write its own logs, and nothing else', () => {
       const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')).filter((p) =>
         JSON.stringify(p.Properties.Roles).includes('IngestionValidationFunction'),
       );
@@ -128,29 +128,17 @@ describe('ingestion infrastructure', () => {
         expect.arrayContaining([
           { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resource: '*', effect: 'Allow' },
           { actions: ['kinesis:PutRecords'], resource: ref(ids.validated), effect: 'Allow' },
-          {
-            actions: ['s3:Abort*', 's3:PutObject', 's3:PutObjectLegalHold', 's3:PutObjectRetention', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
-            resource: { 'Fn::Join': ['', [ref(ids.bucket), '/quarantine/*']] },
-            effect: 'Allow',
-          },
+          { actions: ['s3:PutObject'], resource: { 'Fn::Join': ['', [ref(ids.bucket), '/quarantine/*']] }, effect: 'Allow' },
+          { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: ref(dev.stack.getLogicalId(dev.stack.ingestion.validation.function.logGroup.node.defaultChild as never)), effect: 'Allow' },
           { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], resource: ref(ids.queue), effect: 'Allow' },
           {
-            actions: [
-              'kinesis:DescribeStream',
-              'kinesis:DescribeStreamConsumer',
-              'kinesis:DescribeStreamSummary',
-              'kinesis:GetRecords',
-              'kinesis:GetShardIterator',
-              'kinesis:ListShards',
-              'kinesis:ListStreams',
-              'kinesis:SubscribeToShard',
-            ],
+            actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'],
             resource: ref(ids.raw),
             effect: 'Allow',
           },
         ]),
       );
-      expect(byResource).toHaveLength(5);
+      expect(byResource).toHaveLength(6);
     });
 
     it('sends skipped ranges to an encrypted, TLS-only queue that keeps them 14 days', () => {

@@ -323,6 +323,7 @@ const outcomesOf = (stdout: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { source: string; function: string; shardId: string; start: string; end: string; expected: number; found: number; replayed: number; done: boolean; error?: string });
 
+// Two `npm run redrive` child processes (tsx start-up each): give a busy two-core machine room.
 describe('npm run redrive --queue-url', { timeout: 120_000 }, () => {
   it('replays every skipped record once to its function with its identity, deletes only the redriven messages, keeps the rest; --dry-run changes nothing', async () => {
     const { QueueUrl: created } = await sqsClient().send(new CreateQueueCommand({ QueueName: 'pdp-test-on-failure' }));

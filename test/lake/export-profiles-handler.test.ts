@@ -11,7 +11,8 @@ import { resetClients } from '../../lambdas/shared/aws-clients';
 
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/pdp-prod-profiles';
 const BUCKET = 'pdp-prod-curated-0123456789ab';
-const SCHEDULED = '2025-03-10T02:00:00Z';
+const SCHEDULED = '2025-03-10T02:15:00Z';
+const EXPORTED = '2025-03-10T02:00:00Z';
 const EXPORT_ARN = `${TABLE_ARN}/export/01741572000000-a1b2c3d4`;
 
 interface Recorded { method: string; url: string; headers: IncomingHttpHeaders; body: Record<string, unknown> }
@@ -20,6 +21,8 @@ type Answer = { status: number; body: unknown };
 let server: Server;
 let requests: Recorded[] = [];
 let answer: Answer;
+/** The table's restorable window, as DescribeContinuousBackups reports it (epoch seconds). */
+let pitr: { PointInTimeRecoveryStatus: string; EarliestRestorableDateTime?: number; LatestRestorableDateTime?: number };
 const saved: Record<string, string | undefined> = {};
 
 const ok = (request: Record<string, unknown>): Answer => ({
@@ -46,7 +49,12 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const a = answer.status === 200 ? ok(body) : answer;
+      const describe = req.headers['x-amz-target'] === 'DynamoDB_20120810.DescribeContinuousBackups';
+      const a = describe
+        ? { status: 200, body: { ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: pitr } } }
+        : answer.status === 200
+          ? ok(body)
+          : answer;
       res.writeHead(a.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${requests.length}` });
       res.end(JSON.stringify(a.body));
     });
@@ -85,14 +93,19 @@ afterAll(async () => {
 beforeEach(() => {
   requests = [];
   answer = { status: 200, body: {} };
+  // Typical: the latest restorable time ~5 minutes behind a run at 02:15.
+  pitr = { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: Date.parse('2025-02-05T00:00:00Z') / 1000, LatestRestorableDateTime: Date.parse('2025-03-10T02:10:00Z') / 1000 };
 });
+const exports = () => requests.filter((r) => r.headers['x-amz-target'] === 'DynamoDB_20120810.ExportTableToPointInTime');
 
 describe('export-profiles handler', () => {
-  it('sends exactly one signed ExportTableToPointInTime request for the scheduled day', async () => {
+  it('checks the restorable window, then sends exactly one signed ExportTableToPointInTime request for the full hour before the run', async () => {
     const result = await handler({ scheduledTime: SCHEDULED });
 
-    expect(requests).toHaveLength(1);
-    const [r] = requests;
+    expect(requests).toHaveLength(2);
+    expect(requests[0]!.headers['x-amz-target']).toBe('DynamoDB_20120810.DescribeContinuousBackups');
+    expect(requests[0]!.body).toEqual({ TableName: TABLE_ARN });
+    const [r] = exports();
     expect(r!.method).toBe('POST');
     expect(r!.url).toBe('/');
     expect(r!.headers['x-amz-target']).toBe('DynamoDB_20120810.ExportTableToPointInTime');
@@ -100,7 +113,7 @@ describe('export-profiles handler', () => {
     expect(r!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/dynamodb\/aws4_request, /);
     expect(r!.body).toEqual({
       TableArn: TABLE_ARN,
-      ExportTime: Date.parse(SCHEDULED) / 1000,
+      ExportTime: Date.parse(EXPORTED) / 1000,
       ClientToken: exportClientToken(TABLE_ARN, '2025-03-10'),
       S3Bucket: BUCKET,
       S3BucketOwner: '123456789012',
@@ -116,8 +129,20 @@ describe('export-profiles handler', () => {
   it('sends the identical request when the same run is retried later', async () => {
     await handler({ scheduledTime: SCHEDULED });
     await handler({ scheduledTime: SCHEDULED });
-    expect(requests).toHaveLength(2);
-    expect(requests[1]!.body).toEqual(requests[0]!.body);
+    expect(exports()).toHaveLength(2);
+    expect(exports()[1]!.body).toEqual(exports()[0]!.body);
+  });
+
+  it('fails without exporting while the hour is not restorable yet, so that Lambda retries it', async () => {
+    pitr = { ...pitr, LatestRestorableDateTime: Date.parse('2025-03-10T01:58:00Z') / 1000 };
+    await expect(handler({ scheduledTime: SCHEDULED })).rejects.toMatchObject({ name: 'ExportTimeNotRestorable', message: expect.stringMatching(/2025-03-10T02:00:00.000Z is not restorable yet/) });
+    expect(exports()).toHaveLength(0);
+  });
+
+  it('fails without exporting when point-in-time recovery is off', async () => {
+    pitr = { PointInTimeRecoveryStatus: 'DISABLED' };
+    await expect(handler({ scheduledTime: SCHEDULED })).rejects.toThrow(/point-in-time recovery is not enabled/);
+    expect(exports()).toHaveLength(0);
   });
 
   it('throws when DynamoDB refuses the export, so the invocation fails and the errors alarm fires', async () => {
@@ -133,7 +158,7 @@ describe('export-profiles handler', () => {
       message: 'Point in time recovery is not enabled for table pdp-prod-profiles',
     });
     // A refusal is final for this attempt: no retries inside the handler (Lambda retries the invocation).
-    expect(requests).toHaveLength(1);
+    expect(exports()).toHaveLength(1);
   });
 
   it('throws on an event without a scheduled time, before calling DynamoDB', async () => {

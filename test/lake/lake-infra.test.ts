@@ -189,7 +189,7 @@ describe('Glue catalog', () => {
 
   it('profile exports table reads DynamoDB JSON by snapshot day', () => {
     const t = table(dev, dev.stack.lake.catalog.profileExportsTable).TableInput;
-    expect(t.StorageDescriptor.Columns[0]).toMatchObject({ Name: 'item', Type: 'struct<user_id:struct<s:string>,counts:struct<m:map<string,struct<n:string>>>>' });
+    expect(t.StorageDescriptor.Columns[0]).toMatchObject({ Name: 'item', Type: 'struct<user_id:struct<s:string>,first_seen:struct<n:string>,counts:struct<m:map<string,struct<n:string>>>>' });
     expect(t.Parameters['storage.location.template']).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: dev.id(dev.stack.lake.curatedBucket) }, '/profile-exports/snapshot=${snapshot}/']] });
   });
 });

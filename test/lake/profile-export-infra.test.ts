@@ -10,7 +10,8 @@ import type { PlatformStack } from '../../lib/platform-stack';
 interface Synth { stack: PlatformStack; template: Template; json: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> } }
 
 function synth(stage: string, stages?: unknown): Synth {
-  const { stack } = createPlatformApp({ context: { stage, ...(stages ? { stages } : {}) }, builtinCloudFormationValidation: false } as never);
+  // Not bundled: the template is the same but for asset hashes (other tests bundle the function).
+  const { stack } = createPlatformApp({ context: { stage, ...(stages ? { stages } : {}), 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false } as never);
   const template = Template.fromStack(stack);
   return { stack, template, json: template.toJSON() as Synth['json'] };
 }
@@ -48,17 +49,17 @@ describe('prod: daily profile export', () => {
     expect(prod.stack.profileExport).toBeDefined();
   });
 
-  it('runs every day at 02:00 UTC, invoking the function with the scheduled time, with bounded retries', () => {
+  it('runs every day at 02:15 UTC in the stage\'s schedule group, invoking the function with the scheduled time, with bounded retries', () => {
     const { fn, scheduleRole } = ids();
     const schedules = Object.values(prod.json.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
     expect(schedules).toHaveLength(1);
     const p = schedules[0]!.Properties;
     expect(p.Name).toBe('pdp-prod-export-profiles');
-    expect(p.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(p.ScheduleExpression).toBe('cron(15 2 * * ? *)');
     expect(p.ScheduleExpressionTimezone).toBe('Etc/UTC');
     expect(p.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
     expect(p.State).toBe('ENABLED');
-    expect(p.GroupName).toBeUndefined(); // the default group: the role's trust condition names it
+    expect(p.GroupName).toBe('pdp-prod-schedules'); // the role's trust condition names this group
     expect(p.Target.Arn).toEqual({ 'Fn::GetAtt': [fn, 'Arn'] });
     expect(p.Target.RoleArn).toEqual({ 'Fn::GetAtt': [scheduleRole, 'Arn'] });
     expect(JSON.parse(p.Target.Input)).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>' });
@@ -95,8 +96,19 @@ describe('prod: daily profile export', () => {
   it("the function's role may only export this table and write under profile-exports/ of the curated bucket", () => {
     const { fnRole, table, curated } = ids();
     expect(policyOf(prod, fnRole)).toEqual([
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logicalId(prod, prod.stack.profileExport!.function.logGroup as never), 'Arn'] },
+      },
       { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
-      { Sid: 'ExportProfileTable', Effect: 'Allow', Action: 'dynamodb:ExportTableToPointInTime', Resource: { 'Fn::GetAtt': [table, 'Arn'] } },
+      {
+        Sid: 'ExportProfileTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeContinuousBackups', 'dynamodb:ExportTableToPointInTime'],
+        Resource: { 'Fn::GetAtt': [table, 'Arn'] },
+      },
       {
         Sid: 'WriteProfileExports',
         Effect: 'Allow',
@@ -104,12 +116,10 @@ describe('prod: daily profile export', () => {
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [curated, 'Arn'] }, '/profile-exports/*']] },
       },
     ]);
-    expect(prod.json.Resources[fnRole]!.Properties.ManagedPolicyArns).toEqual([
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] },
-    ]);
+    expect(prod.json.Resources[fnRole]!.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it("the schedule's role can only be assumed by this schedule and may only invoke the function", () => {
+  it("the schedule's role can only be assumed by the stage's schedule group and may only invoke the function", () => {
     const { fn, scheduleRole } = ids();
     expect(prod.json.Resources[scheduleRole]!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -119,9 +129,7 @@ describe('prod: daily profile export', () => {
         Condition: {
           StringEquals: {
             'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-            'aws:SourceArn': {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':schedule/default/pdp-prod-export-profiles']],
-            },
+            'aws:SourceArn': { 'Fn::GetAtt': [logicalId(prod, prod.stack.profileExport!.scheduleGroup as never), 'Arn'] },
           },
         },
       },
@@ -154,7 +162,7 @@ describe('prod: daily profile export', () => {
 
   it('runs at the configured hour', () => {
     const s = synth('late', { late: { extends: 'prod', lake: { profileExportHourUtc: 23 } } });
-    s.template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'pdp-late-export-profiles', ScheduleExpression: 'cron(0 23 * * ? *)' });
+    s.template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'pdp-late-export-profiles', ScheduleExpression: 'cron(15 23 * * ? *)' });
   });
 });
 
@@ -171,7 +179,7 @@ describe('dev: no profile export', () => {
   it('a stage can turn it on', () => {
     const s = synth('qa', { qa: { extends: 'dev', lake: { profileExport: 'daily' } } });
     s.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
-    s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)' });
+    s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(15 2 * * ? *)' });
   });
 });
 

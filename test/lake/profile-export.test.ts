@@ -6,7 +6,9 @@ import {
   SCHEDULED_TIME_SKEW_MS,
   exportClientToken,
   exportS3Prefix,
+  exportTimeOf,
   profileExportRequest,
+  unrestorableReason,
   scheduledTimeOf,
   snapshotDay,
 } from '../../lambdas/core/lake/profile-export';
@@ -87,13 +89,33 @@ describe('scheduled time of an invocation', () => {
   });
 });
 
-describe('export request', () => {
-  const scheduled = new Date('2025-03-10T02:00:00Z');
+describe('export time', () => {
+  it('is the full UTC hour at or before the scheduled time', () => {
+    expect(exportTimeOf(new Date('2025-03-10T02:15:00Z')).toISOString()).toBe('2025-03-10T02:00:00.000Z');
+    expect(exportTimeOf(new Date('2025-03-10T02:00:00Z')).toISOString()).toBe('2025-03-10T02:00:00.000Z');
+    expect(exportTimeOf(new Date('2025-03-10T00:59:59.999Z')).toISOString()).toBe('2025-03-10T00:00:00.000Z');
+  });
 
-  it('exports the table as of the scheduled time into that day\'s snapshot partition', () => {
+  // DynamoDB API Reference, PointInTimeRecoveryDescription: "LatestRestorableDateTime is typically 5 minutes
+  // before the current time." Only a time inside [earliest, latest] can be exported.
+  it('is exportable only inside the restorable window, and says why not otherwise', () => {
+    const t = new Date('2025-03-10T02:00:00Z');
+    const window = { status: 'ENABLED', earliest: new Date('2025-02-05T00:00:00Z'), latest: new Date('2025-03-10T02:10:00Z') };
+    expect(unrestorableReason(t, window)).toBeUndefined();
+    expect(unrestorableReason(t, { ...window, latest: new Date('2025-03-10T01:59:59Z') })?.kind).toBe('not-yet');
+    expect(unrestorableReason(t, { ...window, earliest: new Date('2025-03-10T02:00:01Z') })?.kind).toBe('too-old');
+    expect(unrestorableReason(t, { status: 'DISABLED', earliest: undefined, latest: undefined })?.kind).toBe('disabled');
+  });
+});
+
+describe('export request', () => {
+  const scheduled = new Date('2025-03-10T02:15:00Z');
+  const exported = new Date('2025-03-10T02:00:00Z');
+
+  it('exports the table as of the full hour before the run into that hour\'s snapshot partition', () => {
     expect(profileExportRequest(target, scheduled)).toEqual({
       TableArn: TABLE,
-      ExportTime: scheduled,
+      ExportTime: exported,
       ClientToken: exportClientToken(TABLE, '2025-03-10'),
       S3Bucket: 'pdp-prod-curated-bucket',
       S3BucketOwner: '123456789012',

@@ -459,7 +459,8 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
       const runner = await startRunner({
         streamName: stream,
         retryAttempts: -1,
-        maxRecordAgeSeconds: 0.4,
+        // Long enough for a second attempt even when the machine is busy.
+        maxRecordAgeSeconds: 1.5,
         onFailure: async (r) => void failures.push(r),
         handler: async () => {
           attempts++;

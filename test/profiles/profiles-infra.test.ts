@@ -109,6 +109,21 @@ describe('profiles infrastructure', () => {
     });
   });
 
+  describe('profile readers', () => {
+    it("get a managed policy, like the producers', allowing only the reads ProfileStore.grantRead allows", () => {
+      dev.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        ManagedPolicyName: 'pdp-dev-profile-reader',
+        PolicyDocument: {
+          Statement: [
+            { Sid: 'ReadProfiles', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'], Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } },
+          ],
+        },
+      });
+      const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(outputs.ProfileReaderPolicyArn!.Value).toEqual({ Ref: dev.stack.getLogicalId(dev.stack.profiles.readerPolicy.node.defaultChild as never) });
+    });
+  });
+
   describe('aggregator', () => {
     it('runs on the current Node.js runtime on ARM64 with its configuration in the environment', () => {
       expect(resource(dev.template, ids.fn)).toMatchObject({

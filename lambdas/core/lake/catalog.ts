@@ -52,13 +52,15 @@ export const QUARANTINE_COLUMNS: readonly EventColumn[] = [
 /**
  * Profile snapshots: DynamoDB "export to S3" (DYNAMODB_JSON) of the profile table, one export per snapshot
  * day under `profile-exports/snapshot=YYYY-MM-DD/`. Each line is `{"Item": {attribute: {type: value}}}`;
- * only the attributes the reconciliation needs are declared (user_id, counts).
+ * only the attributes the reconciliation needs are declared (user_id, first_seen, counts). The manifests
+ * DynamoDB writes beside the data (`manifest-summary.json` once the export completed) read as rows without an
+ * item; queries tell them apart by Athena's `"$path"` column.
  */
 export const PROFILE_EXPORT_COLUMNS: readonly EventColumn[] = [
   {
     name: 'item',
-    type: 'struct<user_id:struct<s:string>,counts:struct<m:map<string,struct<n:string>>>>',
-    comment: 'The profile item in DynamoDB JSON: user_id (S) and counts (M of event_type -> N lifetime count).',
+    type: 'struct<user_id:struct<s:string>,first_seen:struct<n:string>,counts:struct<m:map<string,struct<n:string>>>>',
+    comment: 'The profile item in DynamoDB JSON: user_id (S), first_seen (N, epoch ms) and counts (M of event_type -> N lifetime count).',
   },
 ];
 export const PROFILE_EXPORT_PARTITION_COLUMNS: readonly EventColumn[] = [

@@ -1,12 +1,15 @@
 /**
- * The scheduled profile export, as pure functions: which snapshot day a scheduled run belongs to, where its
- * export goes, the idempotency token of the day, and the whole ExportTableToPointInTime request. The
- * function in lambdas/export-profiles only sends what this module builds.
+ * The scheduled profile export, as pure functions: which instant a scheduled run exports, which snapshot day
+ * it belongs to, where its export goes, the idempotency token of the day, the whole ExportTableToPointInTime
+ * request, and whether that instant is restorable yet. The function in lambdas/export-profiles only sends
+ * what this module builds.
  *
  * A run is identified by its *scheduled* time, never by the time it happens to execute: the export is taken
- * as of the scheduled time (ExportTime), lands under that time's UTC day, and carries a token derived from
- * the table and that day. A retried or late invocation therefore sends the same request again, which
- * DynamoDB answers with the export already started instead of starting a second one.
+ * as of the full hour at or before the scheduled time (the schedule runs EXPORT_RUN_DELAY_MINUTES after it,
+ * because point-in-time recovery's latest restorable time is typically 5 minutes behind now), lands under
+ * that hour's UTC day, and carries a token derived from the table and that day. A retried or late invocation
+ * therefore sends the same request again, which DynamoDB answers with the export already started instead of
+ * starting a second one.
  */
 import { createHash } from 'node:crypto';
 import { profileExportPrefix } from './catalog';
@@ -31,6 +34,41 @@ export interface ProfileExportTarget {
   readonly bucket: string;
   /** Account expected to own the bucket: DynamoDB refuses to write into a bucket of that name owned by anyone else. */
   readonly bucketOwner?: string;
+}
+
+/** Minutes after the exported full hour at which the schedule runs: well past PITR's typical 5-minute lag. */
+export const EXPORT_RUN_DELAY_MINUTES = 15;
+
+/** The instant a run exports: the full UTC hour at or before its scheduled time. */
+export function exportTimeOf(scheduledTime: Date): Date {
+  if (Number.isNaN(scheduledTime.getTime())) throw new Error('profile export: invalid time');
+  return new Date(Math.floor(scheduledTime.getTime() / 3_600_000) * 3_600_000);
+}
+
+/** The table's restorable window (DescribeContinuousBackups' PointInTimeRecoveryDescription). */
+export interface RestorableWindow {
+  readonly status: string | undefined;
+  readonly earliest: Date | undefined;
+  readonly latest: Date | undefined;
+}
+
+/**
+ * Why `exportTime` cannot be exported now, or undefined when it can. DynamoDB only exports a time inside the
+ * point-in-time recovery window; asking for a later one fails, and a run must never quietly export another
+ * time instead (its snapshot would no longer be the scheduled hour). 'not-yet' is worth retrying in minutes.
+ */
+export function unrestorableReason(exportTime: Date, window: RestorableWindow): { kind: 'disabled' | 'not-yet' | 'too-old'; message: string } | undefined {
+  const t = exportTime.toISOString();
+  if (window.status !== 'ENABLED' || !window.latest || !window.earliest) {
+    return { kind: 'disabled', message: `profile export: point-in-time recovery is not enabled on the table (status ${window.status ?? 'unknown'}); ${t} cannot be exported` };
+  }
+  if (exportTime.getTime() > window.latest.getTime()) {
+    return { kind: 'not-yet', message: `profile export: ${t} is not restorable yet (latest restorable time ${window.latest.toISOString()}); the invocation fails so that it is retried` };
+  }
+  if (exportTime.getTime() < window.earliest.getTime()) {
+    return { kind: 'too-old', message: `profile export: ${t} is before the earliest restorable time ${window.earliest.toISOString()}` };
+  }
+  return undefined;
 }
 
 /** How far ahead of the invocation a scheduled time may be (clock skew between Scheduler and Lambda). */
@@ -88,12 +126,13 @@ export function exportS3Prefix(day: string): string {
   return profileExportPrefix(day).replace(/\/+$/, '');
 }
 
-/** The complete request for the run scheduled at `scheduledTime`. */
+/** The complete request for the run scheduled at `scheduledTime`: the table as of exportTimeOf(scheduledTime). */
 export function profileExportRequest(target: ProfileExportTarget, scheduledTime: Date): ProfileExportRequest {
-  const day = snapshotDay(scheduledTime);
+  const exportTime = exportTimeOf(scheduledTime);
+  const day = snapshotDay(exportTime);
   return {
     TableArn: target.tableArn,
-    ExportTime: scheduledTime,
+    ExportTime: exportTime,
     ClientToken: exportClientToken(target.tableArn, day),
     S3Bucket: target.bucket,
     ...(target.bucketOwner ? { S3BucketOwner: target.bucketOwner } : {}),

@@ -1,15 +1,37 @@
 -- name: Golden dataset reconciliation
--- description: For a deterministic sample of 1,000 users of the latest profile export (first by user id; ids are opaque), compares each profile counter (counts.<event_type>) with the unique events the lake holds from before the snapshot day. 'unsettled' users have events since then that the export may or may not include.
-WITH latest AS (
-  SELECT max(snapshot) AS snapshot
-  FROM profile_exports
+-- description: Compares each profile counter (counts.<event_type>) of up to 1,000 users (first by user id; ids are opaque) first seen in the 7 days before the latest completed profile export with the unique events the lake holds for them from before the snapshot day. Reads only today's and yesterday's snapshots, only exports whose manifest-summary.json exists, and only 8 days of curated partitions. 'unsettled' users have events since the snapshot that the export may or may not include. Canary users excluded.
+WITH exports AS (
+  -- The export of today may still be running; yesterday's is complete by now. Older snapshots are not read.
+  SELECT
+    p.snapshot,
+    regexp_extract(p."$path", '^.*/AWSDynamoDB/[^/]+/') AS export_dir,
+    p."$path" AS path,
+    p.item
+  FROM profile_exports p
+  WHERE p.snapshot >= CAST(CAST(current_date - INTERVAL '1' DAY AS date) AS varchar)
+),
+completed AS (
+  -- DynamoDB writes manifest-summary.json when an export completes; a failed or running one has none.
+  SELECT export_dir, max(snapshot) AS snapshot
+  FROM exports
+  WHERE path LIKE '%/manifest-summary.json'
+  GROUP BY export_dir
+),
+latest AS (
+  -- Export ids start with the export's time in milliseconds: the greatest is the newest.
+  SELECT max(export_dir) AS export_dir, max(snapshot) AS snapshot
+  FROM completed
+  WHERE snapshot = (SELECT max(snapshot) FROM completed)
 ),
 sampled AS (
-  SELECT p.item.user_id.s AS user_id, p.item.counts.m AS counts, p.snapshot
-  FROM profile_exports p
-  JOIN latest l ON p.snapshot = l.snapshot
-  WHERE p.item IS NOT NULL
-  ORDER BY p.item.user_id.s
+  -- Users first seen at most 7 days before the snapshot: every event of theirs is in the partitions read below.
+  SELECT e.item.user_id.s AS user_id, e.item.counts.m AS counts, l.snapshot
+  FROM exports e
+  JOIN latest l ON e.export_dir = l.export_dir
+  WHERE e.item IS NOT NULL
+    AND NOT starts_with(e.item.user_id.s, 'pdp-canary:')
+    AND CAST(e.item.first_seen.n AS bigint) >= date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', CAST(l.snapshot AS timestamp)) - 7 * 86400000
+  ORDER BY e.item.user_id.s
   LIMIT 1000
 ),
 event_types (event_type) AS (
@@ -23,6 +45,8 @@ lake AS (
     count(*) FILTER (WHERE e.dt >= s.snapshot) AS events_since_snapshot
   FROM curated_events e
   JOIN sampled s ON e.user_id = s.user_id
+  -- The snapshot is at most a day old and its sampled users at most 7 days older: 8 days of partitions.
+  WHERE e.dt >= CAST(CAST(current_date - INTERVAL '8' DAY AS date) AS varchar)
   GROUP BY e.user_id, e.event_type
 ),
 unsettled AS (

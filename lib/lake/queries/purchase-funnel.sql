@@ -1,9 +1,10 @@
 -- name: View to add-to-cart to purchase funnel
--- description: Per UTC day of the last 30 days: users who viewed content, of them who added to cart after their first view, and of those who purchased after that, with conversion rates.
+-- description: Per UTC day of the last 30 days: users who viewed content, of them who added to cart after their first view, and of those who purchased after that, with conversion rates. Canary users excluded.
 WITH day_events AS (
   SELECT dt, user_id, event_type, event_time
   FROM curated_events
   WHERE dt >= CAST(CAST(current_date - INTERVAL '30' DAY AS date) AS varchar)
+    AND NOT starts_with(user_id, 'pdp-canary:')
     AND event_type IN ('content_view', 'add_to_cart', 'purchase')
 ),
 viewed AS (

@@ -1,5 +1,5 @@
 -- name: Session length distribution
--- description: Sessions of the last 7 days by length (first to last event of the session), in buckets with their share.
+-- description: Sessions of the last 7 days by length (first to last event of the session), in buckets with their share. Canary users excluded.
 WITH sessions AS (
   SELECT
     user_id,
@@ -8,6 +8,7 @@ WITH sessions AS (
     count(*) AS events
   FROM curated_events
   WHERE dt >= CAST(CAST(current_date - INTERVAL '7' DAY AS date) AS varchar)
+    AND NOT starts_with(user_id, 'pdp-canary:')
   GROUP BY user_id, session_id
 ),
 bucketed AS (

@@ -1,9 +1,10 @@
 -- name: Top content per category
--- description: The 10 most viewed content items of each category over the last 7 days, with distinct viewers.
+-- description: The 10 most viewed content items of each category over the last 7 days, with distinct viewers. Canary users excluded.
 WITH views AS (
   SELECT category, content_id, count(*) AS views, count(DISTINCT user_id) AS viewers
   FROM curated_events
   WHERE dt >= CAST(CAST(current_date - INTERVAL '7' DAY AS date) AS varchar)
+    AND NOT starts_with(user_id, 'pdp-canary:')
     AND event_type = 'content_view'
     AND category IS NOT NULL
     AND content_id IS NOT NULL

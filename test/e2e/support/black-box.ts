@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -78,16 +78,27 @@ export class BlackBox {
     return out;
   }
 
-  /** Every key of a bucket under a prefix (listed without a delimiter: s3rver drops deep common prefixes). */
-  async keys(bucket: string, prefix = ''): Promise<string[]> {
+  /**
+   * Every key of a bucket under a prefix (listed without a delimiter: s3rver drops deep common prefixes);
+   * with `modifiedSince`, only objects written at or after that time (epoch ms), so a check against a busy
+   * deployed stage reads what arrived during the check, not a whole partition.
+   */
+  async keys(bucket: string, prefix = '', modifiedSince?: number): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
       const page: ListObjectsV2CommandOutput = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      for (const o of page.Contents ?? []) {
+        if (o.Key && (modifiedSince === undefined || (o.LastModified?.getTime() ?? 0) >= modifiedSince)) keys.push(o.Key);
+      }
       token = page.NextContinuationToken;
     } while (token);
     return keys.sort();
+  }
+
+  /** Deletes profiles (the canary users' after a verification). */
+  async deleteProfiles(userIds: readonly string[]): Promise<void> {
+    for (const user_id of userIds) await this.dynamodb.send(new DeleteCommand({ TableName: this.names.profileTable, Key: { user_id } }));
   }
 
   async object(bucket: string, key: string): Promise<Buffer> {
@@ -102,9 +113,9 @@ export class BlackBox {
     return bodies.flatMap((b) => gunzipSync(b).toString('utf8').split('\n').filter((l) => l.length > 0));
   }
 
-  /** Quarantine lines (JSON) with the key of the object each came from. */
-  async quarantineLines(): Promise<{ key: string; line: Record<string, unknown> }[]> {
-    const keys = await this.keys(this.names.quarantineBucket, 'quarantine/');
+  /** Quarantine lines (JSON) with the key of the object each came from (of `keys`, or of every object). */
+  async quarantineLines(only?: readonly string[]): Promise<{ key: string; line: Record<string, unknown> }[]> {
+    const keys = only ?? (await this.keys(this.names.quarantineBucket, 'quarantine/'));
     const bodies = await Promise.all(keys.map(async (key) => ({ key, body: await this.object(this.names.quarantineBucket, key) })));
     return bodies.flatMap(({ key, body }) =>
       body
@@ -115,9 +126,9 @@ export class BlackBox {
     );
   }
 
-  /** Rows of the curated zone's Parquet objects: event id, event time and the partition of the key. */
-  async curatedRows(): Promise<{ event_id: string; event_time: string; key: string }[]> {
-    const all = await this.keys(this.names.curatedBucket, 'events/');
+  /** Rows of the curated zone's Parquet objects (of `keys`, or of every object): event id, event time and the object's key. */
+  async curatedRows(only?: readonly string[]): Promise<{ event_id: string; event_time: string; key: string }[]> {
+    const all = only ?? (await this.keys(this.names.curatedBucket, 'events/'));
     // Emulated Firehose without record format conversion (LocalStack's free edition) delivers JSON lines.
     const json = all.filter((k) => !k.endsWith('.parquet'));
     const jsonRows = (

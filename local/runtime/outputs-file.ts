@@ -1,0 +1,44 @@
+/**
+ * The local runtime's answer to `cdk deploy --outputs-file`: the names of what it runs, in the same shape, so
+ * `npm run verify -- --outputs-file <file>` resolves them the way it resolves a deployed stack's. What the local
+ * runtime does not model is listed with why, so a check that needs it reports "not available here" instead of
+ * passing or failing on a resource that does not exist.
+ */
+import { partialOutputsFile } from '../../clients/stage/resolve';
+import type { StageValueName } from '../../lib/discovery/catalog';
+import type { StageResourceNames } from './resources';
+
+const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:000000000000:${resource}`;
+
+const WHY: Partial<Record<StageValueName, string>> = {
+  ProducerPolicyArn: 'the local runtime has no IAM',
+  ProfileReaderPolicyArn: 'the local runtime has no IAM',
+  AthenaResultsBucketName: 'the local runtime has no Athena (DuckDB reads the local lake)',
+  AccessLogsBucketName: 'the local runtime writes no server access logs',
+  LakeDatabaseName: 'the local runtime has no Glue (DuckDB views stand in for the tables)',
+  AthenaWorkGroupName: 'the local runtime has no Athena (DuckDB reads the local lake)',
+  ValidationOnFailureQueueUrl: 'the local runtime keeps on-failure records in on-failure.jsonl, not SQS',
+  AggregatorOnFailureQueueUrl: 'the local runtime keeps on-failure records in on-failure.jsonl, not SQS',
+  AlarmTopicArn: 'the local runtime has no CloudWatch alarms or SNS',
+  ProfileExportScheduleName: 'the local runtime has no EventBridge Scheduler',
+  ProfileExportScheduleGroupName: 'the local runtime has no EventBridge Scheduler',
+};
+
+/** The outputs file of the local runtime of `stage`. */
+export function localOutputsFile(stage: string, names: StageResourceNames): Record<string, Record<string, string>> {
+  return partialOutputsFile(
+    stage,
+    {
+      RawStreamName: names.rawStream,
+      RawStreamArn: arn('kinesis', `stream/${names.rawStream}`),
+      ValidatedStreamName: names.validatedStream,
+      ValidatedStreamArn: arn('kinesis', `stream/${names.validatedStream}`),
+      ProfileTableName: names.profileTable,
+      ProfileTableArn: arn('dynamodb', `table/${names.profileTable}`),
+      RawBucketName: names.rawBucket,
+      CuratedBucketName: names.curatedBucket,
+      QuarantineBucketName: names.quarantineBucket,
+    },
+    WHY,
+  );
+}
