@@ -1,10 +1,20 @@
 /**
- * Seeded faults of the local runtime beyond what the event-source runner injects itself (crashes after side
- * effects, lost checkpoints, Lambda throttles, delays): DynamoDB throttling on the profile writes, which the
- * SDK retries with backoff and, when the retries run out, fails the aggregator's window so Lambda retries it.
+ * Faults of the local runtime beyond what the event-source runner injects itself (crashes after side
+ * effects, lost checkpoints, Lambda throttles, delays): seeded DynamoDB throttling on the profile writes,
+ * which the SDK retries with backoff and, when the retries run out, fails the aggregator's window so Lambda
+ * retries it; and outages of one dependency for some users (profile writes, the validated stream) long
+ * enough to outlast the retries, which send ranges to the on-failure destination.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FinalizeHandler, FinalizeHandlerArguments, HandlerExecutionContext, MetadataBearer } from '@smithy/types';
+import type { KinesisClient, PutRecordsCommandInput, PutRecordsCommandOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  MetadataBearer,
+} from '@smithy/types';
 import { seededRandom } from '../workload';
 
 export interface DynamoDbThrottlingOptions {
@@ -55,4 +65,107 @@ export function injectDynamoDbThrottling(client: DynamoDBClient, options: Dynamo
       client.middlewareStack.remove(MIDDLEWARE_NAME);
     },
   };
+}
+
+export interface WriteOutageOptions {
+  /** Users whose writes fail. */
+  userIds: readonly string[];
+  /** How long each user's outage lasts, from the first write attempt of that user. */
+  durationMs: number;
+  /** Commands that fail (default: UpdateItem, on any table: the profile and its ledger items). */
+  commands?: readonly string[];
+}
+
+export interface InjectedOutage {
+  /** Requests answered with an error so far. */
+  readonly failed: () => number;
+  readonly remove: () => void;
+}
+
+/** The partition key a DynamoDB command names, marshalled ({ S: ... }) or not. */
+function userOf(input: { Key?: Record<string, unknown> }): string | undefined {
+  const key = input.Key?.user_id;
+  if (typeof key === 'string') return key;
+  if (key && typeof key === 'object' && typeof (key as { S?: unknown }).S === 'string') return (key as { S: string }).S;
+  return undefined;
+}
+
+/**
+ * One dependency failing for some users for a while, the way a hot partition or a bad deployment fails in
+ * AWS: every write of those users is answered InternalServerError (HTTP 500, which the SDK and the function
+ * retry) for `durationMs` from the first attempt, then the table heals. Long enough, it outlasts the event
+ * source's retries, and the windows of those users go to the on-failure destination, to be redriven.
+ */
+export function injectDynamoDbWriteOutage(client: DynamoDBClient, options: WriteOutageOptions): InjectedOutage {
+  const users = new Set(options.userIds);
+  const commands = new Set(options.commands ?? ['UpdateItemCommand']);
+  const started = new Map<string, number>();
+  let failed = 0;
+  const name = 'localInjectedWriteOutage';
+  client.middlewareStack.addRelativeTo(
+    (next: FinalizeHandler<object, MetadataBearer>, context: HandlerExecutionContext) => async (args: FinalizeHandlerArguments<object>) => {
+      const user = commands.has(String(context.commandName)) ? userOf(args.input as { Key?: Record<string, unknown> }) : undefined;
+      if (user !== undefined && users.has(user)) {
+        const now = Date.now();
+        if (!started.has(user)) started.set(user, now);
+        if (now - started.get(user)! < options.durationMs) {
+          failed++;
+          throw Object.assign(new Error(`Internal server error (injected outage of ${user}'s writes)`), {
+            name: 'InternalServerError',
+            $fault: 'server' as const,
+            $metadata: { httpStatusCode: 500, attempts: 1, totalRetryDelay: 0 },
+          });
+        }
+      }
+      return next(args);
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name, override: true },
+  );
+  return { failed: () => failed, remove: () => void client.middlewareStack.remove(name) };
+}
+
+/**
+ * The validated stream refusing some users' records for a while: in every PutRecords call to `streamName`,
+ * the entries of those users fail with InternalFailure (a partial failure, as Kinesis reports one) for
+ * `durationMs` from the first attempt; the other entries are written. The validation function retries them,
+ * then reports them as batch item failures, and past its retries the range goes to the on-failure destination,
+ * although the records after them in the batch were forwarded.
+ */
+export function injectKinesisPutOutage(client: KinesisClient, options: { streamName: string; userIds: readonly string[]; durationMs: number }): InjectedOutage {
+  const users = new Set(options.userIds);
+  const started = new Map<string, number>();
+  let failed = 0;
+  const name = 'localInjectedPutOutage';
+  client.middlewareStack.add(
+    (next: InitializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
+      const input = args.input as PutRecordsCommandInput;
+      if (context.commandName !== 'PutRecordsCommand' || input.StreamName !== options.streamName || !input.Records) return next(args);
+      const now = Date.now();
+      const refused = input.Records.map((r) => {
+        if (!users.has(r.PartitionKey ?? '')) return false;
+        if (!started.has(r.PartitionKey!)) started.set(r.PartitionKey!, now);
+        return now - started.get(r.PartitionKey!)! < options.durationMs;
+      });
+      if (!refused.some(Boolean)) return next(args);
+      const passed = input.Records.filter((_, i) => !refused[i]);
+      let written: PutRecordsResultEntry[] = [];
+      let output: PutRecordsCommandOutput | undefined;
+      if (passed.length > 0) {
+        const result = await next({ ...args, input: { ...input, Records: passed } });
+        output = result.output as PutRecordsCommandOutput;
+        written = output.Records ?? [];
+      }
+      let k = 0;
+      let failures = output?.FailedRecordCount ?? 0;
+      const records = refused.map((r): PutRecordsResultEntry => {
+        if (!r) return written[k++]!;
+        failed++;
+        failures++;
+        return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service failure (injected outage)' };
+      });
+      return { response: undefined, output: { $metadata: output?.$metadata ?? {}, FailedRecordCount: failures, Records: records } as PutRecordsCommandOutput };
+    },
+    { step: 'initialize', name, override: true },
+  );
+  return { failed: () => failed, remove: () => void client.middlewareStack.remove(name) };
 }

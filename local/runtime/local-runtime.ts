@@ -14,7 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { writeFile } from 'node:fs/promises';
 import { resolveStage, resourceName, type StageConfig } from '../../lib/config/stage-config';
 import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
-import { dynamoDbClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
+import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../lambdas/validate/handler';
 import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
 import { startEmulators, type Emulators } from '../emulators';
@@ -28,7 +28,7 @@ import {
   type RunnerStats,
 } from '../event-source-runner';
 import { LocalLake } from '../lake/local-lake';
-import { injectDynamoDbThrottling, type InjectedThrottling } from './faults';
+import { injectDynamoDbThrottling, injectDynamoDbWriteOutage, injectKinesisPutOutage, type InjectedOutage, type InjectedThrottling } from './faults';
 import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
 import { VALIDATION_FUNCTION_TIMEOUT_SECONDS, validationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
@@ -41,6 +41,10 @@ import { provisionStage, stageResourceNames, type StageResourceNames } from './r
 export interface RuntimeFaults extends SeededFaultOptions {
   /** Share of DynamoDB write attempts answered with ProvisionedThroughputExceededException. */
   dynamoDbThrottle?: number;
+  /** These users' profile and ledger writes fail for a while (from their first write): see injectDynamoDbWriteOutage. */
+  writeOutage?: { userIds: readonly string[]; durationMs: number };
+  /** The validated stream refuses these users' records for a while: see injectKinesisPutOutage. */
+  forwardOutage?: { userIds: readonly string[]; durationMs: number };
 }
 
 export interface LocalRuntimeOptions {
@@ -74,6 +78,8 @@ export interface RuntimeStats {
   lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number };
   onFailureRecords: number;
   dynamoDbThrottled: number;
+  /** Requests failed by the injected outages. */
+  outageFailures: number;
 }
 
 /** Environment variables naming the stage's resources, read by the end-to-end suite (documented in the README). */
@@ -107,6 +113,7 @@ export class LocalRuntime {
     private readonly curatedDelivery: FirehoseStandIn,
     private readonly onFailure: OnFailureRecord[],
     private readonly throttling: InjectedThrottling | undefined,
+    private readonly outages: readonly InjectedOutage[],
     /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
     readonly functions: LambdaEndpoint,
   ) {
@@ -150,6 +157,9 @@ export class LocalRuntime {
         options.faults?.dynamoDbThrottle && options.faults.dynamoDbThrottle > 0
           ? injectDynamoDbThrottling(dynamoDbClient(), { seed: options.faults.seed, probability: options.faults.dynamoDbThrottle })
           : undefined;
+      const outages: InjectedOutage[] = [];
+      if (options.faults?.writeOutage) outages.push(injectDynamoDbWriteOutage(dynamoDbClient(), options.faults.writeOutage));
+      if (options.faults?.forwardOutage) outages.push(injectKinesisPutOutage(kinesisClient(), { streamName: names.validatedStream, ...options.faults.forwardOutage }));
 
       const onFailure: OnFailureRecord[] = [];
       const onFailureFile = join(dataDir, 'on-failure.jsonl');
@@ -252,6 +262,7 @@ export class LocalRuntime {
         curatedDelivery,
         onFailure,
         throttling,
+        outages,
         functions,
       );
       return runtime;
@@ -290,6 +301,7 @@ export class LocalRuntime {
       lake: { raw: this.rawDelivery.stats(), curated: this.curatedDelivery.stats(), objects: this.objects },
       onFailureRecords: this.onFailure.length,
       dynamoDbThrottled: this.throttling?.throttled() ?? 0,
+      outageFailures: this.outages.reduce((n, o) => n + o.failed(), 0),
     };
   }
 
@@ -359,6 +371,7 @@ export class LocalRuntime {
       await quietly(this.profiles.stop());
       await Promise.all([quietly(this.rawDelivery.stop()), quietly(this.curatedDelivery.stop()), quietly(this.functions.stop())]);
       this.throttling?.remove();
+      for (const o of this.outages) o.remove();
       await quietly(this.lake.close());
       resetClients();
       restoreEnv(this.savedEnv);
