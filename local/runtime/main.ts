@@ -17,7 +17,6 @@ import {
   localExportSnapshotDay,
   readLakeContents,
   reconciliationVerdict,
-  describeProducer,
   renderSummary,
   runNamedQueries,
   summaryOk,
@@ -182,8 +181,6 @@ async function main(): Promise<number> {
       clearInterval(ticker);
     }
     display_.finish();
-    const notSent = producer.report();
-    if (notSent.notSent > 0) say(`  ${describeProducer(notSent)}`);
 
     const summary = await summarize(runtime, producer, Date.now() - started);
     if (ending) return await forever();
