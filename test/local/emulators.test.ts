@@ -8,20 +8,8 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
 import { startEmulators, type EmulatorExit, type Emulators } from '../../local/emulators';
+import { isRunning, waitUntilGone } from '../support/processes';
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntilGone(pids: number[], timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('startEmulators', { timeout: 30_000 }, () => {
   let all: Emulators;

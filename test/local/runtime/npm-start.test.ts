@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isRunning, waitUntilGone } from '../../support/processes';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -27,15 +28,6 @@ interface Run {
 
 const runs: Run[] = [];
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function groupMembers(pgid: number): number[] {
   try {
     return execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
@@ -45,12 +37,6 @@ function groupMembers(pgid: number): number[] {
   } catch {
     return [];
   }
-}
-
-async function gone(pids: number[], timeoutMs = 5_000): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(isRunning);
 }
 
 async function npmStart(args: string[]): Promise<Run> {
@@ -123,7 +109,7 @@ describe('npm start', { timeout: 120_000 }, () => {
     expect(exit.at - signalledAt).toBeLessThan(10_000);
     expect(run.output.join('\n')).toContain('SIGINT: stopping every process the runtime started');
     expect(run.output.join('\n')).toContain('Stopped every process the runtime started (exit code 130).');
-    expect(await gone([pids.kinesis, pids.dynamodb, pids.s3, pids.runtime])).toEqual([]);
+    expect(await waitUntilGone([pids.kinesis, pids.dynamodb, pids.s3, pids.runtime])).toEqual([]);
     expect(groupMembers(run.child.pid!)).toEqual([]);
   });
 
@@ -143,7 +129,7 @@ describe('npm start', { timeout: 120_000 }, () => {
     expect(text).toMatch(/uploads_retrying=\d+|incidents=1/);
     expect(text).toMatch(/lake object\(s\) not uploaded to the S3 emulator; their local copies are in /);
     expect(text).toContain('Stopped every process the runtime started (exit code 130).');
-    expect(await gone([pids.kinesis, pids.dynamodb, pids.runtime])).toEqual([]);
+    expect(await waitUntilGone([pids.kinesis, pids.dynamodb, pids.runtime])).toEqual([]);
     expect(groupMembers(run.child.pid!)).toEqual([]);
   });
 
@@ -157,7 +143,7 @@ describe('npm start', { timeout: 120_000 }, () => {
     const text = run.output.join('\n');
     expect(text).toContain(`The local runtime failed: the dynamodb emulator (pid ${pids.dynamodb}) exited (signal SIGKILL); it kept its data in memory, so the run cannot go on.`);
     expect(text).toContain('Stopped every process the runtime started (exit code 1).');
-    expect(await gone([pids.kinesis, pids.s3, pids.runtime])).toEqual([]);
+    expect(await waitUntilGone([pids.kinesis, pids.s3, pids.runtime])).toEqual([]);
   });
 
   it('leaves no emulator running when the runtime itself is killed with SIGKILL', async () => {
@@ -166,6 +152,6 @@ describe('npm start', { timeout: 120_000 }, () => {
     await run.line(/\] sending sent=[1-9]/);
     process.kill(pids.runtime, 'SIGKILL');
     await run.exited;
-    expect(await gone([pids.kinesis, pids.dynamodb, pids.s3], 5_000)).toEqual([]);
+    expect(await waitUntilGone([pids.kinesis, pids.dynamodb, pids.s3], 5_000)).toEqual([]);
   });
 });
