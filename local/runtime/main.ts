@@ -237,6 +237,7 @@ function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: P
     uploadsWaiting: s.lake.raw.pendingUploads + s.lake.curated.pendingUploads,
     ...(s.lake.raw.lastUploadError || s.lake.curated.lastUploadError ? { lastUploadError: s.lake.raw.lastUploadError ?? s.lake.curated.lastUploadError } : {}),
     incidents: runtime.incidents().length,
+    readErrors: [s.validation.runner, s.profiles.runner, s.lake.raw.source, s.lake.curated.source].reduce((sum, r) => sum + (r?.readErrors ?? 0), 0),
   };
 }
 
