@@ -12,7 +12,7 @@
  * to onExit; restart() starts it again on the same port (with the same data directory for S3).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -364,6 +364,9 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
       if (stopped) throw new Error('the emulators are stopped');
       const at = find(name);
       await kill(running[at]!);
+      if (name === 's3' && s3Dir) {
+        for (const key of await removeUnfinishedS3Objects(s3Dir)) opts.log?.(`[s3] removed ${key}: its write was cut short when the emulator stopped`);
+      }
       const next = launch(running[at]!.spec, opts.log, opts.onExit);
       running[at] = next;
       emulators.pids = running.map((r) => r.child.pid).filter((pid): pid is number => typeof pid === 'number');
@@ -373,4 +376,36 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
     killNow: () => running.forEach(killNow),
   };
   return emulators;
+}
+
+/** s3rver's file names for an object's bytes and its metadata, written in that order. */
+const S3RVER_OBJECT = '._S3rver_object';
+const S3RVER_METADATA = '._S3rver_metadata.json';
+
+/**
+ * Removes the objects whose PUT s3rver did not finish before it stopped, and returns their paths. s3rver
+ * writes an object's bytes, then its checksum, then its metadata, and only then answers; an emulator killed
+ * in between leaves an object without complete metadata, on which every later listing of its prefix fails
+ * with InternalError. S3 never stores a PUT it did not complete, and the writer (which got no answer) sends
+ * it again, so removing it is what S3 would show.
+ */
+export async function removeUnfinishedS3Objects(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(S3RVER_OBJECT)) continue;
+    const object = join(entry.parentPath, entry.name);
+    const stem = object.slice(0, -S3RVER_OBJECT.length);
+    const metadata = await readFile(`${stem}${S3RVER_METADATA}`, 'utf8').catch(() => undefined);
+    let complete = false;
+    try {
+      complete = metadata !== undefined && typeof JSON.parse(metadata) === 'object';
+    } catch {
+      complete = false;
+    }
+    if (complete) continue;
+    await Promise.all([object, `${object}.md5`, `${stem}${S3RVER_METADATA}`].map((f) => rm(f, { force: true })));
+    removed.push(stem.slice(dir.length + 1));
+  }
+  return removed;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
 import { startEmulators, type EmulatorExit, type Emulators } from '../../local/emulators';
@@ -162,16 +162,19 @@ describe('startEmulators', { timeout: 30_000 }, () => {
     }
   });
 
-  it('reports an emulator that exits on its own, and restarts it on the same port with its data', async () => {
+  it('reports an emulator that exits on its own, and restarts it on the same port with its data, less the writes it did not finish', async () => {
     const exits: EmulatorExit[] = [];
     const own = await startEmulators({ s3: true, onExit: (e) => exits.push(e) });
     const client = new S3Client({ endpoint: own.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'kept' }));
       await client.send(new PutObjectCommand({ Bucket: 'kept', Key: 'a', Body: 'before' }));
+      await client.send(new PutObjectCommand({ Bucket: 'kept', Key: 'cut/b', Body: 'half' }));
       const first = own.pid('s3')!;
       process.kill(first, 'SIGKILL');
       await waitUntilGone([first]);
+      // As if it had been killed while writing cut/b: its metadata (written last) is cut short.
+      writeFileSync(join(own.s3Dir!, 'kept', 'cut', 'b._S3rver_metadata.json'), '{"content-ty');
       await new Promise((r) => setTimeout(r, 50));
       expect(own.isRunning('s3')).toBe(false);
       expect(exits).toEqual([expect.objectContaining({ name: 's3', pid: first, signal: 'SIGKILL' })]);
@@ -181,6 +184,9 @@ describe('startEmulators', { timeout: 30_000 }, () => {
       expect(own.pid('s3')).not.toBe(first);
       const got = await client.send(new GetObjectCommand({ Bucket: 'kept', Key: 'a' }));
       expect(await got.Body?.transformToString()).toBe('before');
+      // The unfinished object is gone, as S3 never stores a PUT it did not complete, and listing works.
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: 'kept' }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual(['a']);
     } finally {
       client.destroy();
       await own.stop();
