@@ -156,6 +156,9 @@ export class FirehoseStandIn {
   private flushing: Promise<void> = Promise.resolve();
   private pending: PendingUpload[] = [];
   private retrying?: Promise<void>;
+  /** Set by flush() and stop(): upload attempts are cut off at this time (an S3 that hangs cannot hold them). */
+  private uploadDeadline?: number;
+  private readonly inFlight = new Set<AbortController>();
   private readonly counters = {
     recordsIn: 0,
     recordsDelivered: 0,
@@ -197,8 +200,23 @@ export class FirehoseStandIn {
    * are done or uploadTimeoutMs has passed; what is still waiting then shows in stats().
    */
   async flush(uploadTimeoutMs = 10_000): Promise<void> {
-    await this.flushDue(true);
-    await this.retryPending(Date.now() + uploadTimeoutMs);
+    const deadline = Date.now() + uploadTimeoutMs;
+    const cutoff = this.cutUploadsOffAt(deadline);
+    try {
+      await this.flushDue(true);
+      await this.retryPending(deadline);
+    } finally {
+      clearTimeout(cutoff);
+      this.uploadDeadline = undefined;
+    }
+  }
+
+  /** From now on, upload attempts (those in flight included) are abandoned at `deadline`. */
+  private cutUploadsOffAt(deadline: number): NodeJS.Timeout {
+    this.uploadDeadline = deadline;
+    return setTimeout(() => {
+      for (const attempt of this.inFlight) attempt.abort(new Error('the flush or stop deadline passed'));
+    }, Math.max(1, deadline - Date.now()));
   }
 
   /** Stops reading, writes what is buffered, and gives waiting uploads a few more seconds. */
@@ -206,8 +224,15 @@ export class FirehoseStandIn {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.runner.stop();
-    await this.flushDue(true);
-    await this.retryPending(Date.now() + STOP_UPLOAD_BUDGET_MS);
+    // Every upload from here on (the buffers' first attempts included) ends by the deadline.
+    const deadline = Date.now() + STOP_UPLOAD_BUDGET_MS;
+    const cutoff = this.cutUploadsOffAt(deadline);
+    try {
+      await this.flushDue(true);
+      await this.retryPending(deadline);
+    } finally {
+      clearTimeout(cutoff);
+    }
     for (const p of this.pending) this.options.log?.(`[firehose-${this.options.deliveryStreamName}] stopped with ${p.key} not uploaded (${p.lastError}); its local copy is in the lake`);
   }
 
@@ -452,7 +477,17 @@ export class FirehoseStandIn {
   private async attempt(upload: PendingUpload): Promise<boolean> {
     upload.attempts++;
     try {
-      await s3Client().send(new PutObjectCommand({ Bucket: this.options.bucket, Key: upload.key, Body: upload.body, ContentType: upload.contentType }));
+      const command = new PutObjectCommand({ Bucket: this.options.bucket, Key: upload.key, Body: upload.body, ContentType: upload.contentType });
+      const controller = new AbortController();
+      const deadline = this.uploadDeadline;
+      const timer = deadline === undefined ? undefined : setTimeout(() => controller.abort(new Error('the flush or stop deadline passed')), Math.max(1, deadline - Date.now()));
+      this.inFlight.add(controller);
+      try {
+        await s3Client().send(command, { abortSignal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+        this.inFlight.delete(controller);
+      }
     } catch (err) {
       this.counters.uploadRetries++;
       upload.lastError = `${(err as Error).name}: ${(err as Error).message}`;

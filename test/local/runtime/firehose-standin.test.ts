@@ -12,7 +12,7 @@ import { LocalLake } from '../../../local/lake/local-lake';
 import { FirehoseStandIn, type FirehoseStandInOptions } from '../../../local/runtime/firehose-standin';
 import { Workload } from '../../../local/workload';
 
-useEmulators({ kinesis: true, s3: true });
+const emulators = useEmulators({ kinesis: true, s3: true });
 let lakeDir: string;
 let lake: LocalLake;
 const standIns: FirehoseStandIn[] = [];
@@ -246,5 +246,26 @@ describe('FirehoseStandIn', () => {
     expect(Date.now() - started).toBeLessThan(6_000);
     expect(s.stats().pendingUploads + s.stats().objectsNotDelivered).toBe(2);
     expect(lines.some((l) => /stopped with events\/.* not uploaded \(NoSuchBucket/.test(l) || /gave up uploading/.test(l))).toBe(true);
+  });
+
+  it('stops within seconds when S3 hangs (accepts connections, answers nothing), keeping what it could not upload', async () => {
+    const { stream, bucket } = await streamAndBucket();
+    const s = await standIn({ streamName: stream, bucket, format: 'raw', bufferIntervalMs: 60_000, bufferBytes: 1 << 20 });
+    await put(stream, ['{"n":1}']);
+    await s.catchUp();
+    const pid = emulators().pid('s3')!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      standIns.splice(standIns.indexOf(s), 1);
+      await s.stop();
+      // The stop budget (3 s), not the S3 client's own timeouts and retries (up to ~33 s per upload).
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(s.stats()).toMatchObject({ recordsDelivered: 1, objectsWritten: 0, pendingUploads: 1 });
+    expect(s.stats().lastUploadError).toMatch(/deadline|abort/i);
+    expect(gunzipSync(await lake.read('raw', s.pendingKeys()[0]!)).toString('utf8')).toBe('{"n":1}\n');
   });
 });
