@@ -46,7 +46,7 @@ export const CLIENT_LIMITS = {
   dynamodb: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 3_000, maxAttempts: 5 },
   /** Objects of the local runtime and the scripts (lake objects of a few MB). */
   s3: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 10_000, maxAttempts: 3 },
-  /** SendMessage / ReceiveMessage (on-failure queue, redrive). */
+  /** SendMessage / ReceiveMessage (on-failure queue, redrive). A long poll must wait less than the request timeout (the redrive command waits 1 s). */
   sqs: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 5_000, maxAttempts: 3 },
   /** The validation function's quarantine PUTs (one small JSON-lines object per batch), retried by its forward retry policy. */
   quarantine: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 5_000, maxAttempts: FORWARD_RETRY_POLICY.maxAttempts },
