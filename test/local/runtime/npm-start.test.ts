@@ -42,7 +42,7 @@ function groupMembers(pgid: number): number[] {
 
 async function npmStart(args: string[]): Promise<Run> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pdp-npm-start-'));
-  const child = spawn('npm', ['start', '--', '--plain', '--data-dir', dataDir, '--rate', '50', ...args], {
+  const child = spawn('npm', ['start', '--', '--plain', '--data-dir', dataDir, '--rate', '20', ...args], {
     cwd: ROOT,
     // A process group of its own, as a terminal gives its foreground job.
     detached: true,

@@ -23,7 +23,7 @@ import { profileDrift } from '../../../local/runtime/profile-view';
 import { readLakeContents } from '../../../local/runtime/summary';
 import { SyntheticProducer } from '../../../local/runtime/synthetic-producer';
 
-const RATE = 40;
+const RATE = 25;
 let current: { runtime: LocalRuntime; dataDir: string } | undefined;
 
 afterEach(async () => {
