@@ -200,23 +200,7 @@ export class FirehoseStandIn {
    * are done or uploadTimeoutMs has passed; what is still waiting then shows in stats().
    */
   async flush(uploadTimeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + uploadTimeoutMs;
-    const cutoff = this.cutUploadsOffAt(deadline);
-    try {
-      await this.flushDue(true);
-      await this.retryPending(deadline);
-    } finally {
-      clearTimeout(cutoff);
-      this.uploadDeadline = undefined;
-    }
-  }
-
-  /** From now on, upload attempts (those in flight included) are abandoned at `deadline`. */
-  private cutUploadsOffAt(deadline: number): NodeJS.Timeout {
-    this.uploadDeadline = deadline;
-    return setTimeout(() => {
-      for (const attempt of this.inFlight) attempt.abort(new Error('the flush or stop deadline passed'));
-    }, Math.max(1, deadline - Date.now()));
+    await this.writeAllAndUpload(Date.now() + uploadTimeoutMs);
   }
 
   /** Stops reading, writes what is buffered, and gives waiting uploads a few more seconds. */
@@ -224,16 +208,26 @@ export class FirehoseStandIn {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.runner.stop();
-    // Every upload from here on (the buffers' first attempts included) ends by the deadline.
-    const deadline = Date.now() + STOP_UPLOAD_BUDGET_MS;
-    const cutoff = this.cutUploadsOffAt(deadline);
+    await this.writeAllAndUpload(Date.now() + STOP_UPLOAD_BUDGET_MS);
+    for (const p of this.pending) this.options.log?.(`[firehose-${this.options.deliveryStreamName}] stopped with ${p.key} not uploaded (${p.lastError}); its local copy is in the lake`);
+  }
+
+  /**
+   * Writes every buffer and tries the waiting uploads until `deadline`; every upload attempt until then
+   * (those in flight and the buffers' first ones included) is abandoned at the deadline.
+   */
+  private async writeAllAndUpload(deadline: number): Promise<void> {
+    this.uploadDeadline = deadline;
+    const cutoff = setTimeout(() => {
+      for (const attempt of this.inFlight) attempt.abort(new Error('the flush or stop deadline passed'));
+    }, Math.max(1, deadline - Date.now()));
     try {
       await this.flushDue(true);
       await this.retryPending(deadline);
     } finally {
       clearTimeout(cutoff);
+      this.uploadDeadline = undefined;
     }
-    for (const p of this.pending) this.options.log?.(`[firehose-${this.options.deliveryStreamName}] stopped with ${p.key} not uploaded (${p.lastError}); its local copy is in the lake`);
   }
 
   stats(): FirehoseStats {
