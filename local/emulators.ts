@@ -4,9 +4,15 @@
  * built by lambdas/shared/aws-clients.ts reach them without any code path of their own.
  *
  * Used by the test suites (one set of emulators per test file) and by the local runtime.
+ *
+ * Lifetime: each emulator runs in a process group of its own, so a Ctrl-C on the terminal reaches only the
+ * process that owns it, which stops it in order (after writing what it still holds); and each one watches
+ * that owner (local/parent-watch.cjs) and exits by itself when the owner is gone, even after a SIGKILL, so
+ * no emulator outlives its runtime or test. An emulator that exits while it should be running is reported
+ * to onExit; restart() starts it again on the same port (with the same data directory for S3).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +28,19 @@ export interface StartEmulatorsOptions {
   log?: (line: string) => void;
   /** How long one emulator may take to answer its readiness probe. */
   readyTimeoutMs?: number;
+  /** Told when an emulator exits on its own (not through stop() or restart()): a crash, or a kill from outside. */
+  onExit?: (exit: EmulatorExit) => void;
+}
+
+export type EmulatorName = 'kinesis' | 'dynamodb' | 's3';
+
+export interface EmulatorExit {
+  name: EmulatorName;
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The emulator's last output lines. */
+  outputTail: string[];
 }
 
 export interface EmulatorEndpoints {
@@ -37,7 +56,19 @@ export interface Emulators {
   pids: number[];
   /** Where s3rver keeps its buckets, when S3 was started. */
   s3Dir?: string;
+  /** The process id of one emulator (to pause it with SIGSTOP in a drill, say). */
+  pid(name: EmulatorName): number | undefined;
+  /** Whether the emulator's process is running. */
+  isRunning(name: EmulatorName): boolean;
+  /**
+   * Starts an emulator that exited again, on the same port and, for S3, with the same data directory (Kinesis
+   * and DynamoDB keep their data in memory: they come back empty). Resolves when it answers.
+   */
+  restart(name: EmulatorName): Promise<void>;
+  /** Kills every emulator (SIGKILL) and removes a temporary S3 directory. Idempotent. */
   stop(): Promise<void>;
+  /** Sends SIGKILL to every emulator at once, synchronously: for a process that is about to exit. */
+  killNow(): void;
 }
 
 export const LOCAL_REGION = 'us-east-1';
@@ -69,7 +100,7 @@ export function freePort(): Promise<number> {
 }
 
 interface EmulatorSpec {
-  name: 'kinesis' | 'dynamodb' | 's3';
+  name: EmulatorName;
   args: string[];
   env: NodeJS.ProcessEnv;
   port: number;
@@ -84,7 +115,12 @@ interface RunningEmulator {
   exited: Promise<void>;
   outputTail: string[];
   exitCode: number | null | undefined;
+  /** Set before the owner kills it on purpose, so its exit is not reported as unexpected. */
+  stopping: boolean;
 }
+
+/** Loaded into every emulator: it exits when its owner is gone. */
+const PARENT_WATCH = join(__dirname, 'parent-watch.cjs');
 
 /** Children that are still running, across every startEmulators call of this process. */
 const liveChildren = new Set<ChildProcess>();
@@ -112,10 +148,13 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-function launch(spec: EmulatorSpec, log?: (line: string) => void): RunningEmulator {
-  const child = spawn(process.execPath, spec.args, {
+function launch(spec: EmulatorSpec, log?: (line: string) => void, onExit?: (exit: EmulatorExit) => void): RunningEmulator {
+  const child = spawn(process.execPath, ['--require', PARENT_WATCH, ...spec.args], {
     env: spec.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin is the pipe the emulator watches (parent-watch.cjs); the owner never writes to it.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // A process group of its own: a terminal's Ctrl-C goes to the owner, which stops the emulators in order.
+    detached: process.platform !== 'win32',
     windowsHide: true,
   });
   liveChildren.add(child);
@@ -124,19 +163,24 @@ function launch(spec: EmulatorSpec, log?: (line: string) => void): RunningEmulat
     child,
     outputTail: [],
     exitCode: undefined,
+    stopping: false,
     exited: new Promise<void>((resolve) => {
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         running.exitCode = code;
         liveChildren.delete(child);
+        if (!running.stopping) onExit?.({ name: spec.name, pid: child.pid, code, signal, outputTail: [...running.outputTail] });
         resolve();
       });
       child.once('error', (err) => {
         running.outputTail.push(`spawn error: ${err.message}`);
+        running.exitCode ??= null;
         liveChildren.delete(child);
         resolve();
       });
     }),
   };
+  // Writing to a pipe whose reader died raises EPIPE; nothing is ever written, but never let it throw.
+  child.stdin?.on('error', () => undefined);
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
@@ -180,7 +224,8 @@ async function waitUntilReady(emulator: RunningEmulator, timeoutMs: number): Pro
   );
 }
 
-async function kill(emulator: RunningEmulator): Promise<void> {
+function killNow(emulator: RunningEmulator): void {
+  emulator.stopping = true;
   if (emulator.exitCode === undefined) {
     try {
       emulator.child.kill('SIGKILL');
@@ -188,6 +233,10 @@ async function kill(emulator: RunningEmulator): Promise<void> {
       // already gone
     }
   }
+}
+
+async function kill(emulator: RunningEmulator): Promise<void> {
+  killNow(emulator);
   await emulator.exited;
 }
 
@@ -265,7 +314,7 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
     });
   }
 
-  const running = specs.map((spec) => launch(spec, opts.log));
+  const running = specs.map((spec) => launch(spec, opts.log, opts.onExit));
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -273,6 +322,11 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
       if (ownS3Dir) await rm(ownS3Dir, { recursive: true, force: true });
     })();
     return stopped;
+  };
+  const find = (name: EmulatorName): number => {
+    const at = running.findIndex((r) => r.spec.name === name);
+    if (at < 0) throw new Error(`the ${name} emulator was not started`);
+    return at;
   };
 
   try {
@@ -299,11 +353,59 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
     env[variable] = url;
   }
 
-  return {
+  const emulators: Emulators = {
     endpoints,
     env,
     pids: running.map((r) => r.child.pid).filter((pid): pid is number => typeof pid === 'number'),
     ...(s3Dir ? { s3Dir } : {}),
+    pid: (name) => running[find(name)]!.child.pid,
+    isRunning: (name) => running[find(name)]!.exitCode === undefined,
+    async restart(name) {
+      if (stopped) throw new Error('the emulators are stopped');
+      const at = find(name);
+      await kill(running[at]!);
+      if (name === 's3' && s3Dir) {
+        for (const key of await removeUnfinishedS3Objects(s3Dir)) opts.log?.(`[s3] removed ${key}: its write was cut short when the emulator stopped`);
+      }
+      const next = launch(running[at]!.spec, opts.log, opts.onExit);
+      running[at] = next;
+      emulators.pids = running.map((r) => r.child.pid).filter((pid): pid is number => typeof pid === 'number');
+      await waitUntilReady(next, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    },
     stop,
+    killNow: () => running.forEach(killNow),
   };
+  return emulators;
+}
+
+/** s3rver's file names for an object's bytes and its metadata, written in that order. */
+const S3RVER_OBJECT = '._S3rver_object';
+const S3RVER_METADATA = '._S3rver_metadata.json';
+
+/**
+ * Removes the objects whose PUT s3rver did not finish before it stopped, and returns their paths. s3rver
+ * writes an object's bytes, then its checksum, then its metadata, and only then answers; an emulator killed
+ * in between leaves an object without complete metadata, on which every later listing of its prefix fails
+ * with InternalError. S3 never stores a PUT it did not complete, and the writer (which got no answer) sends
+ * it again, so removing it is what S3 would show.
+ */
+export async function removeUnfinishedS3Objects(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(S3RVER_OBJECT)) continue;
+    const object = join(entry.parentPath, entry.name);
+    const stem = object.slice(0, -S3RVER_OBJECT.length);
+    const metadata = await readFile(`${stem}${S3RVER_METADATA}`, 'utf8').catch(() => undefined);
+    let complete = false;
+    try {
+      complete = metadata !== undefined && typeof JSON.parse(metadata) === 'object';
+    } catch {
+      complete = false;
+    }
+    if (complete) continue;
+    await Promise.all([object, `${object}.md5`, `${stem}${S3RVER_METADATA}`].map((f) => rm(f, { force: true })));
+    removed.push(stem.slice(dir.length + 1));
+  }
+  return removed;
 }

@@ -198,7 +198,10 @@ export interface ShardStats {
   /** Sequence number of the last record that is done with (processed or discarded). */
   checkpoint?: string;
   pendingRecords: number;
-  /** Age of the last record of the last batch when its invocation ended; 0 once caught up and idle. */
+  /**
+   * Age of the last record of the last batch when its invocation ended (Lambda's IteratorAge); 0 once caught
+   * up and idle. runner.iteratorAgeMs() also counts records still in flight or waiting.
+   */
   iteratorAgeMs: number;
   millisBehindLatest: number;
   invocations: number;
@@ -220,6 +223,8 @@ export interface RunnerStats {
   redeliveries: number;
   onFailureRecords: number;
   onFailureDeliveryErrors: number;
+  /** Polls of a shard that failed (the stream did not answer); the shard is polled again with backoff. */
+  readErrors: number;
   discardedRecords: number;
   windowsClosed: number;
   windowsTerminatedEarly: number;
@@ -431,6 +436,7 @@ export class KinesisEventSourceRunner {
     redeliveries: 0,
     onFailureRecords: 0,
     onFailureDeliveryErrors: 0,
+    readErrors: 0,
     discardedRecords: 0,
     windowsClosed: 0,
     windowsTerminatedEarly: 0,
@@ -586,9 +592,16 @@ export class KinesisEventSourceRunner {
     }
   }
 
+  /**
+   * The largest iterator age of the shards, as of now: the age of the last batch when it completed (Lambda's
+   * IteratorAge) or, when larger, the age now of the oldest record read and not yet done with (in flight,
+   * waiting for a retry or a batching window, or held in an open tumbling window). An invocation that hangs
+   * therefore shows as a growing age, not as the figure of the last batch that completed.
+   */
   iteratorAgeMs(): number {
+    const now = this.now();
     let max = 0;
-    for (const shard of this.shards.values()) max = Math.max(max, shard.iteratorAgeMs);
+    for (const shard of this.shards.values()) max = Math.max(max, shard.iteratorAgeMs, shard.unfinishedAgeMs(now));
     return max;
   }
 
@@ -740,6 +753,7 @@ class ShardConsumer {
         await this.runner.sleep(pause);
       } catch (err) {
         errorStreak++;
+        this.runner.counters.readErrors++;
         this.lastError = describeError(err);
         this.runner.log(`${this.shardId}: ${this.lastError}`);
         // The read side starts over after the last record read, whatever broke.
@@ -1210,6 +1224,13 @@ class ShardConsumer {
 
   flushWindowsCaughtUpSince(since: number | undefined): void {
     this.flushSince = since;
+  }
+
+  /** Age at `now` of the oldest record read and not yet done with; 0 when there is none. */
+  unfinishedAgeMs(now: number): number {
+    let oldest = this.buffer[0]?.arrivalMs ?? Infinity;
+    if (this.window?.firstArrivalMs !== undefined) oldest = Math.min(oldest, this.window.firstArrivalMs);
+    return oldest === Infinity ? 0 : Math.max(0, now - oldest);
   }
 
   isDrained(since: number): boolean {

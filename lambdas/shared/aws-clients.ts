@@ -6,6 +6,9 @@
  * the real AWS endpoint; AWS_REGION; the default credential chain. Nothing here knows about emulators, so
  * the same code talks to AWS, to the local emulators and to LocalStack.
  *
+ * Every client has connection and request timeouts and bounded attempts (client-limits.ts), so a dependency
+ * that stops answering fails a call within seconds instead of holding it until the function times out.
+ *
  * Each client is created on first use and kept for the life of the process (a Lambda sandbox reuses it
  * across invocations). The client packages declare no side effects, so a bundle only carries the clients
  * its handler actually calls. The DynamoDB document client lives in document-client.ts for that reason.
@@ -14,14 +17,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { CLIENT_LIMITS, timedRequestHandler, type ClientLimits } from './client-limits';
 
-/** AWS_MAX_ATTEMPTS wins when set; otherwise a per-service default suited to its throttling behaviour. */
-function maxAttempts(serviceDefault: number): number {
+/** AWS_MAX_ATTEMPTS wins when set; otherwise the service's limit from CLIENT_LIMITS. */
+function maxAttempts(limits: ClientLimits): number {
   const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : serviceDefault;
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : limits.maxAttempts;
 }
 
 function customEndpoint(serviceVariable: string): string | undefined {
@@ -37,19 +38,17 @@ export function kinesisClient(): KinesisClient {
   kinesis ??= new KinesisClient({
     // The Kinesis client defaults to HTTP/2 (for SubscribeToShard), which kinesis-local breaks on for
     // bodies over ~8 KB. Plain HTTP/1.1 with keep-alive is equally good for GetRecords/PutRecords in AWS.
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
-    }),
-    // ProvisionedThroughputExceeded is retryable; a few more attempts ride out a hot shard.
-    maxAttempts: maxAttempts(5),
+    requestHandler: timedRequestHandler(CLIENT_LIMITS.kinesis),
+    // PutRecords reports throttled entries in its answer (the callers retry those); the SDK retries whole
+    // calls that failed, within the limits' worst case.
+    maxAttempts: maxAttempts(CLIENT_LIMITS.kinesis),
   });
   return kinesis;
 }
 
 export function dynamoDbClient(): DynamoDBClient {
   // Throttled writes are retried with backoff by the SDK; conditional-check failures are not retried.
-  dynamoDb ??= new DynamoDBClient({ maxAttempts: maxAttempts(5) });
+  dynamoDb ??= new DynamoDBClient({ requestHandler: timedRequestHandler(CLIENT_LIMITS.dynamodb), maxAttempts: maxAttempts(CLIENT_LIMITS.dynamodb) });
   return dynamoDb;
 }
 
@@ -57,13 +56,14 @@ export function s3Client(): S3Client {
   s3 ??= new S3Client({
     // Emulators (s3rver, LocalStack) serve buckets by path, not by virtual-host subdomain.
     forcePathStyle: customEndpoint('AWS_ENDPOINT_URL_S3') !== undefined,
-    maxAttempts: maxAttempts(3),
+    requestHandler: timedRequestHandler(CLIENT_LIMITS.s3),
+    maxAttempts: maxAttempts(CLIENT_LIMITS.s3),
   });
   return s3;
 }
 
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({ maxAttempts: maxAttempts(3) });
+  sqs ??= new SQSClient({ requestHandler: timedRequestHandler(CLIENT_LIMITS.sqs), maxAttempts: maxAttempts(CLIENT_LIMITS.sqs) });
   return sqs;
 }
 

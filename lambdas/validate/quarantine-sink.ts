@@ -7,13 +7,12 @@
  * SigV4 signer with the credentials and region of the shared Kinesis client, and sent through the SDK's
  * HTTP handler, so credentials, signing and transport are the SDK's; only the URL is built here.
  */
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, HttpRequest, Provider, SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { fullJitterDelayMs, mayRetry, type RetryPolicy } from '../core/ingest/retry-policy';
+import { CLIENT_LIMITS, timedRequestHandler } from '../shared/client-limits';
 
 /** Where the validation function puts its quarantine objects. */
 export interface QuarantineSink {
@@ -30,8 +29,10 @@ export interface S3QuarantineSinkOptions {
   readonly retry: RetryPolicy;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** @default 10 s */
+  /** Longest time one PUT (request and answer) may take. @default CLIENT_LIMITS.quarantine (5 s) */
   readonly requestTimeoutMs?: number;
+  /** Longest wait for a connection. @default CLIENT_LIMITS.quarantine (1.1 s) */
+  readonly connectionTimeoutMs?: number;
 }
 
 export class QuarantineWriteError extends Error {
@@ -75,11 +76,14 @@ function encodeKey(key: string): string {
 }
 
 export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSink {
-  const http = new NodeHttpHandler({
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 10 }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 10 }),
-    requestTimeout: options.requestTimeoutMs ?? 10_000,
-  });
+  const http = timedRequestHandler(
+    {
+      ...CLIENT_LIMITS.quarantine,
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
+    },
+    10,
+  );
   const region = typeof options.region === 'string' ? () => Promise.resolve(options.region as string) : options.region;
   const signer = new SignatureV4({ service: 's3', region, credentials: options.credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: true });
   const random = options.random ?? Math.random;

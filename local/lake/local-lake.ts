@@ -10,7 +10,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BehaviouralEvent } from '../../lambdas/core/contract';
@@ -124,9 +124,38 @@ export class LocalLake {
   /**
    * Curated zone, as the curated Firehose delivers: validated events grouped by the hour of their own
    * event_time (dynamic partitioning), one Snappy Parquet object per partition with the catalog's columns.
+   * An object appears whole or not at all: it is written beside the lake and moved into place, so a
+   * conversion that fails leaves nothing behind (CuratedConversionError names the partition).
    */
   async writeCurated(events: readonly BehaviouralEvent[], options: WriteOptions = {}): Promise<string[]> {
     const keys: string[] = [];
+    for (const { partition, items } of groupBy(events, (e) => eventTimePartition(e.event_time)).values()) {
+      const key = `${ZONE_PREFIX.curated}${partitionPath(partition)}${objectName(options)}.parquet`;
+      const staged = await this.convertCurated(items);
+      const path = this.pathOf('curated', key);
+      await mkdir(dirname(path), { recursive: true });
+      await rename(staged, path);
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
+   * Why these events cannot be converted to the curated Parquet (the error DuckDB gives), or undefined when
+   * they can. Nothing is written to the lake.
+   */
+  async curatedConversionError(events: readonly BehaviouralEvent[]): Promise<string | undefined> {
+    try {
+      await rm(await this.convertCurated(events), { force: true });
+      return undefined;
+    } catch (err) {
+      if (err instanceof CuratedConversionError) return err.message;
+      throw err;
+    }
+  }
+
+  /** Converts events to a Parquet file in the staging folder; returns its path. */
+  private async convertCurated(events: readonly BehaviouralEvent[]): Promise<string> {
     const staging = join(this.root, '.staging');
     await mkdir(staging, { recursive: true });
     const columns = CURATED_COLUMNS.map((c) => `${sqlString(c.name)}: ${sqlString(c.name === 'event_time' ? 'VARCHAR' : hiveToDuckDbType(c.type))}`).join(', ');
@@ -134,23 +163,22 @@ export class LocalLake {
     const select = CURATED_COLUMNS.map((c) =>
       c.name === 'event_time' ? `CAST(replace(replace(event_time, 'T', ' '), 'Z', '') AS TIMESTAMP) AS event_time` : `"${c.name}"`,
     ).join(', ');
-    for (const { partition, items } of groupBy(events, (e) => eventTimePartition(e.event_time)).values()) {
-      const key = `${ZONE_PREFIX.curated}${partitionPath(partition)}${objectName(options)}.parquet`;
-      const path = this.pathOf('curated', key);
-      await mkdir(dirname(path), { recursive: true });
-      const input = join(staging, `${randomUUID()}.jsonl`);
-      await writeFile(input, items.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      try {
-        await this.connection.run(
-          `COPY (SELECT ${select} FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = {${columns}})) ` +
-            `TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy)`,
-        );
-      } finally {
-        await rm(input, { force: true });
-      }
-      keys.push(key);
+    const id = randomUUID();
+    const input = join(staging, `${id}.jsonl`);
+    const output = join(staging, `${id}.parquet`);
+    await writeFile(input, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    try {
+      await this.connection.run(
+        `COPY (SELECT ${select} FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = {${columns}})) ` +
+          `TO ${sqlString(output)} (FORMAT parquet, COMPRESSION snappy)`,
+      );
+      return output;
+    } catch (err) {
+      await rm(output, { force: true });
+      throw new CuratedConversionError((err as Error).message);
+    } finally {
+      await rm(input, { force: true });
     }
-    return keys;
   }
 
   /** Quarantine zone: one JSON-lines object at `key` (use quarantineObjectKey), as the validation function writes. */
@@ -219,9 +247,26 @@ export class LocalLake {
     this.db.closeSync();
   }
 
-  private async put(zone: LocalZone, key: string, body: Buffer): Promise<void> {
+  /** Writes an object whole or not at all (beside the lake, then moved into place). */
+  async put(zone: LocalZone, key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(zone, key);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, body);
+    const staging = join(this.root, '.staging');
+    await Promise.all([mkdir(dirname(path), { recursive: true }), mkdir(staging, { recursive: true })]);
+    const staged = join(staging, randomUUID());
+    try {
+      await writeFile(staged, body);
+      await rename(staged, path);
+    } catch (err) {
+      await rm(staged, { force: true });
+      throw err;
+    }
+  }
+}
+
+/** DuckDB could not convert the events to the curated Parquet (the message is DuckDB's). */
+export class CuratedConversionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CuratedConversionError';
   }
 }

@@ -18,19 +18,27 @@
  * query runner; the same bytes are uploaded to the zone's bucket under the same key, where users, the
  * end-to-end tests and the validation function's quarantine objects live.
  *
- * Delivery is at least once, like Firehose: the source checkpoint moves when a batch is buffered, and an
- * object that fails to upload is retried with backoff until stop().
+ * No single record stops delivery. A record DuckDB cannot convert (a lone UTF-16 surrogate in a string, say)
+ * is found by bisecting the failed partition and goes to `errors/format-conversion-failed/` with the error;
+ * the rest of its partition is delivered. No object is ever left empty or half written.
+ *
+ * Delivery is at least once, like Firehose: the source checkpoint moves when a batch is buffered. An object
+ * that fails to upload is kept (its local copy is already in the lake) and retried in the background with
+ * backoff, without holding up later objects, for at most maxDeliveryRetryMs (Firehose retries S3 delivery
+ * for up to 24 hours, then drops the data). stop() and flush() try the waiting uploads for a bounded time and
+ * report what is still waiting; they never wait forever. Every failed attempt is counted and logged.
+ *
+ * An error the stand-in does not expect (a full disk, a bug) goes to onError with what failed, and delivery
+ * carries on with the next object.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { BehaviouralEvent } from '../../lambdas/core/contract';
 import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../lambdas/core/lake/layout';
 import { s3Client } from '../../lambdas/shared/aws-clients';
 import { KinesisEventSourceRunner, type RunnerStats } from '../event-source-runner';
-import type { LocalLake } from '../lake/local-lake';
+import { CuratedConversionError, type LocalLake } from '../lake/local-lake';
 
 export type DeliveryFormat = 'raw' | 'curated';
 
@@ -55,6 +63,10 @@ export interface FirehoseStandInOptions {
   pollIntervalMs?: number;
   /** Called after every object written. */
   onObject?: (object: DeliveredObject) => void;
+  /** How long an object that fails to upload is retried before it is given up (Firehose: 24 hours). @default 24 hours */
+  maxDeliveryRetryMs?: number;
+  /** Told about an error the stand-in did not expect, with what failed; delivery goes on. @default logged */
+  onError?: (error: Error) => void;
   log?: (line: string) => void;
 }
 
@@ -73,8 +85,32 @@ export interface FirehoseStats {
   objectsWritten: number;
   bytesWritten: number;
   bufferedRecords: number;
+  /** Upload attempts that failed (each one logged). */
   uploadRetries: number;
+  /** Objects written to the local lake whose upload is still being retried. */
+  pendingUploads: number;
+  /** Objects given up after maxDeliveryRetryMs (their local copies stay in the lake). */
+  objectsNotDelivered: number;
+  /** Why the last upload attempt failed, while one is waiting. */
+  lastUploadError?: string;
+  /** Age of the oldest record read but not yet uploaded (Firehose's DeliveryToS3.DataFreshness), in ms. */
+  dataFreshnessMs: number;
   source: RunnerStats;
+}
+
+/** An object that could not be uploaded yet. */
+interface PendingUpload {
+  key: string;
+  body: Uint8Array;
+  contentType: string;
+  records: number;
+  kind: DeliveredObject['kind'];
+  /** Arrival of the oldest record in it. */
+  oldestArrivalMs: number;
+  attempts: number;
+  firstFailureMs: number;
+  nextAttemptMs: number;
+  lastError: string;
 }
 
 interface BufferedRecord {
@@ -101,6 +137,10 @@ interface ConversionError {
 
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MAX_UPLOAD_BACKOFF_MS = 5_000;
+/** Firehose keeps retrying delivery to S3 for up to 24 hours (Data Delivery Failure Handling). */
+const FIREHOSE_MAX_DELIVERY_RETRY_MS = 24 * 3600 * 1000;
+/** How long stop() keeps trying uploads that are still waiting. */
+const STOP_UPLOAD_BUDGET_MS = 3_000;
 
 /** `YYYY-MM-DD-HH-mm-ss` in UTC, the timestamp part of a Firehose object name. */
 function objectTimestamp(ms: number): string {
@@ -114,7 +154,11 @@ export class FirehoseStandIn {
   private errorsSince = 0;
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private pending: PendingUpload[] = [];
+  private retrying?: Promise<void>;
+  /** Set by flush() and stop(): upload attempts are cut off at this time (an S3 that hangs cannot hold them). */
+  private uploadDeadline?: number;
+  private readonly inFlight = new Set<AbortController>();
   private readonly counters = {
     recordsIn: 0,
     recordsDelivered: 0,
@@ -122,6 +166,7 @@ export class FirehoseStandIn {
     objectsWritten: 0,
     bytesWritten: 0,
     uploadRetries: 0,
+    objectsNotDelivered: 0,
   };
 
   constructor(private readonly options: FirehoseStandInOptions) {
@@ -139,7 +184,10 @@ export class FirehoseStandIn {
   async start(): Promise<void> {
     await this.runner.start();
     const tick = Math.max(50, Math.min(1_000, this.options.bufferIntervalMs / 4));
-    this.timer = setInterval(() => void this.flushDue(false), tick);
+    this.timer = setInterval(() => {
+      void this.flushDue(false);
+      void this.retryDue();
+    }, tick);
   }
 
   /** Waits until everything written to the source so far is read and buffered. */
@@ -147,28 +195,71 @@ export class FirehoseStandIn {
     await this.runner.drain({ timeoutMs });
   }
 
-  /** Writes every buffer now, whatever its age and size. */
-  async flush(): Promise<void> {
-    await this.flushDue(true);
+  /**
+   * Writes every buffer now, whatever its age and size, and tries the uploads that are waiting until they
+   * are done or uploadTimeoutMs has passed; what is still waiting then shows in stats().
+   */
+  async flush(uploadTimeoutMs = 10_000): Promise<void> {
+    await this.writeAllAndUpload(Date.now() + uploadTimeoutMs);
   }
 
-  /** Stops reading, then writes what is buffered. */
+  /** Stops reading, writes what is buffered, and gives waiting uploads a few more seconds. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.runner.stop();
-    await this.flushDue(true);
-    this.stopped = true;
+    await this.writeAllAndUpload(Date.now() + STOP_UPLOAD_BUDGET_MS);
+    for (const p of this.pending) this.options.log?.(`[firehose-${this.options.deliveryStreamName}] stopped with ${p.key} not uploaded (${p.lastError}); its local copy is in the lake`);
+  }
+
+  /**
+   * Writes every buffer and tries the waiting uploads until `deadline`; every upload attempt until then
+   * (those in flight and the buffers' first ones included) is abandoned at the deadline.
+   */
+  private async writeAllAndUpload(deadline: number): Promise<void> {
+    this.uploadDeadline = deadline;
+    const cutoff = setTimeout(() => {
+      for (const attempt of this.inFlight) attempt.abort(new Error('the flush or stop deadline passed'));
+    }, Math.max(1, deadline - Date.now()));
+    try {
+      await this.flushDue(true);
+      await this.retryPending(deadline);
+    } finally {
+      clearTimeout(cutoff);
+      this.uploadDeadline = undefined;
+    }
   }
 
   stats(): FirehoseStats {
     let bufferedRecords = this.errors.length;
     for (const b of this.buffers.values()) bufferedRecords += b.records.length;
-    return { ...this.counters, bufferedRecords, source: this.runner.stats() };
+    const last = this.pending.at(-1);
+    return {
+      ...this.counters,
+      bufferedRecords,
+      pendingUploads: this.pending.length,
+      ...(last ? { lastUploadError: last.lastError } : {}),
+      dataFreshnessMs: this.dataFreshnessMs(),
+      source: this.runner.stats(),
+    };
+  }
+
+  /** Keys of the objects whose upload is still waiting. */
+  pendingKeys(): string[] {
+    return this.pending.map((p) => p.key);
   }
 
   iteratorAgeMs(): number {
     return this.runner.iteratorAgeMs();
+  }
+
+  /** Age of the oldest record read but not yet in S3 (buffered, or in an object still to upload), in ms. */
+  dataFreshnessMs(now = Date.now()): number {
+    let oldest = Infinity;
+    for (const b of this.buffers.values()) for (const r of b.records) oldest = Math.min(oldest, r.arrivalMs);
+    for (const e of this.errors) oldest = Math.min(oldest, e.record.arrivalMs);
+    for (const p of this.pending) oldest = Math.min(oldest, p.oldestArrivalMs);
+    return oldest === Infinity ? 0 : Math.max(0, now - oldest);
   }
 
   private accept(event: KinesisStreamEvent): void {
@@ -214,9 +305,50 @@ export class FirehoseStandIn {
   }
 
   private flushDue(all: boolean): Promise<void> {
-    // One flush at a time, in order, so stop() waits for the uploads a timer tick started.
-    this.flushing = this.flushing.then(() => this.flushNow(all));
+    // One flush at a time, in order, so stop() waits for the writes a timer tick started. A flush that fails
+    // is reported and does not stop the next one.
+    this.flushing = this.flushing.then(() => this.flushNow(all)).catch((err: unknown) => this.unexpected('writing the buffered records', err));
     return this.flushing;
+  }
+
+  private unexpected(what: string, err: unknown): void {
+    const error = new Error(`firehose-${this.options.deliveryStreamName}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    this.options.log?.(error.message);
+    this.options.onError?.(error);
+  }
+
+  /** Retries the waiting uploads whose backoff has passed (one pass; the timer calls it again). */
+  private retryDue(): Promise<void> {
+    this.retrying ??= this.retryPass(Date.now()).finally(() => (this.retrying = undefined));
+    return this.retrying;
+  }
+
+  private async retryPass(now: number): Promise<void> {
+    for (const p of [...this.pending]) {
+      if (p.nextAttemptMs > now) continue;
+      if (await this.attempt(p)) {
+        this.pending.splice(this.pending.indexOf(p), 1);
+        continue;
+      }
+      if (now - p.firstFailureMs >= (this.options.maxDeliveryRetryMs ?? FIREHOSE_MAX_DELIVERY_RETRY_MS)) {
+        this.pending.splice(this.pending.indexOf(p), 1);
+        this.counters.objectsNotDelivered++;
+        this.options.log?.(
+          `[firehose-${this.options.deliveryStreamName}] gave up uploading ${p.key} (${p.records} records) after ${p.attempts} attempts ` +
+            `over ${Math.round((now - p.firstFailureMs) / 1000)} s: ${p.lastError}; its local copy is in the lake`,
+        );
+      }
+    }
+  }
+
+  /** Tries the waiting uploads, with backoff, until none is left or the deadline passes. */
+  private async retryPending(deadline: number): Promise<void> {
+    while (this.pending.length > 0 && Date.now() < deadline) {
+      await this.retryDue();
+      if (this.pending.length === 0) return;
+      const next = Math.min(...this.pending.map((p) => p.nextAttemptMs));
+      await new Promise((r) => setTimeout(r, Math.max(10, Math.min(next, deadline) - Date.now())));
+    }
   }
 
   private async flushNow(all: boolean): Promise<void> {
@@ -237,19 +369,65 @@ export class FirehoseStandIn {
 
   private async writePartition(buffer: PartitionBuffer): Promise<void> {
     const { format, deliveryStreamName: streamName, lake } = this.options;
-    // The buffer holds one partition, so each call writes exactly one object.
-    const keys =
-      format === 'raw'
-        ? await lake.writeRaw(buffer.records.map((r) => ({ data: r.data, arrivalMs: r.arrivalMs })), { streamName })
-        : await lake.writeCurated(buffer.rows as unknown as BehaviouralEvent[], { streamName });
+    let records = buffer.records;
+    let keys: string[];
+    if (format === 'raw') {
+      keys = await lake.writeRaw(records.map((r) => ({ data: r.data, arrivalMs: r.arrivalMs })), { streamName });
+    } else {
+      let rows = buffer.rows;
+      try {
+        keys = await lake.writeCurated(rows as unknown as BehaviouralEvent[], { streamName });
+      } catch (err) {
+        if (!(err instanceof CuratedConversionError)) throw err;
+        // Firehose converts record by record: the records it cannot convert go to the error prefix, the rest
+        // of the partition is delivered. Find them by bisecting (conversion failures are rare).
+        const bad = await this.unconvertible(rows);
+        if (bad.size === 0) throw err;
+        const now = Date.now();
+        if (this.errors.length === 0) this.errorsSince = now;
+        for (const [i, message] of bad) {
+          const record = records[i]!;
+          this.errors.push({ record, code: 'format-conversion-failed', message, arrivalPartition: hourPartition(record.arrivalMs) });
+        }
+        this.options.log?.(`[firehose-${streamName}] ${bad.size} record(s) of ${partitionPath(buffer.partition)} could not be converted; they go to the error prefix`);
+        records = records.filter((_, i) => !bad.has(i));
+        rows = rows.filter((_, i) => !bad.has(i));
+        keys = rows.length > 0 ? await lake.writeCurated(rows as unknown as BehaviouralEvent[], { streamName }) : [];
+      }
+    }
+    // The buffer holds one partition, so each call writes at most one object.
+    const oldestArrivalMs = Math.min(...records.map((r) => r.arrivalMs));
     for (const key of keys) {
       const contentType = format === 'raw' ? 'application/gzip' : 'application/vnd.apache.parquet';
-      await this.put(key, await lake.read(format, key), contentType, buffer.records.length, 'data');
+      await this.put(key, await lake.read(format, key), contentType, records.length, 'data', oldestArrivalMs);
     }
-    this.counters.recordsDelivered += buffer.records.length;
+    this.counters.recordsDelivered += records.length;
   }
 
-  /** Firehose's error output: JSON lines with the original record base64 and why it failed, by arrival hour. */
+  /** Indexes of the rows DuckDB cannot convert, with its error, found by bisection. */
+  private async unconvertible(rows: Record<string, unknown>[]): Promise<Map<number, string>> {
+    const bad = new Map<number, string>();
+    const check = async (from: number, to: number): Promise<void> => {
+      const error = await this.options.lake.curatedConversionError(rows.slice(from, to) as unknown as BehaviouralEvent[]);
+      if (error === undefined) return;
+      if (to - from === 1) {
+        bad.set(from, `format conversion failed: ${error.split('\n')[0]}`);
+        return;
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await check(from, mid);
+      await check(mid, to);
+    };
+    await check(0, rows.length);
+    return bad;
+  }
+
+  /**
+   * Firehose's error output, by arrival hour: one JSON document per record with the original record in
+   * base64 and why it failed, in the layout AWS documents for format conversion errors
+   * (record-format-conversion-error-handling: attemptsMade, arrivalTimestamp, ErrorCode, ErrorMessage,
+   * attemptEndingTimestamp, rawData, sequenceNumber, subSequenceNumber; the dataCatalogTable is left out).
+   */
   private async writeErrors(errors: ConversionError[]): Promise<void> {
     const byKey = new Map<string, ConversionError[]>();
     for (const e of errors) {
@@ -262,39 +440,59 @@ export class FirehoseStandIn {
         JSON.stringify({
           attemptsMade: 1,
           arrivalTimestamp: e.record.arrivalMs,
-          errorCode: e.code === 'format-conversion-failed' ? 'DataFormatConversion.MalformedData' : 'DynamicPartitioning.MetadataExtractionFailed',
-          errorMessage: e.message,
+          ErrorCode: e.code === 'format-conversion-failed' ? 'DataFormatConversion.MalformedData' : 'DynamicPartitioning.MetadataExtractionFailed',
+          ErrorMessage: e.message,
           attemptEndingTimestamp: now,
           rawData: e.record.data.toString('base64'),
           sequenceNumber: e.record.sequenceNumber,
+          subSequenceNumber: 0,
           partitionKey: e.record.partitionKey,
         }),
       );
       const key = `${prefix}${this.options.deliveryStreamName}-1-${objectTimestamp(now)}-${randomBytes(16).toString('hex')}`;
       const body = Buffer.from(`${lines.join('\n')}\n`);
-      const path = this.options.lake.pathOf(this.options.format, key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, body);
-      await this.put(key, body, 'application/x-ndjson', group.length, 'error');
+      await this.options.lake.put(this.options.format, key, body);
+      await this.put(key, body, 'application/x-ndjson', group.length, 'error', Math.min(...group.map((e) => e.record.arrivalMs)));
       this.counters.recordsToErrorPrefix += group.length;
     }
   }
 
-  private async put(key: string, body: Uint8Array, contentType: string, records: number, kind: DeliveredObject['kind']): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * Uploads an object already in the local lake. One attempt now; when it fails, the object waits for the
+   * background retries (later objects are not held up).
+   */
+  private async put(key: string, body: Uint8Array, contentType: string, records: number, kind: DeliveredObject['kind'], oldestArrivalMs: number): Promise<void> {
+    const now = Date.now();
+    const upload: PendingUpload = { key, body, contentType, records, kind, oldestArrivalMs, attempts: 0, firstFailureMs: now, nextAttemptMs: now, lastError: '' };
+    if (!(await this.attempt(upload))) this.pending.push(upload);
+  }
+
+  /** One upload attempt; on failure, counts and logs it and schedules the next one. */
+  private async attempt(upload: PendingUpload): Promise<boolean> {
+    upload.attempts++;
+    try {
+      const command = new PutObjectCommand({ Bucket: this.options.bucket, Key: upload.key, Body: upload.body, ContentType: upload.contentType });
+      const controller = new AbortController();
+      const deadline = this.uploadDeadline;
+      const timer = deadline === undefined ? undefined : setTimeout(() => controller.abort(new Error('the flush or stop deadline passed')), Math.max(1, deadline - Date.now()));
+      this.inFlight.add(controller);
       try {
-        await s3Client().send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentType: contentType }));
-        break;
-      } catch (err) {
-        if (this.stopped) throw err;
-        this.counters.uploadRetries++;
-        this.options.log?.(`[firehose-${this.options.deliveryStreamName}] upload of ${key} failed (${(err as Error).message}); retrying`);
-        await new Promise((r) => setTimeout(r, Math.min(MAX_UPLOAD_BACKOFF_MS, 100 * 2 ** attempt)));
+        await s3Client().send(command, { abortSignal: controller.signal });
+      } finally {
+        clearTimeout(timer);
+        this.inFlight.delete(controller);
       }
+    } catch (err) {
+      this.counters.uploadRetries++;
+      upload.lastError = `${(err as Error).name}: ${(err as Error).message}`;
+      upload.nextAttemptMs = Date.now() + Math.min(MAX_UPLOAD_BACKOFF_MS, 100 * 2 ** upload.attempts);
+      this.options.log?.(`[firehose-${this.options.deliveryStreamName}] upload of ${upload.key} failed (attempt ${upload.attempts}: ${upload.lastError}); retrying`);
+      return false;
     }
     this.counters.objectsWritten++;
-    this.counters.bytesWritten += body.byteLength;
-    this.options.onObject?.({ bucket: this.options.bucket, key, records, bytes: body.byteLength, kind });
+    this.counters.bytesWritten += upload.body.byteLength;
+    this.options.onObject?.({ bucket: this.options.bucket, key: upload.key, records: upload.records, bytes: upload.body.byteLength, kind: upload.kind });
+    return true;
   }
 }
 

@@ -6,6 +6,11 @@
  *
  * The handlers run in this process and reach the emulators through the standard AWS variables, which
  * start() sets in process.env (and stop() restores): the handlers cannot tell they are not in Lambda.
+ *
+ * Failures: a problem the runtime handles (an upload retried, the S3 emulator gone for a while; its data is
+ * on disk) is counted, logged and listed in incidents(). A problem it cannot handle (the Kinesis or DynamoDB
+ * emulator exits, which loses their in-memory data; an error a component did not expect) resolves failure
+ * with what failed, so the caller can report it and stop everything. stop() always ends within its timeout.
  */
 import { appendFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -17,7 +22,7 @@ import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../lambdas/validate/handler';
 import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
-import { startEmulators, type Emulators } from '../emulators';
+import { startEmulators, type EmulatorExit, type Emulators } from '../emulators';
 import {
   KinesisEventSourceRunner,
   seededFaults,
@@ -77,9 +82,61 @@ export interface RuntimeStats {
   profiles: ReturnType<ProfilesStage['stats']>;
   lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number };
   onFailureRecords: number;
+  /** On-failure records the destination did not take after the runners' retries. */
+  onFailureDeliveryErrors: number;
   dynamoDbThrottled: number;
   /** Requests failed by the injected outages. */
   outageFailures: number;
+}
+
+/** What stop() managed to do in its time. */
+export interface StopReport {
+  /** Every consumer stopped and every lake buffer was written before the timeout. */
+  orderly: boolean;
+  /** The parts that had not finished when the timeout passed (they were abandoned; the emulators were killed). */
+  unfinished: string[];
+  /** Lake objects written locally but not uploaded to the S3 emulator. */
+  objectsNotUploaded: number;
+}
+
+/** How long stop() lets the consumers finish their invocations and write their buffers by default. */
+export const DEFAULT_STOP_TIMEOUT_MS = 15_000;
+
+/** Problems seen while running: the handled ones (incidents) and the first one the runtime cannot go on after. */
+class RuntimeHealth {
+  readonly incidents: string[] = [];
+  private firstFailure?: Error;
+  private notify!: (err: Error) => void;
+  readonly failure: Promise<Error> = new Promise((resolve) => (this.notify = resolve));
+  stopping = false;
+  private readonly startedAt = Date.now();
+
+  constructor(readonly log: (line: string) => void) {}
+
+  incident(text: string): void {
+    const line = `${text} (${((Date.now() - this.startedAt) / 1000).toFixed(1)} s into the run)`;
+    this.incidents.push(line);
+    this.log(`incident: ${line}`);
+  }
+
+  fail(err: Error): void {
+    this.log(`failure: ${err.message}`);
+    if (this.firstFailure) return;
+    this.firstFailure = err;
+    this.notify(err);
+  }
+
+  emulatorExited(exit: EmulatorExit): void {
+    if (this.stopping) return;
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    if (exit.name === 's3') {
+      // s3rver keeps its buckets on disk: uploads are retried (and reported) until it is back.
+      this.incident(`the s3 emulator (pid ${exit.pid}) exited (${how}); uploads are retried until it is back`);
+      return;
+    }
+    const tail = exit.outputTail.length ? ` Its last output:\n${exit.outputTail.join('\n')}` : '';
+    this.fail(new Error(`the ${exit.name} emulator (pid ${exit.pid}) exited (${how}); it kept its data in memory, so the run cannot go on.${tail}`));
+  }
 }
 
 /** Environment variables naming the stage's resources, read by the end-to-end suite (documented in the README). */
@@ -96,7 +153,7 @@ export const RESOURCE_ENV = {
 export class LocalRuntime {
   readonly lake: LocalLake;
   private readonly savedEnv: NodeJS.ProcessEnv;
-  private stopped?: Promise<void>;
+  private stopped?: Promise<StopReport>;
   private objects = 0;
 
   private constructor(
@@ -116,6 +173,7 @@ export class LocalRuntime {
     private readonly outages: readonly InjectedOutage[],
     /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
     readonly functions: LambdaEndpoint,
+    private readonly health: RuntimeHealth,
   ) {
     this.lake = lake;
     this.savedEnv = savedEnv;
@@ -131,6 +189,7 @@ export class LocalRuntime {
     const log = options.log ?? ((line: string) => void appendFile(logFile, `${new Date().toISOString()} ${line}\n`).catch(() => undefined));
 
     const savedEnv = { ...process.env };
+    const health = new RuntimeHealth(log);
     const cleanup: (() => Promise<unknown> | unknown)[] = [];
     const undo = async () => {
       for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
@@ -138,8 +197,11 @@ export class LocalRuntime {
     try {
       const s3Dir = join(dataDir, 's3');
       await mkdir(s3Dir, { recursive: true });
-      const emulators = await startEmulators({ kinesis: true, dynamodb: true, s3: true, s3Dir, log });
-      cleanup.push(() => emulators.stop());
+      const emulators = await startEmulators({ kinesis: true, dynamodb: true, s3: true, s3Dir, log, onExit: (e) => health.emulatorExited(e) });
+      cleanup.push(() => {
+        health.stopping = true;
+        return emulators.stop();
+      });
       Object.assign(process.env, emulators.env, envOfNames(names));
       resetClients();
       cleanup.push(() => {
@@ -239,6 +301,7 @@ export class LocalRuntime {
           bufferBytes,
           pollIntervalMs: options.pollIntervalMs ?? 1_000,
           onObject,
+          onError: (err) => health.fail(err),
           log,
         });
       const rawDelivery = delivery('raw');
@@ -264,6 +327,7 @@ export class LocalRuntime {
         throttling,
         outages,
         functions,
+        health,
       );
       return runtime;
     } catch (err) {
@@ -300,18 +364,37 @@ export class LocalRuntime {
       profiles: this.profiles.stats(),
       lake: { raw: this.rawDelivery.stats(), curated: this.curatedDelivery.stats(), objects: this.objects },
       onFailureRecords: this.onFailure.length,
+      onFailureDeliveryErrors: this.validation.stats().onFailureDeliveryErrors + (this.profiles.stats().runner?.onFailureDeliveryErrors ?? 0),
       dynamoDbThrottled: this.throttling?.throttled() ?? 0,
       outageFailures: this.outages.reduce((n, o) => n + o.failed(), 0),
     };
   }
 
-  /** Ages of the last records each consumer processed, in ms. */
+  /**
+   * Iterator age of each consumer now, in ms: records in flight or waiting count, so a hang shows as a
+   * growing age. For the lake, the age of the oldest record not yet in S3 (Firehose's DataFreshness).
+   */
   iteratorAges(): { validate: number; aggregate: number; lake: number } {
     return {
       validate: this.validation.iteratorAgeMs(),
       aggregate: this.profiles.iteratorAgeMs(),
-      lake: Math.max(this.rawDelivery.iteratorAgeMs(), this.curatedDelivery.iteratorAgeMs()),
+      lake: Math.max(
+        this.rawDelivery.iteratorAgeMs(),
+        this.curatedDelivery.iteratorAgeMs(),
+        this.rawDelivery.dataFreshnessMs(),
+        this.curatedDelivery.dataFreshnessMs(),
+      ),
     };
+  }
+
+  /** Resolves with the first problem the runtime cannot go on after (see the class comment); never rejects. */
+  get failure(): Promise<Error> {
+    return this.health.failure;
+  }
+
+  /** Problems the runtime handled and went on after, one line each, in order. */
+  incidents(): readonly string[] {
+    return this.health.incidents;
   }
 
   onFailureRecords(): readonly OnFailureRecord[] {
@@ -335,6 +418,14 @@ export class LocalRuntime {
 
   /** Copies the quarantine zone's objects (written to S3 by the validation function) into the local lake. */
   async mirrorQuarantine(): Promise<number> {
+    try {
+      return await this.copyQuarantine();
+    } catch (err) {
+      throw new Error(`copying the quarantine zone from the S3 emulator failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async copyQuarantine(): Promise<number> {
     let copied = 0;
     let token: string | undefined;
     const present = new Set(await this.lake.list('quarantine'));
@@ -363,21 +454,55 @@ export class LocalRuntime {
     return { raw: await count('raw'), curated: await count('curated'), quarantine: await count('quarantine') };
   }
 
-  /** Stops every consumer (writing what the lake stand-ins hold), the emulators, and restores the environment. */
-  stop(): Promise<void> {
+  /**
+   * Stops every consumer (writing what the lake stand-ins hold) and every emulator, and restores the
+   * environment. The consumers get timeoutMs to finish their invocations and write their buffers, all at
+   * once; whatever has not finished by then is abandoned (and named in the report) and the emulators are
+   * killed anyway, so stop() always ends. Idempotent: later calls get the first call's report.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<StopReport> {
     this.stopped ??= (async () => {
-      const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
-      await quietly(this.validation.stop());
-      await quietly(this.profiles.stop());
-      await Promise.all([quietly(this.rawDelivery.stop()), quietly(this.curatedDelivery.stop()), quietly(this.functions.stop())]);
+      this.health.stopping = true;
+      const unfinished = new Set<string>();
+      const part = (name: string, stopping: Promise<unknown>) => {
+        unfinished.add(name);
+        return stopping.then(
+          () => unfinished.delete(name),
+          (err: unknown) => {
+            unfinished.delete(name);
+            this.log(`stopping ${name} failed: ${(err as Error).message}`);
+          },
+        );
+      };
+      const consumers = Promise.all([
+        part('validation', this.validation.stop()),
+        part('aggregation', this.profiles.stop()),
+        part('raw lake delivery', this.rawDelivery.stop()),
+        part('curated lake delivery', this.curatedDelivery.stop()),
+        part('lambda endpoint', this.functions.stop()),
+      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        consumers.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.log(`stop: ${[...unfinished].join(', ')} had not finished in time; abandoned`);
       this.throttling?.remove();
       for (const o of this.outages) o.remove();
-      await quietly(this.lake.close());
+      // A lake write still running uses the DuckDB connection: closing it under that write is not safe.
+      if (!timedOut) await this.lake.close().catch(() => undefined);
       resetClients();
       restoreEnv(this.savedEnv);
       await this.emulators.stop();
+      const objectsNotUploaded = [this.rawDelivery, this.curatedDelivery].reduce((n, d) => n + d.stats().pendingUploads + d.stats().objectsNotDelivered, 0);
+      return { orderly: !timedOut, unfinished: [...unfinished], objectsNotUploaded };
     })();
     return this.stopped;
+  }
+
+  private log(line: string): void {
+    this.health.log(line);
   }
 }
 

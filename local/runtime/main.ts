@@ -31,6 +31,15 @@ const say = (line = '') => out.write(`${line}\n`);
 /** Lambda polls a caught-up shard once a second; 250 ms keeps a short local run responsive. */
 const POLL_INTERVAL_MS = 250;
 
+/** How long Ctrl-C (or a failure) lets the consumers finish their invocations and write the lake buffers. */
+const STOP_TIMEOUT_MS = 5_000;
+/** Past this, the process exits whatever is still running (the emulators are killed either way). */
+const HARD_EXIT_MS = STOP_TIMEOUT_MS + 5_000;
+/** A signal repeated within this time is the same one, relayed twice. */
+const REPEATED_SIGNAL_MS = 1_000;
+/** 128 + the signal number, as shells report a process ended by it. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 async function main(): Promise<number> {
   // The SDK's notice about future Node versions would land in the middle of the progress display.
   process.removeAllListeners('warning');
@@ -62,21 +71,69 @@ async function main(): Promise<number> {
   say(`Starting the local pipeline (stage ${options.stage}; data in ${display(options.dataDir)})`);
   let runtime: LocalRuntime | undefined;
   let producer: SyntheticProducer | undefined;
-  let interrupted = false;
-  let stopping: Promise<void> | undefined;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    say(`\n${signal}: stopping every process the runtime started...`);
-    producer?.stop();
-    stopping = (runtime?.stop() ?? Promise.resolve()).then(() => {
-      say('stopped.');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  let ticker: NodeJS.Timeout | undefined;
+  let ending = false;
 
+  /**
+   * Stops everything the run started and exits with `code`, within seconds whatever state the run is in:
+   * the consumers get STOP_TIMEOUT_MS to finish their invocations and write the lake buffers, then the
+   * emulators are killed; past HARD_EXIT_MS the process exits regardless. A second call (a second Ctrl-C)
+   * exits at once.
+   */
+  const endRun = (code: number) => {
+    if (ending) {
+      process.stderr.write('Stopping at once.\n');
+      runtime?.emulators.killNow();
+      process.exit(code);
+    }
+    ending = true;
+    if (ticker) clearInterval(ticker);
+    producer?.stop();
+    setTimeout(() => {
+      process.stderr.write(`Stopping took more than ${HARD_EXIT_MS / 1000} s; exiting anyway.\n`);
+      runtime?.emulators.killNow();
+      process.exit(code);
+    }, HARD_EXIT_MS).unref();
+    void (async () => {
+      const report = await runtime?.stop({ timeoutMs: STOP_TIMEOUT_MS }).catch(() => undefined);
+      if (report && !report.orderly) say(`  not finished within ${STOP_TIMEOUT_MS / 1000} s, abandoned: ${report.unfinished.join(', ')}`);
+      if (report?.objectsNotUploaded) {
+        say(`  ${report.objectsNotUploaded} lake object(s) not uploaded to the S3 emulator; their local copies are in ${display(runtime!.lakeDir)}`);
+      }
+      say(`Stopped every process the runtime started (exit code ${code}).`);
+      process.exit(code);
+    })();
+  };
+
+  /** An error the run cannot go on after: said with what failed, then everything is stopped, exit code 1. */
+  const failRun = (what: string, err?: unknown) => {
+    const detail = err === undefined ? '' : `\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    if (ending) {
+      process.stderr.write(`\n(while stopping) ${what}${detail}\n`);
+      return;
+    }
+    process.stderr.write(`\nThe local runtime failed: ${what}${detail}\nStopping every process it started (details in ${display(join(options.dataDir, 'runtime.log'))})...\n`);
+    endRun(1);
+  };
+
+  let firstSignalAt = 0;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      // A wrapper that relays the terminal's signal (tsx's CLI, say) delivers one Ctrl-C twice: a repeat
+      // within a second is the same Ctrl-C, not a second one.
+      if (ending && Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
+      if (!ending) {
+        firstSignalAt = Date.now();
+        say(`\n${signal}: stopping every process the runtime started (${signal === 'SIGINT' ? 'Ctrl-C again' : 'again'} to stop at once)...`);
+      }
+      endRun(SIGNAL_EXIT_CODES[signal]);
+    });
+  }
+  process.on('uncaughtException', (err) => failRun(`an unexpected error: ${err.message}`, err));
+  process.on('unhandledRejection', (reason) => failRun(`an unexpected error (unhandled rejection): ${reason instanceof Error ? reason.message : String(reason)}`, reason));
+  const forever = () => new Promise<number>(() => undefined);
+
+  let phase: Phase = 'starting';
   try {
     runtime = await LocalRuntime.start({
       stage,
@@ -87,8 +144,9 @@ async function main(): Promise<number> {
       bufferBytes: 1024 * 1024,
       pollIntervalMs: POLL_INTERVAL_MS,
     });
-    if (interrupted) return await new Promise<number>(() => undefined);
-    say(`  emulators: kinesis ${runtime.emulators.endpoints.kinesis}, dynamodb ${runtime.emulators.endpoints.dynamodb}, s3 ${runtime.emulators.endpoints.s3} (pids ${runtime.pids.join(', ')})`);
+    if (ending) return await forever();
+    void runtime.failure.then((err) => failRun(err.message, err.cause));
+    say(`  emulators: kinesis ${runtime.emulators.endpoints.kinesis}, dynamodb ${runtime.emulators.endpoints.dynamodb}, s3 ${runtime.emulators.endpoints.s3} (pids ${runtime.pids.join(', ')}; runtime pid ${process.pid})`);
     say(`  streams ${runtime.names.rawStream} -> ${runtime.names.validatedStream}, table ${runtime.names.profileTable}, window ${options.windowSeconds} s (stage ${stage.name} deploys ${stage.profiles.windowSeconds} s)`);
     say(`Sending ${options.rate} events/s for ${options.durationSeconds} s to ${options.users} users (${pct(options.invalidRatio)} invalid, ${pct(options.duplicateRatio)} duplicates, seed ${options.seed})`);
     say();
@@ -106,17 +164,18 @@ async function main(): Promise<number> {
       },
     });
     const display_ = new ProgressDisplay(out, { plain: options.plain });
-    let phase: Phase = 'producing';
+    phase = 'producing';
     const loadMs = options.durationSeconds * 1000;
     const loadStarted = Date.now();
     const snapshot = (): ProgressSnapshot => snapshotOf(runtime!, producer!, phase, Date.now() - loadStarted, loadMs);
-    const ticker = setInterval(() => display_.update(snapshot()), out.isTTY && !options.plain ? 250 : 1_000);
+    ticker = setInterval(() => display_.update(snapshot()), out.isTTY && !options.plain ? 250 : 1_000);
     try {
       await producer.run(loadMs);
-      if (interrupted) return await new Promise<number>(() => undefined);
+      if (ending) return await forever();
       phase = 'draining';
       display_.update(snapshot());
       await runtime.settle(60_000);
+      if (ending) return await forever();
       phase = 'summarizing';
       display_.update(snapshot());
     } finally {
@@ -125,6 +184,7 @@ async function main(): Promise<number> {
     display_.finish();
 
     const summary = await summarize(runtime, producer, Date.now() - started);
+    if (ending) return await forever();
     say(summary.text);
 
     if (options.keepRunning) {
@@ -137,20 +197,26 @@ async function main(): Promise<number> {
       say(`Stage names (cdk deploy --outputs-file shape): ${display(outputsFile)}`);
       say(`  verify it: npm run verify -- --stage ${stage.name} --outputs-file ${display(outputsFile)}`);
       say('Press Ctrl-C to stop every process.');
-      await new Promise<never>(() => undefined);
+      return await forever();
     }
-    await runtime.stop();
+    ending = true;
+    const report = await runtime.stop();
+    if (!report.orderly) say(`  not finished in time, abandoned: ${report.unfinished.join(', ')}`);
     return summary.ok ? 0 : 1;
   } catch (err) {
-    if (interrupted) {
-      await stopping;
-      return 130;
-    }
-    process.stderr.write(`\nThe local runtime failed: ${(err as Error).stack ?? String(err)}\n`);
-    await runtime?.stop().catch(() => undefined);
-    return 1;
+    if (!ending) failRun(`while ${PHASE_DOING[phase]}: ${(err as Error).message}`, err);
+    return await forever();
   }
 }
+
+/** What the run was doing in each phase, for error messages. */
+const PHASE_DOING: Record<Phase, string> = {
+  starting: 'starting the emulators and the stage',
+  producing: 'sending the workload',
+  draining: 'waiting for the pipeline to process everything sent',
+  summarizing: 'reading the lake and the profiles back for the summary',
+  running: 'running',
+};
 
 function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: Phase, elapsedMs: number, loadMs: number): ProgressSnapshot {
   const s = runtime.stats();
@@ -174,6 +240,10 @@ function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: P
       aggregate: Math.max(0, s.validation.forwarded - (s.profiles.runner?.recordsDelivered ?? 0)) + pending(s.profiles.runner),
     },
     retries: s.validation.runner.retries + (s.profiles.runner?.retries ?? 0),
+    uploadsWaiting: s.lake.raw.pendingUploads + s.lake.curated.pendingUploads,
+    ...(s.lake.raw.lastUploadError || s.lake.curated.lastUploadError ? { lastUploadError: s.lake.raw.lastUploadError ?? s.lake.curated.lastUploadError } : {}),
+    incidents: runtime.incidents().length,
+    readErrors: [s.validation.runner, s.profiles.runner, s.lake.raw.source, s.lake.curated.source].reduce((sum, r) => sum + (r?.readErrors ?? 0), 0),
   };
 }
 
@@ -220,6 +290,17 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, ela
       queries,
       reconciliation,
       onFailureRecords: stats.onFailureRecords,
+      onFailureDeliveryErrors: stats.onFailureDeliveryErrors,
+      producer: producer.report(),
+      delivery: {
+        uploadRetries: stats.lake.raw.uploadRetries + stats.lake.curated.uploadRetries,
+        pendingUploads: stats.lake.raw.pendingUploads + stats.lake.curated.pendingUploads,
+        objectsNotDelivered: stats.lake.raw.objectsNotDelivered + stats.lake.curated.objectsNotDelivered,
+        ...(stats.lake.raw.lastUploadError || stats.lake.curated.lastUploadError
+          ? { lastUploadError: (stats.lake.raw.lastUploadError ?? stats.lake.curated.lastUploadError)! }
+          : {}),
+      },
+      incidents: [...runtime.incidents()],
       locations: [
         { label: `raw zone (${files.raw} files)`, path: display(runtime.lake.zoneDir('raw')) },
         { label: `curated zone (${files.curated} files)`, path: display(runtime.lake.zoneDir('curated')) },

@@ -30,6 +30,14 @@ export interface ProgressSnapshot {
   lag: { validate: number; aggregate: number };
   /** Invocations that failed and were retried (all consumers). */
   retries: number;
+  /** Lake objects whose upload to S3 is being retried. */
+  uploadsWaiting?: number;
+  /** Why the last of them failed. */
+  lastUploadError?: string;
+  /** Problems the runtime handled (an emulator that exited, say); details in runtime.log. */
+  incidents?: number;
+  /** Polls of the streams that failed and were repeated (all consumers). */
+  readErrors?: number;
 }
 
 function n(x: number): string {
@@ -67,7 +75,16 @@ export function renderPanel(s: ProgressSnapshot): string[] {
     `  profiles     ${n(s.profilesUpdated).padStart(9)} updates   lake objects ${n(s.lakeObjects).padStart(6)}   retries ${n(s.retries)}`,
     `  lag          validate ${n(s.lag.validate)} rec, age ${seconds(s.iteratorAgeMs.validate)}   ` +
       `aggregate ${n(s.lag.aggregate)} rec, age ${seconds(s.iteratorAgeMs.aggregate)}   lake age ${seconds(s.iteratorAgeMs.lake)}`,
+    ...(s.uploadsWaiting || s.incidents || s.readErrors ? [`  problems     ${problems(s)}`] : []),
   ];
+}
+
+function problems(s: ProgressSnapshot): string {
+  const parts: string[] = [];
+  if (s.uploadsWaiting) parts.push(`${n(s.uploadsWaiting)} lake upload(s) retrying${s.lastUploadError ? ` (${s.lastUploadError.slice(0, 60)})` : ''}`);
+  if (s.readErrors) parts.push(`${n(s.readErrors)} failed stream poll(s), retried`);
+  if (s.incidents) parts.push(`${n(s.incidents)} incident(s), see runtime.log`);
+  return parts.join('   ');
 }
 
 /** The single line written per update when stdout is not a terminal. */
@@ -76,7 +93,10 @@ export function renderLine(s: ProgressSnapshot): string {
     `[${seconds(s.elapsedMs).padStart(6)}] ${PHASE_LABEL[s.phase]} sent=${s.sent} validated=${s.validated} ` +
     `quarantined=${s.quarantined} duplicates=${s.duplicates} profiles_updated=${s.profilesUpdated} ` +
     `lake_objects=${s.lakeObjects} lag=${s.lag.validate}/${s.lag.aggregate} ` +
-    `iterator_age_ms=${s.iteratorAgeMs.validate}/${s.iteratorAgeMs.aggregate}/${s.iteratorAgeMs.lake} retries=${s.retries}`
+    `iterator_age_ms=${s.iteratorAgeMs.validate}/${s.iteratorAgeMs.aggregate}/${s.iteratorAgeMs.lake} retries=${s.retries}` +
+    (s.uploadsWaiting ? ` uploads_retrying=${s.uploadsWaiting}` : '') +
+    (s.readErrors ? ` read_errors=${s.readErrors}` : '') +
+    (s.incidents ? ` incidents=${s.incidents}` : '')
   );
 }
 

@@ -8,6 +8,7 @@ import type { Row, TranslationOptions } from '../lake/query-runner';
 import { LakeQueryRunner } from '../lake/query-runner';
 import type { Accounting, LakeContents } from './accounting';
 import { recordId } from './accounting';
+import type { ProducerReport } from './synthetic-producer';
 
 /** Reads what the accounting needs from the lake's tables. */
 export async function readLakeContents(runner: LakeQueryRunner): Promise<LakeContents> {
@@ -148,13 +149,46 @@ export interface SummaryInput {
   queries: NamedQueryResult[];
   reconciliation: Reconciliation;
   onFailureRecords: number;
+  /** On-failure records the destination did not take, after the runner's retries: their ranges are only in runtime.log. */
+  onFailureDeliveryErrors?: number;
+  /** What became of the records the producer was asked to send. */
+  producer?: ProducerReport;
+  /** Uploads of lake objects to the S3 emulator (the lake copy DuckDB reads is complete either way). */
+  delivery?: LakeDeliveryReport;
+  /** Things that went wrong during the run and were handled (an emulator that exited, say), one line each. */
+  incidents?: string[];
   locations: { label: string; path: string }[];
   elapsedMs: number;
 }
 
-/** Whether the run reconciles: the accounting, the profiles against the oracle, and the golden dataset. */
-export function summaryOk(s: Pick<SummaryInput, 'accounting' | 'profiles' | 'reconciliation'>): boolean {
-  return s.accounting.ok && (s.profiles.drift?.drifted.length ?? 0) === 0 && s.reconciliation.ok;
+export interface LakeDeliveryReport {
+  /** Upload attempts that failed and were retried. */
+  uploadRetries: number;
+  /** Objects still not uploaded when the run ended. */
+  pendingUploads: number;
+  /** Objects given up after the stand-in's retry time. */
+  objectsNotDelivered: number;
+  lastUploadError?: string;
+}
+
+/**
+ * Whether the run reconciles: the accounting, the profiles against the oracle, the golden dataset, every lake
+ * object in S3, and every on-failure record at its destination.
+ */
+export function summaryOk(s: Pick<SummaryInput, 'accounting' | 'profiles' | 'reconciliation' | 'delivery' | 'onFailureDeliveryErrors'>): boolean {
+  const undelivered = (s.delivery?.pendingUploads ?? 0) + (s.delivery?.objectsNotDelivered ?? 0);
+  return s.accounting.ok && (s.profiles.drift?.drifted.length ?? 0) === 0 && s.reconciliation.ok && undelivered === 0 && (s.onFailureDeliveryErrors ?? 0) === 0;
+}
+
+/** One line: what became of the records the producer was asked to send. */
+export function describeProducer(p: ProducerReport): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const failed = Object.values(p.failedByCode).reduce((a, b) => a + b, 0);
+  if (p.notSent === 0 && failed === 0) return `producer: all ${n(p.planned)} planned records accepted by the stream`;
+  const parts = [`producer: ${n(p.accepted)} of ${n(p.planned)} planned records accepted by the stream`];
+  if (p.notSent > 0) parts.push(`${n(p.notSent)} not sent: ${p.notSentReason ?? 'unknown reason'}`);
+  if (failed > 0) parts.push(`${n(failed)} failed after the client's retries (${Object.entries(p.failedByCode).map(([code, k]) => `${code}: ${n(k)}`).join(', ')})`);
+  return parts.join('; ');
 }
 
 export function renderSummary(s: SummaryInput): string {
@@ -172,8 +206,23 @@ export function renderSummary(s: SummaryInput): string {
   const reasons = Object.entries(s.quarantinedByReason).sort((x, y) => y[1] - x[1]);
   if (reasons.length > 0) out.push(`  quarantine reasons: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   if (s.onFailureRecords > 0) out.push(`  on-failure destination: ${s.onFailureRecords} record(s) (see on-failure.jsonl)`);
+  if (s.producer) out.push(`  ${describeProducer(s.producer)}`);
+  for (const incident of s.incidents ?? []) out.push(`  incident: ${incident}`);
   out.push('');
   for (const c of a.checks) out.push(`  [${mark(c.ok)}] ${c.label}${c.detail ? ` — ${c.detail}` : ''}`);
+  if (s.delivery) {
+    const d = s.delivery;
+    const missing = d.pendingUploads + d.objectsNotDelivered;
+    out.push(
+      missing === 0
+        ? `  [ok  ] every lake object is in the S3 emulator${d.uploadRetries ? ` (${d.uploadRetries} failed upload attempt(s) were retried)` : ''}`
+        : `  [FAIL] every lake object is in the S3 emulator — ${missing} object(s) not uploaded (${d.lastUploadError ?? 'see runtime.log'}); ` +
+            'their local copies are in the lake folder DuckDB read',
+    );
+  }
+  if (s.onFailureDeliveryErrors) {
+    out.push(`  [FAIL] every on-failure record reached its destination — ${s.onFailureDeliveryErrors} did not; their ranges are in runtime.log`);
+  }
   if (s.profiles.drift) {
     const d = s.profiles.drift;
     out.push(

@@ -1,27 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../lambdas/shared/aws-clients';
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type EmulatorExit, type Emulators } from '../../local/emulators';
+import { isRunning, waitUntilGone } from '../support/processes';
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntilGone(pids: number[], timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('startEmulators', { timeout: 30_000 }, () => {
   let all: Emulators;
@@ -133,5 +121,77 @@ describe('startEmulators', { timeout: 30_000 }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs each emulator in a process group of its own, so a Ctrl-C on the terminal reaches only its owner', () => {
+    for (const pid of all.pids) {
+      const pgid = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+      expect(pgid).toBe(pid);
+      expect(pgid).not.toBe(Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }).trim()));
+    }
+  });
+
+  it('lets every emulator exit by itself when its owner is killed with SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emulators-sigkill-'));
+    try {
+      const script = join(dir, 'owner.ts');
+      mkdirSync(join(dir, 's3'));
+      writeFileSync(
+        script,
+        `import { startEmulators } from ${JSON.stringify(resolve(__dirname, '../../local/emulators'))};\n` +
+          `startEmulators({ kinesis: true, dynamodb: true, s3: true, s3Dir: ${JSON.stringify(join(dir, 's3'))} }).then((e) => console.log(JSON.stringify(e.pids)));\n` +
+          `setInterval(() => undefined, 1000);\n`,
+      );
+      const owner = spawn(process.execPath, ['--import', 'tsx', script], { cwd: resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+      const pids = await new Promise<number[]>((done, fail) => {
+        let out = '';
+        owner.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          const line = out.split('\n').find((l) => l.startsWith('['));
+          if (line) done(JSON.parse(line) as number[]);
+        });
+        owner.once('exit', (code) => fail(new Error(`the owner exited early with ${code}`)));
+      });
+      expect(pids).toHaveLength(3);
+      expect(pids.every(isRunning)).toBe(true);
+      owner.kill('SIGKILL');
+      await waitUntilGone(pids, 5_000);
+      expect(pids.filter(isRunning)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an emulator that exits on its own, and restarts it on the same port with its data, less the writes it did not finish', async () => {
+    const exits: EmulatorExit[] = [];
+    const own = await startEmulators({ s3: true, onExit: (e) => exits.push(e) });
+    const client = new S3Client({ endpoint: own.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'kept' }));
+      await client.send(new PutObjectCommand({ Bucket: 'kept', Key: 'a', Body: 'before' }));
+      await client.send(new PutObjectCommand({ Bucket: 'kept', Key: 'cut/b', Body: 'half' }));
+      const first = own.pid('s3')!;
+      process.kill(first, 'SIGKILL');
+      await waitUntilGone([first]);
+      // As if it had been killed while writing cut/b: its metadata (written last) is cut short.
+      writeFileSync(join(own.s3Dir!, 'kept', 'cut', 'b._S3rver_metadata.json'), '{"content-ty');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(own.isRunning('s3')).toBe(false);
+      expect(exits).toEqual([expect.objectContaining({ name: 's3', pid: first, signal: 'SIGKILL' })]);
+
+      await own.restart('s3');
+      expect(own.isRunning('s3')).toBe(true);
+      expect(own.pid('s3')).not.toBe(first);
+      const got = await client.send(new GetObjectCommand({ Bucket: 'kept', Key: 'a' }));
+      expect(await got.Body?.transformToString()).toBe('before');
+      // The unfinished object is gone, as S3 never stores a PUT it did not complete, and listing works.
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: 'kept' }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual(['a']);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
+    // Stopping on purpose is not an unexpected exit.
+    expect(exits).toHaveLength(1);
   });
 });

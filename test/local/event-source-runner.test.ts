@@ -814,6 +814,24 @@ describe('KinesisEventSourceRunner', { timeout: 20_000 }, () => {
       expect(started).toEqual([['a', 'b'], ['c']]);
     });
 
+    it('shows a hanging invocation as a growing iterator age, and 0 again once it is done and caught up', async () => {
+      const stream = await createStream();
+      await put(stream, ['a', 'b']);
+      let release!: () => void;
+      const hanging = new Promise<void>((r) => (release = r));
+      const runner = await startRunner({ streamName: stream, handler: () => hanging });
+      await waitFor(() => runner.stats().invocations === 1);
+      const early = runner.iteratorAgeMs();
+      await sleep(800);
+      const later = runner.iteratorAgeMs();
+      expect(later - early).toBeGreaterThanOrEqual(700);
+      // Lambda's own figure is only known when the invocation ends.
+      expect(runner.stats().shards['shardId-000000000000']!.iteratorAgeMs).toBe(0);
+      release();
+      await runner.drain();
+      expect(runner.iteratorAgeMs()).toBe(0);
+    });
+
     it('reports invocations, records, checkpoints and iterator age per shard', async () => {
       const stream = await createStream();
       const seqs = await put(stream, ['a', 'b', 'c']);

@@ -1,21 +1,36 @@
 /**
  * The local runtime's event-source settings against the deployed mappings: the synthesized
- * AWS::Lambda::EventSourceMapping of each function (and its timeout), for the built-in stages.
+ * AWS::Lambda::EventSourceMapping of each function (and its timeout), for the built-in stages. And the SDK
+ * limits against the same timeouts: one AWS call of a function, retries included, ends before the function
+ * does (lambdas/shared/client-limits.ts).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlatformApp } from '../../../lib/app';
 import { resolveStage } from '../../../lib/config/stage-config';
 import type { PlatformStack } from '../../../lib/platform-stack';
+import { FORWARD_RETRY_POLICY } from '../../../lambdas/core/ingest/retry-policy';
+import { CLIENT_LIMITS, worstCaseCallMs } from '../../../lambdas/shared/client-limits';
 import { aggregationMapping, validationMapping, type MappingSettings } from '../../../local/runtime/event-source-settings';
 
 interface Deployed {
   validation: MappingSettings & { parallelizationFactor: number; onFailure: boolean };
   aggregation: MappingSettings & { parallelizationFactor: number; onFailure: boolean };
+  /** Timeout of the profile export function, when the stage deploys it. */
+  exportTimeoutMs?: number;
+}
+
+const synthesized = new Map<string, Deployed>();
+
+/** The stage synthesized once for every block of this file. */
+function deployed(stage: string): Deployed {
+  let d = synthesized.get(stage);
+  if (!d) synthesized.set(stage, (d = synthesize(stage)));
+  return d;
 }
 
 /** The runner's view of a function's deployed event-source mapping and timeout. */
-function deployed(stage: string): Deployed {
+function synthesize(stage: string): Deployed {
   const { stack } = createPlatformApp({ context: { stage }, builtinCloudFormationValidation: false } as never) as { stack: PlatformStack };
   const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
   const of = (fn: { node: { defaultChild?: unknown } }) => {
@@ -39,7 +54,12 @@ function deployed(stage: string): Deployed {
       onFailure: (m.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination !== undefined,
     } as Deployed['validation'];
   };
-  return { validation: of(stack.ingestion.validation.function), aggregation: of(stack.profiles.aggregator.function) };
+  const exportFn = stack.profileExport?.function;
+  return {
+    validation: of(stack.ingestion.validation.function),
+    aggregation: of(stack.profiles.aggregator.function),
+    ...(exportFn ? { exportTimeoutMs: Number(resources[stack.getLogicalId(exportFn.node.defaultChild as never)]!.Properties.Timeout) * 1000 } : {}),
+  };
 }
 
 describe.each(['dev', 'prod'])('the local event-source settings of the %s stage', (name) => {
@@ -64,5 +84,26 @@ describe.each(['dev', 'prod'])('the local event-source settings of the %s stage'
     expect(aggregationMapping(stage, 0)).not.toHaveProperty('tumblingWindowSeconds');
     expect(parallelizationFactor).toBe(1);
     expect(onFailure).toBe(true);
+  });
+});
+
+describe.each(['dev', 'prod'])('the SDK limits against the deployed function timeouts of the %s stage', (name) => {
+  let d: Deployed;
+  beforeAll(() => {
+    d = deployed(name);
+  }, 120_000);
+
+  it("let the validation function's forward (Kinesis) and quarantine (signed S3 PUT) calls give up before it times out", () => {
+    expect(worstCaseCallMs(CLIENT_LIMITS.kinesis)).toBeLessThan(d.validation.functionTimeoutMs);
+    // The quarantine sink retries with the forward retry policy, not the SDK's backoff.
+    const sinkBackoff = { transientBaseMs: FORWARD_RETRY_POLICY.baseDelayMs, throttlingBaseMs: FORWARD_RETRY_POLICY.baseDelayMs, maxMs: FORWARD_RETRY_POLICY.maxDelayMs };
+    expect(worstCaseCallMs(CLIENT_LIMITS.quarantine, sinkBackoff)).toBeLessThan(d.validation.functionTimeoutMs);
+    // Both in one invocation, quarantine first: still inside the deadline.
+    expect(worstCaseCallMs(CLIENT_LIMITS.quarantine, sinkBackoff) + worstCaseCallMs(CLIENT_LIMITS.kinesis)).toBeLessThan(d.validation.functionTimeoutMs);
+  });
+
+  it("let the aggregator's and the profile export's DynamoDB calls give up before they time out", () => {
+    expect(worstCaseCallMs(CLIENT_LIMITS.dynamodb)).toBeLessThan(d.aggregation.functionTimeoutMs);
+    if (d.exportTimeoutMs !== undefined) expect(worstCaseCallMs(CLIENT_LIMITS.dynamodb)).toBeLessThan(d.exportTimeoutMs);
   });
 });

@@ -12,7 +12,7 @@ import { LocalLake } from '../../../local/lake/local-lake';
 import { FirehoseStandIn, type FirehoseStandInOptions } from '../../../local/runtime/firehose-standin';
 import { Workload } from '../../../local/workload';
 
-useEmulators({ kinesis: true, s3: true });
+const emulators = useEmulators({ kinesis: true, s3: true });
 let lakeDir: string;
 let lake: LocalLake;
 const standIns: FirehoseStandIn[] = [];
@@ -157,5 +157,115 @@ describe('FirehoseStandIn', () => {
     while ((await objects(bucket)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const lines = (await objects(bucket)).flatMap((o) => gunzipSync(o.body).toString('utf8').trim().split('\n'));
     expect(lines).toHaveLength(40);
+  });
+
+  it('sends a record DuckDB cannot convert to errors/format-conversion-failed/, delivers the rest of its partition and keeps going', async () => {
+    const { stream, bucket } = await streamAndBucket();
+    const [first, ...others] = new Workload({ seed: 17, startMs: Date.UTC(2026, 0, 16, 9, 10), meanGapMs: 1_000 })
+      .take(10)
+      .map((r) => JSON.stringify({ ...r.event!, event_time: new Date(Date.parse(r.event!.event_time)).toISOString() }));
+    // A lone high surrogate in a string: valid JSON, accepted by JSON.parse, but not Unicode; DuckDB's
+    // read_json rejects it ("no low surrogate in string").
+    const poison = JSON.stringify({ ...(JSON.parse(first!) as object), event_id: 'poison' }).replace('"poison"', '"poi\\ud800son"');
+    expect(poison).toContain('\\ud800');
+    const s = await standIn({ streamName: stream, bucket, format: 'curated', bufferIntervalMs: 60_000, bufferBytes: 1 << 20 });
+    await put(stream, [...others.slice(0, 3), poison, ...others.slice(3, 6)]);
+    await s.catchUp();
+    await s.flush();
+    // Delivery goes on after it.
+    await put(stream, others.slice(6, 9));
+    await s.catchUp();
+    await s.flush();
+
+    const written = await objects(bucket);
+    expect(written.every((o) => o.body.byteLength > 0)).toBe(true);
+    const lakeFiles = (await lake.list('curated')).map((k) => k);
+    for (const key of lakeFiles) expect((await lake.read('curated', key)).byteLength).toBeGreaterThan(0);
+
+    const errors = written.filter((o) => o.key.startsWith('errors/'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.key).toMatch(/^errors\/format-conversion-failed\/dt=\d{4}-\d\d-\d\d\/hour=\d\d\/ds-\d+-1-/);
+    const line = JSON.parse(errors[0]!.body.toString('utf8').trim()) as Record<string, unknown>;
+    expect(line).toMatchObject({ attemptsMade: 1, ErrorCode: 'DataFormatConversion.MalformedData', subSequenceNumber: 0 });
+    expect(line.ErrorMessage).toMatch(/surrogate/i);
+    expect(Buffer.from(line.rawData as string, 'base64').toString('utf8')).toBe(poison);
+
+    const parquet = written.filter((o) => o.key.endsWith('.parquet')).map((o) => `'${lake.pathOf('curated', o.key)}'`);
+    expect(parquet).toHaveLength(2);
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const ids = (await c.runAndReadAll(`SELECT event_id FROM read_parquet([${parquet.join(', ')}])`)).getRowObjectsJson() as { event_id: string }[];
+    c.closeSync();
+    db.closeSync();
+    expect(ids.map((r) => r.event_id).sort()).toEqual(others.slice(0, 9).map((p) => (JSON.parse(p) as { event_id: string }).event_id).sort());
+    expect(s.stats()).toMatchObject({ recordsIn: 10, recordsDelivered: 9, recordsToErrorPrefix: 1, pendingUploads: 0 });
+  });
+
+  it('keeps an object it cannot upload, retries it in the background without holding up delivery, and uploads it once S3 takes it', async () => {
+    const { stream } = await streamAndBucket();
+    // A bucket that does not exist yet: every upload fails at once (NoSuchBucket), as when a bucket is gone.
+    const bucket = `late-${process.pid}-${counter++}`;
+    const s = await standIn({ streamName: stream, bucket, format: 'raw', bufferIntervalMs: 60_000, bufferBytes: 1 << 20 });
+    await put(stream, ['{"n":1}', '{"n":2}']);
+    await s.catchUp();
+    const started = Date.now();
+    await s.flush(500);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const waiting = s.stats();
+    expect(waiting).toMatchObject({ recordsDelivered: 2, objectsWritten: 0, pendingUploads: 1 });
+    expect(waiting.uploadRetries).toBeGreaterThan(0);
+    expect(waiting.lastUploadError).toMatch(/NoSuchBucket/);
+    expect(waiting.dataFreshnessMs).toBeGreaterThan(0);
+    // The local copy is in the lake already.
+    const [key] = s.pendingKeys();
+    expect(gunzipSync(await lake.read('raw', key!)).toString('utf8')).toBe('{"n":1}\n{"n":2}\n');
+
+    await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
+    const deadline = Date.now() + 10_000;
+    while (s.stats().pendingUploads > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(s.stats()).toMatchObject({ pendingUploads: 0, objectsWritten: 1, dataFreshnessMs: 0 });
+    expect((await objects(bucket)).map((o) => o.key)).toEqual([key]);
+  });
+
+  it('stops within seconds when S3 keeps failing, reporting what is not uploaded, and gives an upload up after its retry time', async () => {
+    const { stream } = await streamAndBucket();
+    const bucket = `missing-${process.pid}-${counter++}`;
+    const lines: string[] = [];
+    const s = await standIn({ streamName: stream, bucket, format: 'raw', bufferIntervalMs: 60_000, bufferBytes: 1 << 20, maxDeliveryRetryMs: 400, log: (l) => lines.push(l) });
+    await put(stream, ['{"n":1}']);
+    await s.catchUp();
+    await s.flush(1_000);
+    expect(s.stats()).toMatchObject({ pendingUploads: 0, objectsNotDelivered: 1, objectsWritten: 0 });
+    expect(lines.some((l) => /gave up uploading events\/.* after \d+ attempts/.test(l))).toBe(true);
+
+    await put(stream, ['{"n":2}']);
+    await s.catchUp();
+    const started = Date.now();
+    standIns.splice(standIns.indexOf(s), 1);
+    await s.stop();
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(s.stats().pendingUploads + s.stats().objectsNotDelivered).toBe(2);
+    expect(lines.some((l) => /stopped with events\/.* not uploaded \(NoSuchBucket/.test(l) || /gave up uploading/.test(l))).toBe(true);
+  });
+
+  it('stops within seconds when S3 hangs (accepts connections, answers nothing), keeping what it could not upload', async () => {
+    const { stream, bucket } = await streamAndBucket();
+    const s = await standIn({ streamName: stream, bucket, format: 'raw', bufferIntervalMs: 60_000, bufferBytes: 1 << 20 });
+    await put(stream, ['{"n":1}']);
+    await s.catchUp();
+    const pid = emulators().pid('s3')!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      standIns.splice(standIns.indexOf(s), 1);
+      await s.stop();
+      // The stop budget (3 s), not the S3 client's own timeouts and retries (up to ~33 s per upload).
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(s.stats()).toMatchObject({ recordsDelivered: 1, objectsWritten: 0, pendingUploads: 1 });
+    expect(s.stats().lastUploadError).toMatch(/deadline|abort/i);
+    expect(gunzipSync(await lake.read('raw', s.pendingKeys()[0]!)).toString('utf8')).toBe('{"n":1}\n');
   });
 });

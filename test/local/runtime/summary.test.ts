@@ -107,6 +107,49 @@ describe('the summary', () => {
     }
     expect(renderSummary(input([row('u1', 'click', 2, 3, 'mismatch'), row('u2', 'click', 1, 1, 'match')]))).toContain('1 of 2 sampled users match the lake');
   });
+
+  it('says how many planned records the producer did not send and why, without failing the run for it', () => {
+    const s: SummaryInput = {
+      ...input([row('u1', 'click', 2, 2, 'match')]),
+      producer: {
+        planned: 3000,
+        attempted: 2960,
+        accepted: 2950,
+        failedByCode: { 'ProvisionedThroughputExceededException after 6 attempts': 10 },
+        notSent: 40,
+        notSentReason: 'the duration ended before they were sent: the stream took 98.3 records/s of the 100 asked for (the slowest PutRecords call took 3.7 s)',
+        achievedRate: 98.3,
+        slowestCallMs: 3700,
+      },
+    };
+    const text = renderSummary(s);
+    expect(text).toContain(
+      '  producer: 2,950 of 3,000 planned records accepted by the stream; 40 not sent: the duration ended before they were sent: ' +
+        'the stream took 98.3 records/s of the 100 asked for (the slowest PutRecords call took 3.7 s); ' +
+        "10 failed after the client's retries (ProvisionedThroughputExceededException after 6 attempts: 10)",
+    );
+    expect(summaryOk(s)).toBe(true);
+    expect(renderSummary({ ...s, producer: { ...s.producer!, failedByCode: {}, notSent: 0, accepted: 3000 } })).toContain(
+      '  producer: all 3,000 planned records accepted by the stream',
+    );
+  });
+
+  it('fails the run when lake objects are not in S3 or on-failure records did not reach their destination, and shows incidents', () => {
+    const ok = input([row('u1', 'click', 2, 2, 'match')]);
+    const retried = { ...ok, delivery: { uploadRetries: 3, pendingUploads: 0, objectsNotDelivered: 0 } };
+    expect(renderSummary(retried)).toContain('[ok  ] every lake object is in the S3 emulator (3 failed upload attempt(s) were retried)');
+    expect(summaryOk(retried)).toBe(true);
+
+    const missing = { ...ok, delivery: { uploadRetries: 9, pendingUploads: 1, objectsNotDelivered: 1, lastUploadError: 'TimeoutError: socket hang up' } };
+    expect(renderSummary(missing)).toContain('[FAIL] every lake object is in the S3 emulator — 2 object(s) not uploaded (TimeoutError: socket hang up)');
+    expect(summaryOk(missing)).toBe(false);
+
+    const lost = { ...ok, onFailureDeliveryErrors: 1, incidents: ['the s3 emulator exited (signal SIGKILL) 3.0 s into the run'] };
+    const text = renderSummary(lost);
+    expect(text).toContain('[FAIL] every on-failure record reached its destination — 1 did not');
+    expect(text).toContain('  incident: the s3 emulator exited (signal SIGKILL) 3.0 s into the run');
+    expect(summaryOk(lost)).toBe(false);
+  });
 });
 
 describe('profiles as the reader returns them', () => {
