@@ -145,6 +145,8 @@ export const RESOURCE_ENV = {
   validatedStream: 'PDP_VALIDATED_STREAM',
   profileTable: 'PDP_PROFILE_TABLE',
   ledgerTable: 'PDP_LEDGER_TABLE',
+  validationFunction: 'PDP_VALIDATION_FUNCTION',
+  aggregatorFunction: 'PDP_AGGREGATOR_FUNCTION',
   rawBucket: 'PDP_RAW_BUCKET',
   curatedBucket: 'PDP_CURATED_BUCKET',
   quarantineBucket: 'PDP_QUARANTINE_BUCKET',
@@ -251,7 +253,7 @@ export class LocalRuntime {
       const validation = new KinesisEventSourceRunner({
         ...common,
         streamName: names.rawStream,
-        functionName: resourceName(stage, 'validate'),
+        functionName: names.validationFunction,
         handler: createValidationHandler({
           config: validationConfig,
           metrics: validationMetrics,
@@ -273,14 +275,14 @@ export class LocalRuntime {
 
       // Invoke for the same functions, as a redrive (or any tool that invokes the deployed functions) calls them.
       const functions = new LambdaEndpoint({
-        timeoutMs: (name) => (name === resourceName(stage, 'aggregate') ? stage.profiles.timeoutSeconds : VALIDATION_FUNCTION_TIMEOUT_SECONDS) * 1000,
+        timeoutMs: (name) => (name === names.aggregatorFunction ? stage.profiles.timeoutSeconds : VALIDATION_FUNCTION_TIMEOUT_SECONDS) * 1000,
         log,
       });
       functions.register(
-        resourceName(stage, 'validate'),
+        names.validationFunction,
         createValidationHandler({ config: validationConfig, metrics: validationMetrics, logger: new Logger({ logLevel: 'SILENT' }) }) as InvokableHandler,
       );
-      functions.register(resourceName(stage, 'aggregate'), profiles.createHandler() as InvokableHandler);
+      functions.register(names.aggregatorFunction, profiles.createHandler() as InvokableHandler);
       process.env.AWS_ENDPOINT_URL_LAMBDA = await functions.start();
       cleanup.push(() => functions.stop());
 

@@ -109,7 +109,7 @@ export function profilesStage(stage: StageConfig, names: StageResourceNames): Pr
         ...(options.faults ? { faults: options.faults } : {}),
         ...(options.onFailure ? { onFailure: options.onFailure } : {}),
         streamName: names.validatedStream,
-        functionName: resourceName(stage, 'aggregate'),
+        functionName: names.aggregatorFunction,
         handler: createHandler() as KinesisEventSourceRunnerOptions['handler'],
         // The deployed mapping's settings, with the run's tumbling window (see event-source-settings.ts).
         ...aggregationMapping(stage, options.windowSeconds),

@@ -21,6 +21,8 @@ export interface StageResourceNames {
   validatedStream: string;
   profileTable: string;
   ledgerTable: string;
+  validationFunction: string;
+  aggregatorFunction: string;
   rawBucket: string;
   curatedBucket: string;
   quarantineBucket: string;
@@ -36,6 +38,8 @@ export function stageResourceNames(config: StageConfig): StageResourceNames {
     validatedStream: resourceName(config, 'validated'),
     profileTable: resourceName(config, 'profiles'),
     ledgerTable: resourceName(config, 'profile-ledger'),
+    validationFunction: resourceName(config, 'validate'),
+    aggregatorFunction: resourceName(config, 'aggregate'),
     rawBucket: resourceName(config, 'raw'),
     curatedBucket: resourceName(config, 'curated'),
     quarantineBucket: resourceName(config, 'quarantine'),
