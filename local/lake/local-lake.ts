@@ -80,6 +80,20 @@ function groupBy<T>(items: readonly T[], key: (t: T) => HourPartition): Map<stri
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * The JSON line DuckDB converts for one event. `properties` is a map of strings in the catalog; Firehose's Hive
+ * JSON deserializer fills a string column with a number's JSON text, which on the validated stream is always
+ * JavaScript's shortest form (the validator forwards nothing else), so each number becomes String(n) here too
+ * (DuckDB's own double-to-text differs: 1e-07 for 1e-7). Booleans become "true" / "false" either way.
+ */
+function curatedJson(event: BehaviouralEvent): string {
+  const p = event.properties;
+  if (p === undefined) return JSON.stringify(event);
+  const asText: Record<string, string> = {};
+  for (const k in p) asText[k] = String(p[k]);
+  return JSON.stringify({ ...event, properties: asText });
+}
+
 /** A local lake rooted at a folder. DuckDB runs in process for Parquet; no network, no extensions to download. */
 export class LocalLake {
   private constructor(
@@ -137,7 +151,7 @@ export class LocalLake {
       const path = this.pathOf('curated', key);
       await mkdir(dirname(path), { recursive: true });
       const input = join(staging, `${randomUUID()}.jsonl`);
-      await writeFile(input, items.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      await writeFile(input, items.map(curatedJson).join('\n') + '\n');
       try {
         await this.connection.run(
           `COPY (SELECT ${select} FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = {${columns}})) ` +
