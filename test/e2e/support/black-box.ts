@@ -18,6 +18,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandOutput } f
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { readRawRecords } from '../../../lambdas/core/lake/raw-framing';
 
 export const NAME_VARIABLES = {
   rawStream: 'PDP_RAW_STREAM',
@@ -95,11 +96,11 @@ export class BlackBox {
     return Buffer.from(await got.Body!.transformToByteArray());
   }
 
-  /** Lines of every raw-zone object (gzip JSON lines). */
-  async rawLines(): Promise<string[]> {
+  /** Every record of the raw zone, read back as the README documents (one line per record, see raw-framing). */
+  async rawRecords(): Promise<Buffer[]> {
     const keys = (await this.keys(this.names.rawBucket, 'events/')).filter((k) => k.endsWith('.gz'));
     const bodies = await Promise.all(keys.map((k) => this.object(this.names.rawBucket, k)));
-    return bodies.flatMap((b) => gunzipSync(b).toString('utf8').split('\n').filter((l) => l.length > 0));
+    return bodies.flatMap((b) => readRawRecords(gunzipSync(b)));
   }
 
   /** Quarantine lines (JSON) with the key of the object each came from. */
