@@ -172,7 +172,10 @@ function describe(v: unknown): string {
  */
 export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, pass: ValidationPass): number {
   let eventTimeMs = NaN;
+  // Summed in a local (a register) and stored once.
+  let jsonLength = 0;
 ${body}
+  pass.jsonLength = jsonLength;
   return eventTimeMs;
 }
 `;
@@ -257,7 +260,7 @@ ${body}
     return out;
   }
 
-  /** Adds the value's compact JSON length to the pass (objects add theirs member by member in object()). */
+  /** Adds the value's compact JSON length to jsonLength (objects add theirs member by member in object()). */
   private jsonLength(types: string[], v: string, ind: string): string {
     const lengths: [string, string][] = [];
     for (const t of types) {
@@ -266,8 +269,8 @@ ${body}
       else if (t === 'boolean') lengths.push([`typeof ${v} === 'boolean'`, `(${v} ? 4 : 5)`]);
     }
     if (lengths.length === 0) return '';
-    if (lengths.length === 1) return `${ind}pass.jsonLength += ${lengths[0]![1]};\n`;
-    return lengths.map(([test, len], i) => `${ind}${i === 0 ? '' : 'else '}${i === lengths.length - 1 ? '' : `if (${test}) `}pass.jsonLength += ${len};\n`).join('');
+    if (lengths.length === 1) return `${ind}jsonLength += ${lengths[0]![1]};\n`;
+    return lengths.map(([test, len], i) => `${ind}${i === 0 ? '' : 'else '}${i === lengths.length - 1 ? '' : `if (${test}) `}jsonLength += ${len};\n`).join('');
   }
 
   private stringChecks(schema: Schema, v: string, path: string, ind: string, guarded: boolean): string {
@@ -325,7 +328,7 @@ ${body}
       out += `${ind}  return NaN;\n${ind}}\n`;
     }
     // '{' + per member: name, ':', value, ',' or '}' (an empty object adds its '}' below).
-    out += `${ind}pass.jsonLength += 1;\n`;
+    out += `${ind}jsonLength += 1;\n`;
     const props: Record<string, Schema> = schema.properties ?? {};
     const required: string[] = schema.required ?? [];
     // A closed object with nothing else to check per key: count the known properties found, count all keys,
@@ -343,7 +346,7 @@ ${body}
       out += `${ind}if (${t} === undefined) {\n`;
       if (required.includes(name)) out += this.push(subPath, 'required', `'must have property ${name}'`, ind + '  ');
       out += `${ind}} else {\n`;
-      out += `${ind}  pass.jsonLength += ${JSON.stringify(name).length + 2};\n`;
+      out += `${ind}  jsonLength += ${JSON.stringify(name).length + 2};\n`;
       out += this.value(sub, t, subPath, `${where}/properties/${name}`, depth + 1);
       out += `${ind}}\n`;
     }
@@ -360,9 +363,9 @@ ${body}
       const guard = Object.keys(props).map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ') || 'true';
       out += `${ind}let ${n} = 0;\n`;
       out += `${ind}for (const ${k} in ${v}) ${n}++;\n`;
-      out += `${ind}if (${n} === 0) pass.jsonLength += 1;\n`;
+      out += `${ind}if (${n} === 0) jsonLength += 1;\n`;
       // Members the schema does not describe (a newer minor's, dropped later) are not measured.
-      out += `${ind}if (${n} !== ${present}) pass.jsonLength = NaN;\n`;
+      out += `${ind}if (${n} !== ${present}) jsonLength = NaN;\n`;
       out += `${ind}if (${n} !== ${present} && !allowUnknown) {\n`;
       // for-in on a JSON.parse result sees only own enumerable keys, including a literal "__proto__" key,
       // which JSON.parse defines as an ordinary property rather than a prototype.
@@ -392,14 +395,14 @@ ${body}
       if (additional === false) {
         const guard = known.length ? `${known.map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ')}` : 'true';
         out += `${ind}  if (${guard}) {\n`;
-        out += `${ind}    pass.jsonLength = NaN;\n`;
+        out += `${ind}    jsonLength = NaN;\n`;
         out += `${ind}    if (!allowUnknown && errors.length < MAX_ERRORS) errors.push({ path: ${keyPath}, rule: 'additionalProperties', message: 'is not a property of the schema' });\n`;
         out += `${ind}  }\n`;
       } else if (additional !== undefined && typeof additional === 'object') {
         const guard = known.length ? `if (${known.map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ')}) ` : '';
         const t = `a${this.tmp++}`;
         out += `${ind}  ${guard}{\n`;
-        out += `${ind}    pass.jsonLength += ${k}.length + 4;\n`;
+        out += `${ind}    jsonLength += ${k}.length + 4;\n`;
         out += `${ind}    const ${t} = ${v}[${k}];\n`;
         out += this.value(additional, t, keyPath, `${where}/additionalProperties`, depth + 2);
         out += `${ind}  }\n`;
@@ -407,7 +410,7 @@ ${body}
         throw new Error(`${where}: additionalProperties must be false, true or a schema`);
       }
       out += `${ind}}\n`;
-      out += `${ind}if (${n} === 0) pass.jsonLength += 1;\n`;
+      out += `${ind}if (${n} === 0) jsonLength += 1;\n`;
       if (schema.maxProperties !== undefined) {
         out += `${ind}if (${n} > ${schema.maxProperties}) {\n`;
         out += this.push(path, 'maxProperties', `'must have at most ${schema.maxProperties} properties'`, ind + '  ');

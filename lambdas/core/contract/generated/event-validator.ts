@@ -110,22 +110,24 @@ function describe(v: unknown): string {
  */
 export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, pass: ValidationPass): number {
   let eventTimeMs = NaN;
+  // Summed in a local (a register) and stored once.
+  let jsonLength = 0;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     if (errors.length < MAX_ERRORS) errors.push({ path: '', rule: 'type', message: 'must be object, got ' + describe(o) });
     return NaN;
   }
-  pass.jsonLength += 1;
+  jsonLength += 1;
   let c0 = 0;
   let v1 = o["schema_version"];
   if (v1 !== undefined) c0++;
   if (v1 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'required', message: 'must have property schema_version' });
   } else {
-    pass.jsonLength += 18;
+    jsonLength += 18;
     if (!(typeof v1 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'type', message: 'must be string, got ' + describe(v1) });
     } else {
-      pass.jsonLength += v1.length + 2;
+      jsonLength += v1.length + 2;
       if (!P0.test(v1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'pattern', message: 'must match ' + "^[0-9]{1,3}\\.[0-9]{1,3}$" });
       }
@@ -136,11 +138,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v2 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'required', message: 'must have property event_id' });
   } else {
-    pass.jsonLength += 12;
+    jsonLength += 12;
     if (!(typeof v2 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'type', message: 'must be string, got ' + describe(v2) });
     } else {
-      pass.jsonLength += v2.length + 2;
+      jsonLength += v2.length + 2;
       if (v2.length < 1 || (v2.length < 2 && codePoints(v2) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -157,11 +159,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v3 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'required', message: 'must have property user_id' });
   } else {
-    pass.jsonLength += 11;
+    jsonLength += 11;
     if (!(typeof v3 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'type', message: 'must be string, got ' + describe(v3) });
     } else {
-      pass.jsonLength += v3.length + 2;
+      jsonLength += v3.length + 2;
       if (v3.length < 1 || (v3.length < 2 && codePoints(v3) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -178,11 +180,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v4 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'required', message: 'must have property session_id' });
   } else {
-    pass.jsonLength += 14;
+    jsonLength += 14;
     if (!(typeof v4 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'type', message: 'must be string, got ' + describe(v4) });
     } else {
-      pass.jsonLength += v4.length + 2;
+      jsonLength += v4.length + 2;
       if (v4.length < 1 || (v4.length < 2 && codePoints(v4) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -199,11 +201,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v5 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'required', message: 'must have property event_type' });
   } else {
-    pass.jsonLength += 14;
+    jsonLength += 14;
     if (!(typeof v5 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'type', message: 'must be string, got ' + describe(v5) });
     } else {
-      pass.jsonLength += v5.length + 2;
+      jsonLength += v5.length + 2;
       if (!S0.has(v5)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'enum', message: 'must be one of ' + "page_view, content_view, click, search, add_to_cart, remove_from_cart, purchase" });
       }
@@ -214,11 +216,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v6 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'required', message: 'must have property event_time' });
   } else {
-    pass.jsonLength += 14;
+    jsonLength += 14;
     if (!(typeof v6 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'type', message: 'must be string, got ' + describe(v6) });
     } else {
-      pass.jsonLength += v6.length + 2;
+      jsonLength += v6.length + 2;
       if (v6.length > 40 && codePoints(v6) > 40) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'maxLength', message: 'must have at most 40 characters' });
       }
@@ -232,11 +234,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v7 !== undefined) c0++;
   if (v7 === undefined) {
   } else {
-    pass.jsonLength += 14;
+    jsonLength += 14;
     if (!(typeof v7 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/content_id", rule: 'type', message: 'must be string, got ' + describe(v7) });
     } else {
-      pass.jsonLength += v7.length + 2;
+      jsonLength += v7.length + 2;
       if (v7.length < 1 || (v7.length < 2 && codePoints(v7) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/content_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -252,11 +254,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v8 !== undefined) c0++;
   if (v8 === undefined) {
   } else {
-    pass.jsonLength += 12;
+    jsonLength += 12;
     if (!(typeof v8 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/category", rule: 'type', message: 'must be string, got ' + describe(v8) });
     } else {
-      pass.jsonLength += v8.length + 2;
+      jsonLength += v8.length + 2;
       {
         const normalized = lowercaseTrim(v8);
         if (normalized !== v8) { v8 = normalized; o["category"] = normalized; pass.changed = true; }
@@ -276,11 +278,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v9 !== undefined) c0++;
   if (v9 === undefined) {
   } else {
-    pass.jsonLength += 15;
+    jsonLength += 15;
     if (!(Number.isInteger(v9))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/duration_ms", rule: 'type', message: 'must be integer, got ' + describe(v9) });
     } else {
-      pass.jsonLength += numberLength(v9, pass);
+      jsonLength += numberLength(v9, pass);
       if (!(v9 >= 0)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/duration_ms", rule: 'minimum', message: 'must be >= 0' });
       }
@@ -293,11 +295,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v10 !== undefined) c0++;
   if (v10 === undefined) {
   } else {
-    pass.jsonLength += 9;
+    jsonLength += 9;
     if (!((typeof v10 === 'number'))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/value", rule: 'type', message: 'must be number, got ' + describe(v10) });
     } else {
-      pass.jsonLength += numberLength(v10, pass);
+      jsonLength += numberLength(v10, pass);
       if (!(v10 >= 0)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/value", rule: 'minimum', message: 'must be >= 0' });
       }
@@ -310,11 +312,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v11 !== undefined) c0++;
   if (v11 === undefined) {
   } else {
-    pass.jsonLength += 12;
+    jsonLength += 12;
     if (!(typeof v11 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/currency", rule: 'type', message: 'must be string, got ' + describe(v11) });
     } else {
-      pass.jsonLength += v11.length + 2;
+      jsonLength += v11.length + 2;
       if (!P4.test(v11)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/currency", rule: 'pattern', message: 'must match ' + "^[A-Z]{3}$" });
       }
@@ -324,22 +326,22 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v12 !== undefined) c0++;
   if (v12 === undefined) {
   } else {
-    pass.jsonLength += 10;
+    jsonLength += 10;
     if (!((typeof v12 === 'object' && v12 !== null && !Array.isArray(v12)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/device", rule: 'type', message: 'must be object, got ' + describe(v12) });
     } else {
-      pass.jsonLength += 1;
+      jsonLength += 1;
       let c13 = 0;
       let v14 = v12["type"];
       if (v14 !== undefined) c13++;
       if (v14 === undefined) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'required', message: 'must have property type' });
       } else {
-        pass.jsonLength += 8;
+        jsonLength += 8;
         if (!(typeof v14 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'type', message: 'must be string, got ' + describe(v14) });
         } else {
-          pass.jsonLength += v14.length + 2;
+          jsonLength += v14.length + 2;
           if (!S1.has(v14)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'enum', message: 'must be one of ' + "desktop, mobile, tablet, tv, other" });
           }
@@ -349,11 +351,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v15 !== undefined) c13++;
       if (v15 === undefined) {
       } else {
-        pass.jsonLength += 6;
+        jsonLength += 6;
         if (!(typeof v15 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'type', message: 'must be string, got ' + describe(v15) });
         } else {
-          pass.jsonLength += v15.length + 2;
+          jsonLength += v15.length + 2;
           if (v15.length < 1 || (v15.length < 2 && codePoints(v15) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -369,11 +371,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v16 !== undefined) c13++;
       if (v16 === undefined) {
       } else {
-        pass.jsonLength += 15;
+        jsonLength += 15;
         if (!(typeof v16 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/app_version", rule: 'type', message: 'must be string, got ' + describe(v16) });
         } else {
-          pass.jsonLength += v16.length + 2;
+          jsonLength += v16.length + 2;
           if (v16.length < 1 || (v16.length < 2 && codePoints(v16) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/app_version", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -387,8 +389,8 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       }
       let n18 = 0;
       for (const k17 in v12) n18++;
-      if (n18 === 0) pass.jsonLength += 1;
-      if (n18 !== c13) pass.jsonLength = NaN;
+      if (n18 === 0) jsonLength += 1;
+      if (n18 !== c13) jsonLength = NaN;
       if (n18 !== c13 && !allowUnknown) {
         for (const k17 in v12) {
           if (k17 !== "type" && k17 !== "os" && k17 !== "app_version") {
@@ -402,21 +404,21 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v19 !== undefined) c0++;
   if (v19 === undefined) {
   } else {
-    pass.jsonLength += 11;
+    jsonLength += 11;
     if (!((typeof v19 === 'object' && v19 !== null && !Array.isArray(v19)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/context", rule: 'type', message: 'must be object, got ' + describe(v19) });
     } else {
-      pass.jsonLength += 1;
+      jsonLength += 1;
       let c20 = 0;
       let v21 = v19["locale"];
       if (v21 !== undefined) c20++;
       if (v21 === undefined) {
       } else {
-        pass.jsonLength += 10;
+        jsonLength += 10;
         if (!(typeof v21 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/locale", rule: 'type', message: 'must be string, got ' + describe(v21) });
         } else {
-          pass.jsonLength += v21.length + 2;
+          jsonLength += v21.length + 2;
           {
             const normalized = locale(v21);
             if (normalized !== v21) { v21 = normalized; v19["locale"] = normalized; pass.changed = true; }
@@ -430,11 +432,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v22 !== undefined) c20++;
       if (v22 === undefined) {
       } else {
-        pass.jsonLength += 12;
+        jsonLength += 12;
         if (!(typeof v22 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'type', message: 'must be string, got ' + describe(v22) });
         } else {
-          pass.jsonLength += v22.length + 2;
+          jsonLength += v22.length + 2;
           if (v22.length < 1 || (v22.length < 2 && codePoints(v22) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -450,11 +452,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v23 !== undefined) c20++;
       if (v23 === undefined) {
       } else {
-        pass.jsonLength += 12;
+        jsonLength += 12;
         if (!(typeof v23 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'type', message: 'must be string, got ' + describe(v23) });
         } else {
-          pass.jsonLength += v23.length + 2;
+          jsonLength += v23.length + 2;
           if (v23.length < 1 || (v23.length < 2 && codePoints(v23) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -470,11 +472,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v24 !== undefined) c20++;
       if (v24 === undefined) {
       } else {
-        pass.jsonLength += 16;
+        jsonLength += 16;
         if (!(typeof v24 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'type', message: 'must be string, got ' + describe(v24) });
         } else {
-          pass.jsonLength += v24.length + 2;
+          jsonLength += v24.length + 2;
           {
             const normalized = trim(v24);
             if (normalized !== v24) { v24 = normalized; v19["search_query"] = normalized; pass.changed = true; }
@@ -492,8 +494,8 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       }
       let n26 = 0;
       for (const k25 in v19) n26++;
-      if (n26 === 0) pass.jsonLength += 1;
-      if (n26 !== c20) pass.jsonLength = NaN;
+      if (n26 === 0) jsonLength += 1;
+      if (n26 !== c20) jsonLength = NaN;
       if (n26 !== c20 && !allowUnknown) {
         for (const k25 in v19) {
           if (k25 !== "locale" && k25 !== "page_url" && k25 !== "referrer" && k25 !== "search_query") {
@@ -507,11 +509,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v27 !== undefined) c0++;
   if (v27 === undefined) {
   } else {
-    pass.jsonLength += 14;
+    jsonLength += 14;
     if (!((typeof v27 === 'object' && v27 !== null && !Array.isArray(v27)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/properties", rule: 'type', message: 'must be object, got ' + describe(v27) });
     } else {
-      pass.jsonLength += 1;
+      jsonLength += 1;
       let n30 = 0;
       for (const k29 in v27) {
         n30++;
@@ -520,14 +522,14 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
           continue;
         }
         {
-          pass.jsonLength += k29.length + 4;
+          jsonLength += k29.length + 4;
           const a31 = v27[k29];
           if (!(typeof a31 === 'string' || (typeof a31 === 'number') || typeof a31 === 'boolean')) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'type', message: 'must be string or number or boolean, got ' + describe(a31) });
           } else {
-            if (typeof a31 === 'string') pass.jsonLength += a31.length + 2;
-            else if (typeof a31 === 'number') pass.jsonLength += numberLength(a31, pass);
-            else pass.jsonLength += (a31 ? 4 : 5);
+            if (typeof a31 === 'string') jsonLength += a31.length + 2;
+            else if (typeof a31 === 'number') jsonLength += numberLength(a31, pass);
+            else jsonLength += (a31 ? 4 : 5);
             if (typeof a31 === 'string') {
               if (a31.length > 256 && codePoints(a31) > 256) {
                 if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'maxLength', message: 'must have at most 256 characters' });
@@ -547,7 +549,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
           }
         }
       }
-      if (n30 === 0) pass.jsonLength += 1;
+      if (n30 === 0) jsonLength += 1;
       if (n30 > 16) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/properties", rule: 'maxProperties', message: 'must have at most 16 properties' });
       }
@@ -555,8 +557,8 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   }
   let n33 = 0;
   for (const k32 in o) n33++;
-  if (n33 === 0) pass.jsonLength += 1;
-  if (n33 !== c0) pass.jsonLength = NaN;
+  if (n33 === 0) jsonLength += 1;
+  if (n33 !== c0) jsonLength = NaN;
   if (n33 !== c0 && !allowUnknown) {
     for (const k32 in o) {
       if (k32 !== "schema_version" && k32 !== "event_id" && k32 !== "user_id" && k32 !== "session_id" && k32 !== "event_type" && k32 !== "event_time" && k32 !== "content_id" && k32 !== "category" && k32 !== "duration_ms" && k32 !== "value" && k32 !== "currency" && k32 !== "device" && k32 !== "context" && k32 !== "properties") {
@@ -584,5 +586,6 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
     }
   }
 
+  pass.jsonLength = jsonLength;
   return eventTimeMs;
 }
