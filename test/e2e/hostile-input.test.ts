@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '../../lambdas/core/contract';
 import { LakeQueryRunner, type Row } from '../../local/lake/query-runner';
-import { BlackBox, eventually } from './support/black-box';
+import { BlackBox, eventually, positionKey } from './support/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 interface Case {
@@ -100,17 +100,11 @@ describe('hostile records through the running pipeline', { timeout: EXTERNAL ? 9
 
   it('quarantines each rejected class once, with its reason and the record as sent', async () => {
     const expected = rejected();
-    const mine = new Set(expected.map(({ at }) => `${at.shardId}/${at.sequenceNumber}`));
-    const lines = await eventually(
-      async () => (await box.quarantineLines()).filter(({ line }) => mine.has(`${String(line.shard_id)}/${String(line.sequence_number)}`)),
-      (l) => l.length >= expected.length,
-      target.settleMs,
-      'quarantine complete',
-    );
-    const byPosition = new Map(lines.map(({ line }) => [`${String(line.shard_id)}/${String(line.sequence_number)}`, line]));
+    const { lines, byPosition } = await box.quarantinedAt(expected.map(({ at }) => at), target.settleMs);
+    expect(lines).toHaveLength(expected.length);
     expect(byPosition.size).toBe(expected.length);
     for (const { c, reason, at } of expected) {
-      const line = byPosition.get(`${at.shardId}/${at.sequenceNumber}`)!;
+      const line = byPosition.get(positionKey(at.shardId, at.sequenceNumber))!;
       expect(line.reason, c.name).toBe(reason);
       expect(Buffer.from(String(line.payload_base64), 'base64').equals(c.data), c.name).toBe(true);
     }
@@ -177,10 +171,8 @@ describe('hostile records through the running pipeline', { timeout: EXTERNAL ? 9
   });
 
   it('accounts for every record, and the runtime is still running', async () => {
-    const quarantined = new Set(
-      (await box.quarantineLines()).map(({ line }) => `${String(line.shard_id)}/${String(line.sequence_number)}`),
-    );
-    const stillQuarantined = rejected().filter(({ at }) => quarantined.has(`${at.shardId}/${at.sequenceNumber}`)).length;
+    const quarantined = new Set((await box.quarantineLines()).map(({ line }) => positionKey(String(line.shard_id), String(line.sequence_number))));
+    const stillQuarantined = rejected().filter(({ at }) => quarantined.has(positionKey(at.shardId, at.sequenceNumber))).length;
     const curated = new Set((await box.curatedRows()).map((r) => r.event_id));
     const inCurated = [...accepted().map(({ row }) => String(row.event_id)), ...canaries].filter((id) => curated.has(id)).length;
     expect(stillQuarantined + inCurated).toBe(sent.length);

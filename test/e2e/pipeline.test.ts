@@ -75,15 +75,8 @@ describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_
 
   it('quarantines every invalid record once, with its reason code, original bytes and stream position', async () => {
     const expected = invalid();
-    const mine = new Set(expected.map(({ at }) => `${at.shardId}/${at.sequenceNumber}`));
-    const lines = await eventually(
-      async () => (await box.quarantineLines()).filter(({ line }) => mine.has(`${String(line.shard_id)}/${String(line.sequence_number)}`)),
-      (l) => l.length >= expected.length,
-      target.settleMs,
-      'quarantine complete',
-    );
+    const { lines, byPosition } = await box.quarantinedAt(expected.map(({ at }) => at), target.settleMs);
     expect(lines).toHaveLength(expected.length);
-    const byPosition = new Map(lines.map(({ line }) => [`${String(line.shard_id)}/${String(line.sequence_number)}`, line]));
     expect(byPosition.size).toBe(expected.length);
     for (const { r, at } of expected) {
       const line = byPosition.get(`${at.shardId}/${at.sequenceNumber}`);

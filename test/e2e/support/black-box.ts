@@ -103,6 +103,22 @@ export class BlackBox {
     return bodies.flatMap((b) => readRawRecords(gunzipSync(b)));
   }
 
+  /**
+   * The quarantine lines of the records at these stream positions, keyed by `<shard>/<sequence>`, once each
+   * position has one (every line found, also a second line for one position, is in `lines`).
+   */
+  async quarantinedAt(positions: readonly { shardId: string; sequenceNumber: string }[], timeoutMs: number) {
+    const mine = new Set(positions.map((p) => positionKey(p.shardId, p.sequenceNumber)));
+    const lines = await eventually(
+      async () => (await this.quarantineLines()).filter(({ line }) => mine.has(positionKey(String(line.shard_id), String(line.sequence_number)))),
+      (l) => l.length >= positions.length,
+      timeoutMs,
+      'quarantine complete',
+    );
+    const byPosition = new Map(lines.map(({ line }) => [positionKey(String(line.shard_id), String(line.sequence_number)), line]));
+    return { lines, byPosition };
+  }
+
   /** Quarantine lines (JSON) with the key of the object each came from. */
   async quarantineLines(): Promise<{ key: string; line: Record<string, unknown> }[]> {
     const keys = await this.keys(this.names.quarantineBucket, 'quarantine/');
@@ -180,6 +196,9 @@ export class BlackBox {
     this.s3.destroy();
   }
 }
+
+/** A record's place in the stream, as the quarantine zone identifies it. */
+export const positionKey = (shardId: string, sequenceNumber: string) => `${shardId}/${sequenceNumber}`;
 
 /** Polls `probe` until it returns a value for which `done` holds, or fails with the last value after timeoutMs. */
 export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
