@@ -251,15 +251,20 @@ describe('accepted means storable everywhere', () => {
       { numRuns: 25 },
     );
     // The generator reaches every class, so the property is not passing vacuously.
-    console.log(`storable: ${seen.accepted} accepted and round-tripped through Parquet; rejected ${JSON.stringify(seen.rejected)}`);
     expect(seen.accepted).toBeGreaterThan(100);
     for (const reason of ['invalid_unicode', 'ambiguous_json', 'schema_violation']) expect(seen.rejected[reason] ?? 0, reason).toBeGreaterThan(5);
   });
 });
 
 describe('finding a member named twice', () => {
-  /** Serializes with optional white space, repeating a member of the `repeatAt`-th object (depth-first) when given. */
-  function serialize(value: unknown, ws: string, repeatAt: number | undefined): { text: string; repeated: boolean } {
+  /** Every UTF-16 unit of a name as a \\u escape: the same name, spelled differently. */
+  const escaped = (name: string) => `"${name.split('').map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`;
+
+  /**
+   * Serializes with optional white space, repeating a member of the `repeatAt`-th object (depth-first) when
+   * given, its name spelled as JSON.stringify does or fully escaped.
+   */
+  function serialize(value: unknown, ws: string, repeatAt: number | undefined, escapeRepeat: boolean): { text: string; repeated: boolean } {
     let objects = 0;
     let repeated = false;
     const go = (v: unknown): string => {
@@ -267,7 +272,8 @@ describe('finding a member named twice', () => {
       if (v === null || typeof v !== 'object') return JSON.stringify(v);
       const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}${ws}:${ws}${go(x)}`);
       if (objects++ === repeatAt && entries.length > 0) {
-        entries.push(`${JSON.stringify(Object.keys(v)[0])}${ws}:${ws}null`);
+        const name = Object.keys(v)[0]!;
+        entries.push(`${escapeRepeat ? escaped(name) : JSON.stringify(name)}${ws}:${ws}null`);
         repeated = true;
       }
       return `{${ws}${entries.join(`,${ws}`)}${ws}}`;
@@ -278,11 +284,12 @@ describe('finding a member named twice', () => {
   it('finds one exactly when the text has one, whatever the nesting, strings and white space', () => {
     fc.assert(
       fc.property(
-        fc.jsonValue({ maxDepth: 5 }),
+        fc.jsonValue({ maxDepth: 5, stringUnit: fc.oneof(fc.constantFrom('"', '\\', 'a', '\u0000', '\ud800', '\u{1F600}'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })) }),
         fc.constantFrom('', ' ', '\n', '\t\r\n'),
         fc.option(fc.nat({ max: 6 }), { nil: undefined }),
-        (value, ws, repeatAt) => {
-          const { text, repeated } = serialize(value, ws, repeatAt);
+        fc.boolean(),
+        (value, ws, repeatAt, escapeRepeat) => {
+          const { text, repeated } = serialize(value, ws, repeatAt, escapeRepeat);
           expect(() => JSON.parse(text)).not.toThrow();
           expect(findDuplicateName(text) !== undefined, text).toBe(repeated);
         },
