@@ -101,8 +101,8 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule', { timeou
   });
 
   it('accounts for every record: raw keeps all, curated holds each valid event, quarantine each invalid record', async () => {
-    const raw = await eventually(() => box.rawLines(), (l) => l.length >= sent.length, target.settleMs, 'raw complete');
-    expect(raw.sort()).toEqual(sent.map((s) => s.record.data.toString('utf8')).sort());
+    const raw = await eventually(() => box.rawRecords(), (l) => l.length >= sent.length, target.settleMs, 'raw complete');
+    expect(raw.map((r) => r.toString('base64')).sort()).toEqual(sent.map((s) => s.record.data.toString('base64')).sort());
 
     const curated = await eventually(
       () => box.curatedRows(),
