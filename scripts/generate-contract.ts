@@ -37,6 +37,19 @@ function checkKeywords(schema: Schema, where: string): void {
   }
 }
 
+/**
+ * Every number of the contract declares bounds within +-(2^53 - 1), as I-JSON (RFC 7493) recommends: beyond them a
+ * double cannot hold every integer (9007199254740993 would silently become ...992) and 1e400 overflows to
+ * Infinity, which the lake stores as null. The generator refuses an unbounded number rather than let one through.
+ */
+const MAX_EXACT_INTEGER = Number.MAX_SAFE_INTEGER;
+function checkNumberBounds(schema: Schema, where: string): void {
+  const { minimum, maximum } = schema;
+  if (typeof minimum !== 'number' || typeof maximum !== 'number' || Math.abs(minimum) > MAX_EXACT_INTEGER || Math.abs(maximum) > MAX_EXACT_INTEGER) {
+    throw new Error(`${where}: a number must declare minimum and maximum within +-${MAX_EXACT_INTEGER} (2^53 - 1), so that every accepted value is exact in a double`);
+  }
+}
+
 const HEADER = (schemaHash: string) =>
   `// Generated from contract/event.schema.json (sha256 ${schemaHash}) by scripts/generate-contract.ts.\n` +
   `// Do not edit: change the schema and run \`npm run generate\`. A test fails when this file drifts.\n`;
@@ -64,6 +77,7 @@ class ValidatorEmitter {
     const constants = [...this.patterns, ...this.sets].join('\n');
     return `${HEADER(hash)}/* eslint-disable */
 import { isCanonicalUtc, parseRfc3339, toCanonicalUtc } from '../datetime';
+import { escapePointer } from '../json-text';
 import { locale, lowercaseTrim, trim } from '../normalize';
 
 /** One violated rule: where (a JSON Pointer into the event), which schema keyword, and a readable message. */
@@ -73,19 +87,35 @@ export interface SchemaError {
   message: string;
 }
 
-/** Reports whether validation rewrote any value of the event. */
-export interface Normalization {
+/**
+ * What one validation pass learns besides the errors. The lengths let the caller prove, without scanning the
+ * record's text again, that the text is exactly the compact JSON of the parsed object (then its bytes can be
+ * forwarded as they are) or at least that it cannot hide a duplicate member name (see validate.ts).
+ */
+export interface ValidationPass {
+  /** A normalization rewrote a value (never reset here). */
   changed: boolean;
+  /**
+   * Length in UTF-16 code units of the compact JSON of the object as parsed, before normalization: what
+   * JSON.stringify gives when no string needs an escape, less otherwise. NaN when the object has members the
+   * schema does not describe. Meaningful only when no error was found.
+   */
+  jsonLength: number;
+  /** By how many characters, at most, the record's numbers could be spelled shorter than in jsonLength (864e5 for 86400000). */
+  shorterNumbers: number;
+  /** False when a number could be spelled another way in as few characters (5400 as 54e2, 0.05 as 5e-2). */
+  canonicalNumbers: boolean;
+}
+
+/** A new pass, for validateEventSchema. */
+export function newValidationPass(): ValidationPass {
+  return { changed: false, jsonLength: 0, shorterNumbers: 0, canonicalNumbers: true };
 }
 
 /** Validation stops collecting after this many errors so a hostile payload cannot blow up a quarantine line. */
 export const MAX_ERRORS = 20;
 
 ${constants}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\\//g, '~1');
-}
 
 /** Length in Unicode code points, as JSON Schema counts it (a surrogate pair is one character). */
 function codePoints(s: string): number {
@@ -102,6 +132,31 @@ function codePoints(s: string): number {
   return n;
 }
 
+/**
+ * Length of JSON.stringify(v) for a number of the contract (finite, at most 2^53 - 1 in magnitude). Within that
+ * range, JavaScript's shortest form is the only JSON spelling of its length or shorter, except for integers
+ * ending in two or more zeros (5400 is also 54e2) and magnitudes below 0.1 (0.05 is also 5e-2): those are noted
+ * in the pass, with how much shorter (at most) the record may spell them; no JSON number is under 3 characters
+ * for them.
+ */
+function numberLength(v: number, pass: ValidationPass): number {
+  const a = v < 0 ? -v : v;
+  let n: number;
+  if (Number.isInteger(a)) {
+    n = a < 1e8
+      ? (a < 1e4 ? (a < 100 ? (a < 10 ? 1 : 2) : a < 1e3 ? 3 : 4) : a < 1e6 ? (a < 1e5 ? 5 : 6) : a < 1e7 ? 7 : 8)
+      : a < 1e12 ? (a < 1e10 ? (a < 1e9 ? 9 : 10) : a < 1e11 ? 11 : 12) : a < 1e14 ? (a < 1e13 ? 13 : 14) : a < 1e15 ? 15 : a < 1e16 ? 16 : String(a).length;
+    if (v < 0) n++;
+    if (a < 100 || a % 100 !== 0) return n;
+  } else {
+    n = String(v).length;
+    if (a >= 0.1) return n;
+  }
+  pass.canonicalNumbers = false;
+  if (n > 3) pass.shorterNumbers += n - 3;
+  return n;
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
@@ -112,12 +167,15 @@ function describe(v: unknown): string {
  * Checks a parsed JSON value against the event schema, appending every violation to \`errors\`, and applies
  * the schema's normalizations (x-normalize, and event_time to canonical UTC) in place.
  * With \`allowUnknown\` (an event of a newer minor version), properties the schema does not know are tolerated.
- * Sets \`normalization.changed\` when a normalization rewrote a value (it is never reset here).
+ * Records in \`pass\` whether a normalization rewrote a value and the lengths of the object's compact JSON.
  * Returns event_time as epoch milliseconds (NaN when absent or invalid). Never throws.
  */
-export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, normalization: Normalization): number {
+export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, pass: ValidationPass): number {
   let eventTimeMs = NaN;
+  // Summed in a local (a register) and stored once.
+  let jsonLength = 0;
 ${body}
+  pass.jsonLength = jsonLength;
   return eventTimeMs;
 }
 `;
@@ -171,16 +229,19 @@ ${body}
     out += this.push(path, 'type', `'must be ${typeName}, got ' + describe(${v})`, ind + '  ');
     out += `${ind}} else {\n`;
     const inner = ind + '  ';
+    if (types.includes('number') || types.includes('integer')) checkNumberBounds(schema, where);
+    if (types.includes('object') && types.length > 1) throw new Error(`${where}: an object cannot share a node with other types`);
+    out += this.jsonLength(types, v, inner);
     if (schema['x-normalize'] !== undefined) {
       if (types.length !== 1 || types[0] !== 'string') throw new Error(`${where}: x-normalize applies to strings only`);
       const fn = NORMALIZER_FUNCTIONS[schema['x-normalize'] as string];
       if (!fn) throw new Error(`${where}: unknown normalizer '${schema['x-normalize']}'`);
-      out += `${inner}{\n${inner}  const normalized = ${fn}(${v});\n${inner}  if (normalized !== ${v}) { ${v} = normalized; ${this.parentRef}[${JSON.stringify(this.currentName)}] = normalized; normalization.changed = true; }\n${inner}}\n`;
+      out += `${inner}{\n${inner}  const normalized = ${fn}(${v});\n${inner}  if (normalized !== ${v}) { ${v} = normalized; ${this.parentRef}[${JSON.stringify(this.currentName)}] = normalized; pass.changed = true; }\n${inner}}\n`;
     }
     if (types.includes('string')) out += this.stringChecks(schema, v, path, inner, types.length > 1);
     if (schema['x-event-time'] === true) {
       if (schema.format !== 'date-time') throw new Error(`${where}: x-event-time needs format date-time`);
-      out += `${inner}if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(${v})) { ${this.parentRef}[${JSON.stringify(this.currentName)}] = toCanonicalUtc(eventTimeMs); normalization.changed = true; }\n`;
+      out += `${inner}if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(${v})) { ${this.parentRef}[${JSON.stringify(this.currentName)}] = toCanonicalUtc(eventTimeMs); pass.changed = true; }\n`;
     }
     if (types.includes('number') || types.includes('integer')) out += this.numberChecks(schema, v, path, inner, types.length > 1);
     if (types.includes('object')) out += this.object(schema, v, path, where, false, depth + 1);
@@ -197,6 +258,19 @@ ${body}
     }
     out += `${ind}}\n`;
     return out;
+  }
+
+  /** Adds the value's compact JSON length to jsonLength (objects add theirs member by member in object()). */
+  private jsonLength(types: string[], v: string, ind: string): string {
+    const lengths: [string, string][] = [];
+    for (const t of types) {
+      if (t === 'string') lengths.push([`typeof ${v} === 'string'`, `${v}.length + 2`]);
+      else if (t === 'number' || t === 'integer') lengths.push([`typeof ${v} === 'number'`, `numberLength(${v}, pass)`]);
+      else if (t === 'boolean') lengths.push([`typeof ${v} === 'boolean'`, `(${v} ? 4 : 5)`]);
+    }
+    if (lengths.length === 0) return '';
+    if (lengths.length === 1) return `${ind}jsonLength += ${lengths[0]![1]};\n`;
+    return lengths.map(([test, len], i) => `${ind}${i === 0 ? '' : 'else '}${i === lengths.length - 1 ? '' : `if (${test}) `}jsonLength += ${len};\n`).join('');
   }
 
   private stringChecks(schema: Schema, v: string, path: string, ind: string, guarded: boolean): string {
@@ -253,6 +327,8 @@ ${body}
       out += this.push("''", 'type', `'must be object, got ' + describe(${v})`, ind + '  ');
       out += `${ind}  return NaN;\n${ind}}\n`;
     }
+    // '{' + per member: name, ':', value, ',' or '}' (an empty object adds its '}' below).
+    out += `${ind}jsonLength += 1;\n`;
     const props: Record<string, Schema> = schema.properties ?? {};
     const required: string[] = schema.required ?? [];
     // A closed object with nothing else to check per key: count the known properties found, count all keys,
@@ -270,6 +346,7 @@ ${body}
       out += `${ind}if (${t} === undefined) {\n`;
       if (required.includes(name)) out += this.push(subPath, 'required', `'must have property ${name}'`, ind + '  ');
       out += `${ind}} else {\n`;
+      out += `${ind}  jsonLength += ${JSON.stringify(name).length + 2};\n`;
       out += this.value(sub, t, subPath, `${where}/properties/${name}`, depth + 1);
       out += `${ind}}\n`;
     }
@@ -277,6 +354,8 @@ ${body}
       if (!(r in props)) throw new Error(`${where}: required property '${r}' has no schema`);
     }
     const additional = schema.additionalProperties;
+    // Every member of an accepted event is described, so the pass can measure the whole object.
+    if (additional === undefined || additional === true) throw new Error(`${where}: an object must declare additionalProperties (false or a schema)`);
     const needsKeyLoop = additional !== undefined || schema.maxProperties !== undefined || schema.propertyNames !== undefined;
     if (counted) {
       const k = `k${this.tmp++}`;
@@ -284,6 +363,9 @@ ${body}
       const guard = Object.keys(props).map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ') || 'true';
       out += `${ind}let ${n} = 0;\n`;
       out += `${ind}for (const ${k} in ${v}) ${n}++;\n`;
+      out += `${ind}if (${n} === 0) jsonLength += 1;\n`;
+      // Members the schema does not describe (a newer minor's, dropped later) are not measured.
+      out += `${ind}if (${n} !== ${present}) jsonLength = NaN;\n`;
       out += `${ind}if (${n} !== ${present} && !allowUnknown) {\n`;
       // for-in on a JSON.parse result sees only own enumerable keys, including a literal "__proto__" key,
       // which JSON.parse defines as an ordinary property rather than a prototype.
@@ -312,13 +394,15 @@ ${body}
       const known = Object.keys(props);
       if (additional === false) {
         const guard = known.length ? `${known.map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ')}` : 'true';
-        out += `${ind}  if (!allowUnknown && ${guard}) {\n`;
-        out += this.push(keyPath, 'additionalProperties', `'is not a property of the schema'`, ind + '    ');
+        out += `${ind}  if (${guard}) {\n`;
+        out += `${ind}    jsonLength = NaN;\n`;
+        out += `${ind}    if (!allowUnknown && errors.length < MAX_ERRORS) errors.push({ path: ${keyPath}, rule: 'additionalProperties', message: 'is not a property of the schema' });\n`;
         out += `${ind}  }\n`;
       } else if (additional !== undefined && typeof additional === 'object') {
         const guard = known.length ? `if (${known.map((x) => `${k} !== ${JSON.stringify(x)}`).join(' && ')}) ` : '';
         const t = `a${this.tmp++}`;
         out += `${ind}  ${guard}{\n`;
+        out += `${ind}    jsonLength += ${k}.length + 4;\n`;
         out += `${ind}    const ${t} = ${v}[${k}];\n`;
         out += this.value(additional, t, keyPath, `${where}/additionalProperties`, depth + 2);
         out += `${ind}  }\n`;
@@ -326,6 +410,7 @@ ${body}
         throw new Error(`${where}: additionalProperties must be false, true or a schema`);
       }
       out += `${ind}}\n`;
+      out += `${ind}if (${n} === 0) jsonLength += 1;\n`;
       if (schema.maxProperties !== undefined) {
         out += `${ind}if (${n} > ${schema.maxProperties}) {\n`;
         out += this.push(path, 'maxProperties', `'must have at most ${schema.maxProperties} properties'`, ind + '  ');

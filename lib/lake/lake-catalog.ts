@@ -87,7 +87,7 @@ export class LakeCatalog extends Construct {
       location: location(props.curatedBucket, LAKE_TABLES.curated),
       projection: hourPartitionProjection({ location: location(props.curatedBucket, LAKE_TABLES.curated), daysBack: curatedDays }),
     });
-    this.rawTable = this.table('RawEvents', LAKE_TABLES.raw, 'Every record as received, gzip JSON lines, partitioned by arrival time.', {
+    this.rawTable = this.table('RawEvents', LAKE_TABLES.raw, 'Every record as received, one gzip line each (a line starting with 0x1E holds a record that could not sit on a line, in base64, and reads as NULLs), partitioned by arrival time.', {
       columns: RAW_COLUMNS,
       partitionKeys: HOUR_PARTITION_COLUMNS,
       format: JSON_LINES,

@@ -11,7 +11,8 @@ import { Construct } from 'constructs';
 import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../lambdas/core/lake/catalog';
 import { ERROR_PREFIX, ZONE_PREFIX } from '../../lambdas/core/lake/layout';
 import { resourceName, type StageConfig } from '../config/stage-config';
-import { FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
+import { PlatformFunction } from '../shared/platform-function';
+import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
 
 export interface LakeDeliveryProps {
@@ -41,14 +42,26 @@ export const errorPrefix = (zone: keyof typeof ERROR_PREFIX) => `${ERROR_PREFIX[
 export const EVENT_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
 
 /**
- * Firehose delivery into the lake: the raw stream to the raw zone (gzip JSON lines, one record per line, by
- * arrival hour) and the validated stream to the curated zone (dynamic partitioning by event hour, record
+ * Batch size Firehose hands the raw framing function. Firehose invokes a transformation synchronously, and a
+ * synchronous Lambda request or response holds at most 6 MB. A record that needs encoding grows by about 16/9
+ * in the response (base64 in the line, base64 again in the response): 1 MB of input stays under 2 MB either
+ * way, where 3 MB, the largest hint Firehose allows, could pass 6 MB.
+ */
+export const RAW_FRAMING_BUFFER_MB = 1;
+/** How long Firehose buffers for the framing function at most (its documented default). */
+export const RAW_FRAMING_BUFFER_SECONDS = 60;
+
+/**
+ * Firehose delivery into the lake: the raw stream to the raw zone (gzip, one line per record whatever it
+ * holds, framed by a transformation function, by arrival hour) and the validated stream to the curated zone (dynamic partitioning by event hour, record
  * format conversion to Parquet with the curated Glue table's schema). Each delivery stream has its own role
  * limited to its source stream, its zone's prefixes, its log stream and (curated) the table it reads; errors
  * land under the zone's `errors/` prefix; delivery freshness and delivery errors are alarmed.
  */
 export class LakeDelivery extends Construct {
   readonly rawDelivery: firehose.CfnDeliveryStream;
+  /** The raw stream's transformation: one line per record in the raw zone, whatever the record holds. */
+  readonly rawFraming: PlatformFunction;
   readonly curatedDelivery: firehose.CfnDeliveryStream;
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -68,6 +81,26 @@ export class LakeDelivery extends Construct {
     // raw -----------------------------------------------------------------------------------------------
     const rawName = resourceName(config, 'raw-to-lake');
     const raw = this.deliveryRole('Raw', rawName, props.rawStream, lake.rawBucket, 'raw', removal);
+    // Firehose's own processors cannot encode a record that holds newlines, or is not text, or is empty:
+    // a Lambda transformation frames every record as one line (lambdas/core/lake/raw-framing.ts).
+    this.rawFraming = new PlatformFunction(this, 'RawFraming', {
+      handlerPath: 'frame-raw/handler.ts',
+      serviceName: 'frame-raw',
+      functionName: resourceName(config, 'frame-raw'),
+      description: `Transformation of Firehose ${rawName}: each raw record on one line of the raw zone (as sent, or 0x1E and base64)`,
+      memorySize: 256,
+      // Firehose waits up to 5 minutes for a transformation; a 1 MB batch frames in milliseconds.
+      timeout: Duration.seconds(60),
+    });
+    acknowledgeFunctionRoleFindings(this.rawFraming);
+    // What Firehose documents its role needs to run a transformation: invoke it and read its configuration.
+    raw.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FrameRawRecords',
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        resources: [this.rawFraming.functionArn],
+      }),
+    );
     this.rawDelivery = new firehose.CfnDeliveryStream(this, 'RawDelivery', {
       deliveryStreamName: rawName,
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -80,15 +113,26 @@ export class LakeDelivery extends Construct {
         compressionFormat: 'GZIP',
         bufferingHints: buffering,
         cloudWatchLoggingOptions: { enabled: true, logGroupName: raw.logGroup.logGroupName, logStreamName: raw.logStream.logStreamName },
-        // Kinesis records carry no separator: without one, JSON lines readers would see one giant line.
+        // Kinesis records carry no separator, and some hold newlines of their own: the framing function ends
+        // each record's one line itself (AppendDelimiterToRecord would split those records into several).
         processingConfiguration: {
           enabled: true,
-          processors: [{ type: 'AppendDelimiterToRecord', parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }] }],
+          processors: [
+            {
+              type: 'Lambda',
+              parameters: [
+                { parameterName: 'LambdaArn', parameterValue: this.rawFraming.functionArn },
+                { parameterName: 'BufferSizeInMBs', parameterValue: String(RAW_FRAMING_BUFFER_MB) },
+                { parameterName: 'BufferIntervalInSeconds', parameterValue: String(RAW_FRAMING_BUFFER_SECONDS) },
+                { parameterName: 'NumberOfRetries', parameterValue: '3' },
+              ],
+            },
+          ],
         },
         s3BackupMode: 'Disabled',
       },
     });
-    this.rawDelivery.node.addDependency(raw.role);
+    this.rawDelivery.node.addDependency(raw.role, this.rawFraming);
 
     // curated -------------------------------------------------------------------------------------------
     const curatedName = resourceName(config, 'curated-to-lake');
@@ -193,6 +237,14 @@ export class LakeDelivery extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    alarm('RawFramingErrors', {
+      alarmDescription: `The raw stream's framing function failed: after Firehose's retries those records are under ${ERROR_PREFIX.raw}processing-failed/ of the raw bucket instead of events/ (the function's log says why).`,
+      metric: this.rawFraming.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     alarm('CuratedConversionErrors', {
       alarmDescription: 'Curated records failed Parquet conversion (schema mismatch with the Glue table); they are under errors/format-conversion-failed/.',
       metric: metric(this.curatedDelivery, 'FailedConversion.Records', 'Sum'),

@@ -3,7 +3,7 @@
  * Firehose and the validation function write them (lambdas/core/lake/layout.ts), Parquet with the catalog's
  * columns. It is the Firehose stand-in's sink in the local runtime and the data the DuckDB query runner reads.
  *
- *   <root>/raw/events/dt=YYYY-MM-DD/hour=HH/<stream>-1-<time>-<id>.gz      gzip JSON lines, by arrival time
+ *   <root>/raw/events/dt=YYYY-MM-DD/hour=HH/<stream>-1-<time>-<id>.gz      gzip, one line per record (raw-framing), by arrival time
  *   <root>/curated/events/dt=YYYY-MM-DD/hour=HH/<stream>-1-<time>-<id>.parquet   by event time
  *   <root>/quarantine/quarantine/dt=YYYY-MM-DD/hour=HH/<shard>-<first>-<last>.jsonl
  *   <root>/curated/profile-exports/snapshot=YYYY-MM-DD/AWSDynamoDB/<export id>/data/<id>.json.gz
@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BehaviouralEvent } from '../../lambdas/core/contract';
 import { CURATED_COLUMNS, profileExportPrefix } from '../../lambdas/core/lake/catalog';
 import { ZONE_PREFIX, eventTimePartition, hourPartition, partitionPath, type HourPartition } from '../../lambdas/core/lake/layout';
+import { rawObjectBody, readRawRecords } from '../../lambdas/core/lake/raw-framing';
 import { hiveToDuckDbType } from './duckdb-types';
 
 /** The zone buckets, as folders under the lake root. */
@@ -82,6 +83,20 @@ function groupBy<T>(items: readonly T[], key: (t: T) => HourPartition): Map<stri
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * The JSON line DuckDB converts for one event. `properties` is a map of strings in the catalog; Firehose's Hive
+ * JSON deserializer fills a string column with a number's JSON text, which on the validated stream is always
+ * JavaScript's shortest form (the validator forwards nothing else), so each number becomes String(n) here too
+ * (DuckDB's own double-to-text differs: 1e-07 for 1e-7). Booleans become "true" / "false" either way.
+ */
+function curatedJson(event: BehaviouralEvent): string {
+  const p = event.properties;
+  if (p === undefined) return JSON.stringify(event);
+  const asText: Record<string, string> = {};
+  for (const k in p) asText[k] = String(p[k]);
+  return JSON.stringify({ ...event, properties: asText });
+}
+
 /** A local lake rooted at a folder. DuckDB runs in process for Parquet; no network, no extensions to download. */
 export class LocalLake {
   private constructor(
@@ -108,12 +123,13 @@ export class LocalLake {
 
   /**
    * Raw zone, as the raw Firehose delivers: records grouped by arrival hour, one gzip object per hour,
-   * each record followed by a newline (the AppendDelimiterToRecord processor). Returns the keys written.
+   * one line per record whatever it holds (lambdas/core/lake/raw-framing.ts, the deployed stream's
+   * transformation). Returns the keys written.
    */
   async writeRaw(records: readonly RawRecord[], options: WriteOptions = {}): Promise<string[]> {
     const keys: string[] = [];
     for (const { partition, items } of groupBy(records, (r) => hourPartition(r.arrivalMs)).values()) {
-      const body = Buffer.concat(items.flatMap((r) => [Buffer.from(r.data), Buffer.from('\n')]));
+      const body = rawObjectBody(items.map((r) => (typeof r.data === 'string' ? Buffer.from(r.data) : r.data)));
       const key = `${ZONE_PREFIX.raw}${partitionPath(partition)}${objectName(options)}.gz`;
       await this.put('raw', key, gzipSync(body));
       keys.push(key);
@@ -166,7 +182,7 @@ export class LocalLake {
     const id = randomUUID();
     const input = join(staging, `${id}.jsonl`);
     const output = join(staging, `${id}.parquet`);
-    await writeFile(input, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    await writeFile(input, events.map(curatedJson).join('\n') + '\n');
     try {
       await this.connection.run(
         `COPY (SELECT ${select} FROM read_json(${sqlString(input)}, format = 'newline_delimited', columns = {${columns}})) ` +
@@ -233,6 +249,11 @@ export class LocalLake {
   /** An object's bytes as stored. */
   async read(zone: LocalZone, key: string): Promise<Buffer> {
     return readFile(this.pathOf(zone, key));
+  }
+
+  /** The records of a raw-zone object, byte for byte as they were sent. */
+  async readRawRecords(key: string): Promise<Buffer[]> {
+    return readRawRecords(gunzipSync(await this.read('raw', key)));
   }
 
   /** An object's lines, decompressed when the key ends in `.gz`. */

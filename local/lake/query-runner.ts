@@ -132,7 +132,9 @@ export class LakeQueryRunner {
         '.gz',
         [...RAW_COLUMNS, ...part],
         // One row per line, as the OpenX SerDe with ignore.malformed.json reads it: a line that is not a JSON
-        // object is a row of NULLs (still counted), a field holding an object reads as its JSON text.
+        // object is a row of NULLs (still counted), a field holding an object reads as its JSON text. The raw
+        // framing keeps one record per line with no control character but TAB, so the unit separator is never in
+        // a line; a record that needed encoding is a 0x1E line, which reads as NULLs.
         (glob) =>
           `SELECT ${RAW_COLUMNS.map((c) => `CASE WHEN json_valid(line) THEN json_extract_string(line, '$."${c.name}"') END AS "${c.name}"`).join(', ')}, dt, hour ` +
           `FROM read_csv(${sqlString(glob + '*/*/*.gz')}, columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '', header = false, ` +

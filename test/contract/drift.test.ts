@@ -54,6 +54,33 @@ describe('artefacts derived from the schema', () => {
     expect(() => generateContract(withFormat)).toThrow(/format 'email'/);
   });
 
+  it('the generator refuses a number without bounds a double holds exactly, and an object open to any member', () => {
+    const props = schema.properties;
+    const unbounded = JSON.stringify({ ...schema, properties: { ...props, duration_ms: { type: 'integer', minimum: 0 } } });
+    expect(() => generateContract(unbounded)).toThrow(/minimum and maximum within/);
+    const tooLarge = JSON.stringify({ ...schema, properties: { ...props, value: { ...props.value, maximum: 2 ** 53 } } });
+    expect(() => generateContract(tooLarge)).toThrow(/2\^53 - 1/);
+    const open = JSON.stringify({ ...schema, properties: { ...props, device: { ...props.device, additionalProperties: true } } });
+    expect(() => generateContract(open)).toThrow(/must declare additionalProperties/);
+  });
+
+  it('every free-text pattern of the schema refuses C0 and C1 controls and lone surrogates', () => {
+    const patterns: [string, string][] = [];
+    const walk = (s: any, where: string) => {
+      if (s === null || typeof s !== 'object') return;
+      if (typeof s.pattern === 'string') patterns.push([where, s.pattern]);
+      for (const [k, v] of Object.entries(s)) if (typeof v === 'object') walk(v, `${where}/${k}`);
+    };
+    walk(schema, '#');
+    expect(patterns.length).toBeGreaterThan(8);
+    for (const [where, source] of patterns) {
+      const p = new RegExp(source, 'u');
+      for (const bad of ['\u0000', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f', '\ud800', '\udfff', 'a\ud83d']) {
+        expect(p.test(bad) || p.test(`a${bad}`) || p.test(`${bad}a`), `${where} accepts ${JSON.stringify(bad)}`).toBe(false);
+      }
+    }
+  });
+
   it('a change to the schema changes the generated validator (the drift check can fail)', () => {
     const changed = JSON.stringify({ ...schema, properties: { ...schema.properties, user_id: { ...schema.properties.user_id, maxLength: 64 } } });
     expect(generateContract(changed)['event-validator.ts']).not.toBe(generateContract(schemaText)['event-validator.ts']);

@@ -19,7 +19,6 @@ const DELIBERATE_DIFFERENCES: Record<string, string> = {
   'newer minor drops unknown nested fields': 'forward compatibility, as above, inside device and context',
   'event_time "2026-06-15T23:59:60Z"': 'leap seconds are rejected: producer clocks do not emit them and epoch time cannot hold them',
   'event_time "2026-06-15T11:59:30+0200"': 'RFC 3339 requires the colon in a numeric offset; ajv-formats is lenient',
-  'event_time "2026-06-15T11:59:30.1234567890Z"': 'fractions are capped at nanoseconds (9 digits)',
 };
 
 function run(c: HostileCase): ValidationResult {
@@ -44,6 +43,9 @@ describe('the hostile-input corpus', () => {
       if (result.ok && c.normalized) {
         for (const [path, value] of Object.entries(c.normalized)) expect(lookup(result.event, path), path).toEqual(value);
       }
+      if (result.ok && c.forwarded) expect(result.normalized ? 're-serialized' : 'as-sent').toBe(c.forwarded);
+      // What the validated stream receives is one line of the event's compact JSON.
+      if (result.ok && !result.normalized) expect(Buffer.from(c.payload).toString('utf8')).toBe(JSON.stringify(result.event));
       return;
     }
     expect(result.ok).toBe(false);

@@ -157,8 +157,8 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule, with ever
   });
 
   it('accounts for every record: raw keeps all, curated holds each valid event, quarantine each invalid record', async () => {
-    const raw = await eventually(() => box.rawLines(), (l) => l.length >= sent.length, target.settleMs, 'raw complete');
-    expect(raw.sort(), context()).toEqual(sent.map((s) => s.record.data.toString('utf8')).sort());
+    const raw = await eventually(() => box.rawRecords(), (l) => l.length >= sent.length, target.settleMs, 'raw complete');
+    expect(raw.map((r) => r.toString('base64')).sort(), context()).toEqual(sent.map((s) => s.record.data.toString('base64')).sort());
 
     const curated = await eventually(
       () => box.curatedRows(),

@@ -6,7 +6,7 @@ import { EVENT_COLUMNS } from '../../lambdas/core/contract';
 import { QUARANTINE_COLUMNS, RAW_COLUMNS } from '../../lambdas/core/lake/catalog';
 import { createPlatformApp } from '../../lib/app';
 import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
-import { ACTIVE_PARTITION_BUDGET, CURATED_PARTITION_QUERY } from '../../lib/lake/lake-delivery';
+import { ACTIVE_PARTITION_BUDGET, CURATED_PARTITION_QUERY, RAW_FRAMING_BUFFER_MB } from '../../lib/lake/lake-delivery';
 import { loadNamedQueries } from '../../lib/lake/named-queries';
 import type { PlatformStack } from '../../lib/platform-stack';
 
@@ -226,7 +226,7 @@ describe('Athena', () => {
 describe('Firehose delivery', () => {
   const stream = (s: Synth, which: 'rawDelivery' | 'curatedDelivery') => resource(s, s.id(s.stack.lakeDelivery[which])).Properties;
 
-  it('raw: from the raw stream, gzip JSON lines by arrival hour, errors under errors/', () => {
+  it('raw: from the raw stream, gzip lines by arrival hour, errors under errors/', () => {
     const p = stream(prod, 'rawDelivery');
     expect(p.DeliveryStreamType).toBe('KinesisStreamAsSource');
     expect(p.KinesisStreamSourceConfiguration.KinesisStreamARN).toEqual(prod.stack.resolve(prod.stack.ingestion.rawStream.streamArn));
@@ -236,7 +236,6 @@ describe('Firehose delivery', () => {
     expect(d.ErrorOutputPrefix).toBe('errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/');
     expect(d.CompressionFormat).toBe('GZIP');
     expect(d.BufferingHints).toEqual({ IntervalInSeconds: 300, SizeInMBs: 128 });
-    expect(d.ProcessingConfiguration).toEqual({ Enabled: true, Processors: [{ Type: 'AppendDelimiterToRecord', Parameters: [{ ParameterName: 'Delimiter', ParameterValue: '\\n' }] }] });
     expect(d.CloudWatchLoggingOptions).toEqual({
       Enabled: true,
       LogGroupName: { Ref: prod.id(prod.stack.lakeDelivery.node.findChild('RawLogs') as never) },
@@ -244,6 +243,63 @@ describe('Firehose delivery', () => {
     });
     prod.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/kinesisfirehose/pdp-prod-raw-to-lake', RetentionInDays: 30 });
     expect(d.DynamicPartitioningConfiguration).toBeUndefined();
+  });
+
+  it('raw: one line per record, framed by a Lambda transformation within the limits AWS documents', () => {
+    // Firehose's processor types are RecordDeAggregation, Decompression, CloudWatchLogProcessing, Lambda,
+    // MetadataExtraction and AppendDelimiterToRecord (Firehose API reference, "Processor"): none escapes or encodes a
+    // record, and AppendDelimiterToRecord would leave a record's own newlines in place. So a Lambda frames them.
+    // Firehose invokes a transformation synchronously, and "the Lambda synchronous invocation mode has a payload size
+    // limit of 6 MB for both the request and the response" (Firehose developer guide, "Transform source data"): a
+    // 1 MB batch (the documented default; the range is 0.2-3 MB) keeps an all-encoded response (~16/9 of it) under 6 MB.
+    for (const s of [dev, prod]) {
+      const fn = s.stack.lakeDelivery.rawFraming;
+      const d = stream(s, 'rawDelivery').ExtendedS3DestinationConfiguration;
+      expect(d.ProcessingConfiguration).toEqual({
+        Enabled: true,
+        Processors: [
+          {
+            Type: 'Lambda',
+            Parameters: [
+              { ParameterName: 'LambdaArn', ParameterValue: { 'Fn::GetAtt': [s.id(fn), 'Arn'] } },
+              { ParameterName: 'BufferSizeInMBs', ParameterValue: '1' },
+              { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '60' },
+              { ParameterName: 'NumberOfRetries', ParameterValue: '3' },
+            ],
+          },
+        ],
+      });
+      expect(RAW_FRAMING_BUFFER_MB * (16 / 9) * 1.05).toBeLessThan(6);
+      const f = resource(s, s.id(fn)).Properties;
+      expect(f).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'], FunctionName: `pdp-${s === dev ? 'dev' : 'prod'}-frame-raw` });
+      // Firehose waits at most 5 minutes for a transformation (same page, "Lambda invocation duration").
+      expect(f.Timeout).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it('raw: the delivery role may invoke the framing function and read its configuration, nothing more of Lambda', () => {
+    // The permissions Firehose documents for a transformation: lambda:InvokeFunction and
+    // lambda:GetFunctionConfiguration on the function (Firehose developer guide, "Manage IAM roles through the console").
+    const fn = prod.stack.lakeDelivery.rawFraming;
+    const role = prod.stack.lakeDelivery.node.findChild('RawRole');
+    const statements = Object.values(prod.template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === prod.id(role as never)))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement as any[]);
+    expect(statements).toContainEqual({
+      Sid: 'FrameRawRecords', Effect: 'Allow', Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], Resource: { 'Fn::GetAtt': [prod.id(fn), 'Arn'] },
+    });
+    expect(statements.flatMap((st) => [st.Action].flat()).filter((a: string) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration']);
+  });
+
+  it('raw: an error of the framing function notifies the alarm topic', () => {
+    prod.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: prod.id(prod.stack.lakeDelivery.rawFraming) } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [prod.stack.resolve(prod.stack.alarms.topic.topicArn)],
+    });
   });
 
   it('curated: from the validated stream, partitioned by event date and hour, Parquet via the curated Glue table', () => {
@@ -322,6 +378,6 @@ describe('Firehose delivery', () => {
     }
     expectAlarm('FailedConversion.Records', curatedName, 0, 'GreaterThanThreshold', 'Sum');
     expectAlarm('PartitionCountExceeded', curatedName, 0, 'GreaterThanThreshold', 'Maximum');
-    expect(prod.stack.lakeDelivery.alarms).toHaveLength(6);
+    expect(prod.stack.lakeDelivery.alarms).toHaveLength(7);
   });
 });

@@ -51,7 +51,8 @@ export function parseRfc3339(s: string): number {
   let i = 19;
   let ms = 0;
   if (s.charCodeAt(i) === 46) {
-    // A fraction of 1 to 9 digits; beyond milliseconds it is truncated.
+    // A fraction of one or more digits (RFC 3339's time-secfrac; the 40-character limit bounds it); beyond
+    // milliseconds it is truncated.
     let k = 0;
     i++;
     while (i < n) {
@@ -61,7 +62,7 @@ export function parseRfc3339(s: string): number {
       k++;
       i++;
     }
-    if (k === 0 || k > 9) return NaN;
+    if (k === 0) return NaN;
     for (let pad = k; pad < 3; pad++) ms *= 10;
   }
   let offsetMinutes = 0;

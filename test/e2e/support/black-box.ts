@@ -18,6 +18,7 @@ import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, type BatchGetCo
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { readRawRecords } from '../../../lambdas/core/lake/raw-framing';
 
 export const NAME_VARIABLES = {
   rawStream: 'PDP_RAW_STREAM',
@@ -106,11 +107,27 @@ export class BlackBox {
     return Buffer.from(await got.Body!.transformToByteArray());
   }
 
-  /** Lines of every raw-zone object (gzip JSON lines). */
-  async rawLines(): Promise<string[]> {
+  /** Every record of the raw zone, read back as the README documents (one line per record, see raw-framing). */
+  async rawRecords(): Promise<Buffer[]> {
     const keys = (await this.keys(this.names.rawBucket, 'events/')).filter((k) => k.endsWith('.gz'));
     const bodies = await Promise.all(keys.map((k) => this.object(this.names.rawBucket, k)));
-    return bodies.flatMap((b) => gunzipSync(b).toString('utf8').split('\n').filter((l) => l.length > 0));
+    return bodies.flatMap((b) => readRawRecords(gunzipSync(b)));
+  }
+
+  /**
+   * The quarantine lines of the records at these stream positions, keyed by `<shard>/<sequence>`, once each
+   * position has one (every line found, also a second line for one position, is in `lines`).
+   */
+  async quarantinedAt(positions: readonly { shardId: string; sequenceNumber: string }[], timeoutMs: number) {
+    const mine = new Set(positions.map((p) => positionKey(p.shardId, p.sequenceNumber)));
+    const lines = await eventually(
+      async () => (await this.quarantineLines()).filter(({ line }) => mine.has(positionKey(String(line.shard_id), String(line.sequence_number)))),
+      (l) => l.length >= positions.length,
+      timeoutMs,
+      'quarantine complete',
+    );
+    const byPosition = new Map(lines.map(({ line }) => [positionKey(String(line.shard_id), String(line.sequence_number)), line]));
+    return { lines, byPosition };
   }
 
   /** Quarantine lines (JSON) with the key of the object each came from (of `keys`, or of every object). */
@@ -190,6 +207,9 @@ export class BlackBox {
     this.s3.destroy();
   }
 }
+
+/** A record's place in the stream, as the quarantine zone identifies it. */
+export const positionKey = (shardId: string, sequenceNumber: string) => `${shardId}/${sequenceNumber}`;
 
 /** Polls `probe` until it returns a value for which `done` holds, or fails with the last value after timeoutMs. */
 export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {

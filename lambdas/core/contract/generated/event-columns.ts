@@ -1,4 +1,4 @@
-// Generated from contract/event.schema.json (sha256 593d8681354045eee8d83f91dca97d71befb4272e07a4bb7a0704dcb3475af8e) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 2297d635a338ac02ac578337e6d8f9986934605c39004d2dd75dab9068635d89) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
 /** A column of the curated events table: the contract's fields with their Hive (Glue/Athena) types. */
@@ -38,7 +38,7 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   {
     "name": "event_time",
     "type": "timestamp",
-    "comment": "When the event happened on the producer's clock, RFC 3339 with a time zone. Normalized to UTC with millisecond precision; must fall inside the accepted skew window around its arrival."
+    "comment": "When the event happened on the producer's clock, RFC 3339 with a time zone. Normalized to UTC with millisecond precision (further fraction digits are truncated); must fall inside the accepted skew window around its arrival."
   },
   {
     "name": "content_id",
@@ -78,6 +78,6 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   {
     "name": "properties",
     "type": "map<string,string>",
-    "comment": "Bounded free-form attributes: at most 16 keys in snake_case, each value a short string, a finite number or a boolean. Stored as strings in the lake."
+    "comment": "Bounded free-form attributes: at most 16 keys in snake_case, each value a short string, a number within plus or minus 2^53-1, or a boolean. Stored as strings in the lake."
   }
 ];

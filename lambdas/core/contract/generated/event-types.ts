@@ -1,7 +1,7 @@
-// Generated from contract/event.schema.json (sha256 593d8681354045eee8d83f91dca97d71befb4272e07a4bb7a0704dcb3475af8e) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 2297d635a338ac02ac578337e6d8f9986934605c39004d2dd75dab9068635d89) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
-/** One behavioural event sent by a producer with Kinesis PutRecord(s), as UTF-8 JSON. The single source of truth for validation, TypeScript types and the lake's columns. */
+/** One behavioural event sent by a producer with Kinesis PutRecord(s), as UTF-8 JSON that is also I-JSON (RFC 7493): each member name at most once per object, no lone UTF-16 surrogates, numbers within what a double holds exactly. The single source of truth for validation, TypeScript types and the lake's columns. */
 export interface BehaviouralEvent {
   /** Contract version as MAJOR.MINOR. An unknown major version is quarantined; a newer minor version of the supported major is accepted and its unknown fields are dropped. */
   schema_version: string;
@@ -13,7 +13,7 @@ export interface BehaviouralEvent {
   session_id: string;
   /** What the user did. */
   event_type: "page_view" | "content_view" | "click" | "search" | "add_to_cart" | "remove_from_cart" | "purchase";
-  /** When the event happened on the producer's clock, RFC 3339 with a time zone. Normalized to UTC with millisecond precision; must fall inside the accepted skew window around its arrival. */
+  /** When the event happened on the producer's clock, RFC 3339 with a time zone. Normalized to UTC with millisecond precision (further fraction digits are truncated); must fall inside the accepted skew window around its arrival. */
   event_time: string;
   /** Id of the item, article, video or product the event is about. */
   content_id?: string;
@@ -45,7 +45,7 @@ export interface BehaviouralEvent {
     /** What the user searched for (search events). Trimmed. */
     search_query?: string;
   };
-  /** Bounded free-form attributes: at most 16 keys in snake_case, each value a short string, a finite number or a boolean. Stored as strings in the lake. */
+  /** Bounded free-form attributes: at most 16 keys in snake_case, each value a short string, a number within plus or minus 2^53-1, or a boolean. Stored as strings in the lake. */
   properties?: Record<string, string | number | boolean>;
 }
 
@@ -74,4 +74,4 @@ export const KNOWN_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
 };
 
 /** First 12 hex digits of the schema's sha256: identifies the validator build in quarantine records. */
-export const CONTRACT_HASH = "593d86813540";
+export const CONTRACT_HASH = "2297d635a338";

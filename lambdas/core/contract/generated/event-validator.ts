@@ -1,7 +1,8 @@
-// Generated from contract/event.schema.json (sha256 593d8681354045eee8d83f91dca97d71befb4272e07a4bb7a0704dcb3475af8e) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 2297d635a338ac02ac578337e6d8f9986934605c39004d2dd75dab9068635d89) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 /* eslint-disable */
 import { isCanonicalUtc, parseRfc3339, toCanonicalUtc } from '../datetime';
+import { escapePointer } from '../json-text';
 import { locale, lowercaseTrim, trim } from '../normalize';
 
 /** One violated rule: where (a JSON Pointer into the event), which schema keyword, and a readable message. */
@@ -11,9 +12,29 @@ export interface SchemaError {
   message: string;
 }
 
-/** Reports whether validation rewrote any value of the event. */
-export interface Normalization {
+/**
+ * What one validation pass learns besides the errors. The lengths let the caller prove, without scanning the
+ * record's text again, that the text is exactly the compact JSON of the parsed object (then its bytes can be
+ * forwarded as they are) or at least that it cannot hide a duplicate member name (see validate.ts).
+ */
+export interface ValidationPass {
+  /** A normalization rewrote a value (never reset here). */
   changed: boolean;
+  /**
+   * Length in UTF-16 code units of the compact JSON of the object as parsed, before normalization: what
+   * JSON.stringify gives when no string needs an escape, less otherwise. NaN when the object has members the
+   * schema does not describe. Meaningful only when no error was found.
+   */
+  jsonLength: number;
+  /** By how many characters, at most, the record's numbers could be spelled shorter than in jsonLength (864e5 for 86400000). */
+  shorterNumbers: number;
+  /** False when a number could be spelled another way in as few characters (5400 as 54e2, 0.05 as 5e-2). */
+  canonicalNumbers: boolean;
+}
+
+/** A new pass, for validateEventSchema. */
+export function newValidationPass(): ValidationPass {
+  return { changed: false, jsonLength: 0, shorterNumbers: 0, canonicalNumbers: true };
 }
 
 /** Validation stops collecting after this many errors so a hostile payload cannot blow up a quarantine line. */
@@ -24,19 +45,15 @@ const P1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:-]*$", 'u');
 const P2 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._:@-]*$", 'u');
 const P3 = new RegExp("^[a-z0-9]+(?:[_-][a-z0-9]+)*(?:>[a-z0-9]+(?:[_-][a-z0-9]+)*){0,3}$", 'u');
 const P4 = new RegExp("^[A-Z]{3}$", 'u');
-const P5 = new RegExp("^[^\\u0000-\\u001f\\u007f]*$", 'u');
+const P5 = new RegExp("^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$", 'u');
 const P6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9.+_-]*$", 'u');
 const P7 = new RegExp("^[a-z]{2,3}(?:-[A-Z]{2}|-[0-9]{3})?$", 'u');
-const P8 = new RegExp("^[^\\u0000-\\u0020\\u007f]+$", 'u');
+const P8 = new RegExp("^[^\\u0000-\\u0020\\u007f-\\u009f\\ud800-\\udfff]+$", 'u');
 const P9 = new RegExp("^[a-z][a-z0-9_]{0,39}$", 'u');
 const S0: ReadonlySet<unknown> = new Set(["page_view","content_view","click","search","add_to_cart","remove_from_cart","purchase"]);
 const S1: ReadonlySet<unknown> = new Set(["desktop","mobile","tablet","tv","other"]);
 const S2: ReadonlySet<unknown> = new Set(["purchase"]);
 const S3: ReadonlySet<unknown> = new Set(["content_view","add_to_cart","remove_from_cart"]);
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /** Length in Unicode code points, as JSON Schema counts it (a surrogate pair is one character). */
 function codePoints(s: string): number {
@@ -53,6 +70,31 @@ function codePoints(s: string): number {
   return n;
 }
 
+/**
+ * Length of JSON.stringify(v) for a number of the contract (finite, at most 2^53 - 1 in magnitude). Within that
+ * range, JavaScript's shortest form is the only JSON spelling of its length or shorter, except for integers
+ * ending in two or more zeros (5400 is also 54e2) and magnitudes below 0.1 (0.05 is also 5e-2): those are noted
+ * in the pass, with how much shorter (at most) the record may spell them; no JSON number is under 3 characters
+ * for them.
+ */
+function numberLength(v: number, pass: ValidationPass): number {
+  const a = v < 0 ? -v : v;
+  let n: number;
+  if (Number.isInteger(a)) {
+    n = a < 1e8
+      ? (a < 1e4 ? (a < 100 ? (a < 10 ? 1 : 2) : a < 1e3 ? 3 : 4) : a < 1e6 ? (a < 1e5 ? 5 : 6) : a < 1e7 ? 7 : 8)
+      : a < 1e12 ? (a < 1e10 ? (a < 1e9 ? 9 : 10) : a < 1e11 ? 11 : 12) : a < 1e14 ? (a < 1e13 ? 13 : 14) : a < 1e15 ? 15 : a < 1e16 ? 16 : String(a).length;
+    if (v < 0) n++;
+    if (a < 100 || a % 100 !== 0) return n;
+  } else {
+    n = String(v).length;
+    if (a >= 0.1) return n;
+  }
+  pass.canonicalNumbers = false;
+  if (n > 3) pass.shorterNumbers += n - 3;
+  return n;
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
@@ -63,24 +105,29 @@ function describe(v: unknown): string {
  * Checks a parsed JSON value against the event schema, appending every violation to `errors`, and applies
  * the schema's normalizations (x-normalize, and event_time to canonical UTC) in place.
  * With `allowUnknown` (an event of a newer minor version), properties the schema does not know are tolerated.
- * Sets `normalization.changed` when a normalization rewrote a value (it is never reset here).
+ * Records in `pass` whether a normalization rewrote a value and the lengths of the object's compact JSON.
  * Returns event_time as epoch milliseconds (NaN when absent or invalid). Never throws.
  */
-export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, normalization: Normalization): number {
+export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown: boolean, pass: ValidationPass): number {
   let eventTimeMs = NaN;
+  // Summed in a local (a register) and stored once.
+  let jsonLength = 0;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     if (errors.length < MAX_ERRORS) errors.push({ path: '', rule: 'type', message: 'must be object, got ' + describe(o) });
     return NaN;
   }
+  jsonLength += 1;
   let c0 = 0;
   let v1 = o["schema_version"];
   if (v1 !== undefined) c0++;
   if (v1 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'required', message: 'must have property schema_version' });
   } else {
+    jsonLength += 18;
     if (!(typeof v1 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'type', message: 'must be string, got ' + describe(v1) });
     } else {
+      jsonLength += v1.length + 2;
       if (!P0.test(v1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/schema_version", rule: 'pattern', message: 'must match ' + "^[0-9]{1,3}\\.[0-9]{1,3}$" });
       }
@@ -91,9 +138,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v2 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'required', message: 'must have property event_id' });
   } else {
+    jsonLength += 12;
     if (!(typeof v2 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'type', message: 'must be string, got ' + describe(v2) });
     } else {
+      jsonLength += v2.length + 2;
       if (v2.length < 1 || (v2.length < 2 && codePoints(v2) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -110,9 +159,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v3 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'required', message: 'must have property user_id' });
   } else {
+    jsonLength += 11;
     if (!(typeof v3 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'type', message: 'must be string, got ' + describe(v3) });
     } else {
+      jsonLength += v3.length + 2;
       if (v3.length < 1 || (v3.length < 2 && codePoints(v3) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/user_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -129,9 +180,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v4 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'required', message: 'must have property session_id' });
   } else {
+    jsonLength += 14;
     if (!(typeof v4 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'type', message: 'must be string, got ' + describe(v4) });
     } else {
+      jsonLength += v4.length + 2;
       if (v4.length < 1 || (v4.length < 2 && codePoints(v4) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/session_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -148,9 +201,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v5 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'required', message: 'must have property event_type' });
   } else {
+    jsonLength += 14;
     if (!(typeof v5 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'type', message: 'must be string, got ' + describe(v5) });
     } else {
+      jsonLength += v5.length + 2;
       if (!S0.has(v5)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_type", rule: 'enum', message: 'must be one of ' + "page_view, content_view, click, search, add_to_cart, remove_from_cart, purchase" });
       }
@@ -161,25 +216,29 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v6 === undefined) {
     if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'required', message: 'must have property event_time' });
   } else {
+    jsonLength += 14;
     if (!(typeof v6 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'type', message: 'must be string, got ' + describe(v6) });
     } else {
+      jsonLength += v6.length + 2;
       if (v6.length > 40 && codePoints(v6) > 40) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'maxLength', message: 'must have at most 40 characters' });
       }
       if (Number.isNaN((eventTimeMs = parseRfc3339(v6)))) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/event_time", rule: 'format', message: 'must be an RFC 3339 date-time with a time zone' });
       }
-      if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(v6)) { o["event_time"] = toCanonicalUtc(eventTimeMs); normalization.changed = true; }
+      if (!Number.isNaN(eventTimeMs) && !isCanonicalUtc(v6)) { o["event_time"] = toCanonicalUtc(eventTimeMs); pass.changed = true; }
     }
   }
   let v7 = o["content_id"];
   if (v7 !== undefined) c0++;
   if (v7 === undefined) {
   } else {
+    jsonLength += 14;
     if (!(typeof v7 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/content_id", rule: 'type', message: 'must be string, got ' + describe(v7) });
     } else {
+      jsonLength += v7.length + 2;
       if (v7.length < 1 || (v7.length < 2 && codePoints(v7) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/content_id", rule: 'minLength', message: 'must have at least 1 characters' });
       }
@@ -195,12 +254,14 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v8 !== undefined) c0++;
   if (v8 === undefined) {
   } else {
+    jsonLength += 12;
     if (!(typeof v8 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/category", rule: 'type', message: 'must be string, got ' + describe(v8) });
     } else {
+      jsonLength += v8.length + 2;
       {
         const normalized = lowercaseTrim(v8);
-        if (normalized !== v8) { v8 = normalized; o["category"] = normalized; normalization.changed = true; }
+        if (normalized !== v8) { v8 = normalized; o["category"] = normalized; pass.changed = true; }
       }
       if (v8.length < 1 || (v8.length < 2 && codePoints(v8) < 1)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/category", rule: 'minLength', message: 'must have at least 1 characters' });
@@ -217,9 +278,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v9 !== undefined) c0++;
   if (v9 === undefined) {
   } else {
+    jsonLength += 15;
     if (!(Number.isInteger(v9))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/duration_ms", rule: 'type', message: 'must be integer, got ' + describe(v9) });
     } else {
+      jsonLength += numberLength(v9, pass);
       if (!(v9 >= 0)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/duration_ms", rule: 'minimum', message: 'must be >= 0' });
       }
@@ -232,9 +295,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v10 !== undefined) c0++;
   if (v10 === undefined) {
   } else {
+    jsonLength += 9;
     if (!((typeof v10 === 'number'))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/value", rule: 'type', message: 'must be number, got ' + describe(v10) });
     } else {
+      jsonLength += numberLength(v10, pass);
       if (!(v10 >= 0)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/value", rule: 'minimum', message: 'must be >= 0' });
       }
@@ -247,9 +312,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v11 !== undefined) c0++;
   if (v11 === undefined) {
   } else {
+    jsonLength += 12;
     if (!(typeof v11 === 'string')) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/currency", rule: 'type', message: 'must be string, got ' + describe(v11) });
     } else {
+      jsonLength += v11.length + 2;
       if (!P4.test(v11)) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/currency", rule: 'pattern', message: 'must match ' + "^[A-Z]{3}$" });
       }
@@ -259,18 +326,22 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v12 !== undefined) c0++;
   if (v12 === undefined) {
   } else {
+    jsonLength += 10;
     if (!((typeof v12 === 'object' && v12 !== null && !Array.isArray(v12)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/device", rule: 'type', message: 'must be object, got ' + describe(v12) });
     } else {
+      jsonLength += 1;
       let c13 = 0;
       let v14 = v12["type"];
       if (v14 !== undefined) c13++;
       if (v14 === undefined) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'required', message: 'must have property type' });
       } else {
+        jsonLength += 8;
         if (!(typeof v14 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'type', message: 'must be string, got ' + describe(v14) });
         } else {
+          jsonLength += v14.length + 2;
           if (!S1.has(v14)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/type", rule: 'enum', message: 'must be one of ' + "desktop, mobile, tablet, tv, other" });
           }
@@ -280,9 +351,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v15 !== undefined) c13++;
       if (v15 === undefined) {
       } else {
+        jsonLength += 6;
         if (!(typeof v15 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'type', message: 'must be string, got ' + describe(v15) });
         } else {
+          jsonLength += v15.length + 2;
           if (v15.length < 1 || (v15.length < 2 && codePoints(v15) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -290,7 +363,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'maxLength', message: 'must have at most 32 characters' });
           }
           if (!P5.test(v15)) {
-            if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f]*$" });
+            if (errors.length < MAX_ERRORS) errors.push({ path: "/device/os", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$" });
           }
         }
       }
@@ -298,9 +371,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v16 !== undefined) c13++;
       if (v16 === undefined) {
       } else {
+        jsonLength += 15;
         if (!(typeof v16 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/device/app_version", rule: 'type', message: 'must be string, got ' + describe(v16) });
         } else {
+          jsonLength += v16.length + 2;
           if (v16.length < 1 || (v16.length < 2 && codePoints(v16) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/device/app_version", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -314,6 +389,8 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       }
       let n18 = 0;
       for (const k17 in v12) n18++;
+      if (n18 === 0) jsonLength += 1;
+      if (n18 !== c13) jsonLength = NaN;
       if (n18 !== c13 && !allowUnknown) {
         for (const k17 in v12) {
           if (k17 !== "type" && k17 !== "os" && k17 !== "app_version") {
@@ -327,20 +404,24 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v19 !== undefined) c0++;
   if (v19 === undefined) {
   } else {
+    jsonLength += 11;
     if (!((typeof v19 === 'object' && v19 !== null && !Array.isArray(v19)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/context", rule: 'type', message: 'must be object, got ' + describe(v19) });
     } else {
+      jsonLength += 1;
       let c20 = 0;
       let v21 = v19["locale"];
       if (v21 !== undefined) c20++;
       if (v21 === undefined) {
       } else {
+        jsonLength += 10;
         if (!(typeof v21 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/locale", rule: 'type', message: 'must be string, got ' + describe(v21) });
         } else {
+          jsonLength += v21.length + 2;
           {
             const normalized = locale(v21);
-            if (normalized !== v21) { v21 = normalized; v19["locale"] = normalized; normalization.changed = true; }
+            if (normalized !== v21) { v21 = normalized; v19["locale"] = normalized; pass.changed = true; }
           }
           if (!P7.test(v21)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/locale", rule: 'pattern', message: 'must match ' + "^[a-z]{2,3}(?:-[A-Z]{2}|-[0-9]{3})?$" });
@@ -351,9 +432,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v22 !== undefined) c20++;
       if (v22 === undefined) {
       } else {
+        jsonLength += 12;
         if (!(typeof v22 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'type', message: 'must be string, got ' + describe(v22) });
         } else {
+          jsonLength += v22.length + 2;
           if (v22.length < 1 || (v22.length < 2 && codePoints(v22) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -361,7 +444,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'maxLength', message: 'must have at most 2048 characters' });
           }
           if (!P8.test(v22)) {
-            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u0020\\u007f]+$" });
+            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/page_url", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u0020\\u007f-\\u009f\\ud800-\\udfff]+$" });
           }
         }
       }
@@ -369,9 +452,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v23 !== undefined) c20++;
       if (v23 === undefined) {
       } else {
+        jsonLength += 12;
         if (!(typeof v23 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'type', message: 'must be string, got ' + describe(v23) });
         } else {
+          jsonLength += v23.length + 2;
           if (v23.length < 1 || (v23.length < 2 && codePoints(v23) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'minLength', message: 'must have at least 1 characters' });
           }
@@ -379,7 +464,7 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'maxLength', message: 'must have at most 2048 characters' });
           }
           if (!P8.test(v23)) {
-            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u0020\\u007f]+$" });
+            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/referrer", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u0020\\u007f-\\u009f\\ud800-\\udfff]+$" });
           }
         }
       }
@@ -387,12 +472,14 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
       if (v24 !== undefined) c20++;
       if (v24 === undefined) {
       } else {
+        jsonLength += 16;
         if (!(typeof v24 === 'string')) {
           if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'type', message: 'must be string, got ' + describe(v24) });
         } else {
+          jsonLength += v24.length + 2;
           {
             const normalized = trim(v24);
-            if (normalized !== v24) { v24 = normalized; v19["search_query"] = normalized; normalization.changed = true; }
+            if (normalized !== v24) { v24 = normalized; v19["search_query"] = normalized; pass.changed = true; }
           }
           if (v24.length < 1 || (v24.length < 2 && codePoints(v24) < 1)) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'minLength', message: 'must have at least 1 characters' });
@@ -401,12 +488,14 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
             if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'maxLength', message: 'must have at most 256 characters' });
           }
           if (!P5.test(v24)) {
-            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f]*$" });
+            if (errors.length < MAX_ERRORS) errors.push({ path: "/context/search_query", rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$" });
           }
         }
       }
       let n26 = 0;
       for (const k25 in v19) n26++;
+      if (n26 === 0) jsonLength += 1;
+      if (n26 !== c20) jsonLength = NaN;
       if (n26 !== c20 && !allowUnknown) {
         for (const k25 in v19) {
           if (k25 !== "locale" && k25 !== "page_url" && k25 !== "referrer" && k25 !== "search_query") {
@@ -420,9 +509,11 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   if (v27 !== undefined) c0++;
   if (v27 === undefined) {
   } else {
+    jsonLength += 14;
     if (!((typeof v27 === 'object' && v27 !== null && !Array.isArray(v27)))) {
       if (errors.length < MAX_ERRORS) errors.push({ path: "/properties", rule: 'type', message: 'must be object, got ' + describe(v27) });
     } else {
+      jsonLength += 1;
       let n30 = 0;
       for (const k29 in v27) {
         n30++;
@@ -431,21 +522,34 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
           continue;
         }
         {
+          jsonLength += k29.length + 4;
           const a31 = v27[k29];
           if (!(typeof a31 === 'string' || (typeof a31 === 'number') || typeof a31 === 'boolean')) {
             if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'type', message: 'must be string or number or boolean, got ' + describe(a31) });
           } else {
+            if (typeof a31 === 'string') jsonLength += a31.length + 2;
+            else if (typeof a31 === 'number') jsonLength += numberLength(a31, pass);
+            else jsonLength += (a31 ? 4 : 5);
             if (typeof a31 === 'string') {
               if (a31.length > 256 && codePoints(a31) > 256) {
                 if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'maxLength', message: 'must have at most 256 characters' });
               }
               if (!P5.test(a31)) {
-                if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f]*$" });
+                if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'pattern', message: 'must match ' + "^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$" });
+              }
+            }
+            if (typeof a31 === 'number') {
+              if (!(a31 >= -9007199254740991)) {
+                if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'minimum', message: 'must be >= -9007199254740991' });
+              }
+              if (!(a31 <= 9007199254740991)) {
+                if (errors.length < MAX_ERRORS) errors.push({ path: "/properties" + '/' + escapePointer(k29), rule: 'maximum', message: 'must be <= 9007199254740991' });
               }
             }
           }
         }
       }
+      if (n30 === 0) jsonLength += 1;
       if (n30 > 16) {
         if (errors.length < MAX_ERRORS) errors.push({ path: "/properties", rule: 'maxProperties', message: 'must have at most 16 properties' });
       }
@@ -453,6 +557,8 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
   }
   let n33 = 0;
   for (const k32 in o) n33++;
+  if (n33 === 0) jsonLength += 1;
+  if (n33 !== c0) jsonLength = NaN;
   if (n33 !== c0 && !allowUnknown) {
     for (const k32 in o) {
       if (k32 !== "schema_version" && k32 !== "event_id" && k32 !== "user_id" && k32 !== "session_id" && k32 !== "event_type" && k32 !== "event_time" && k32 !== "content_id" && k32 !== "category" && k32 !== "duration_ms" && k32 !== "value" && k32 !== "currency" && k32 !== "device" && k32 !== "context" && k32 !== "properties") {
@@ -480,5 +586,6 @@ export function validateEventSchema(o: any, errors: SchemaError[], allowUnknown:
     }
   }
 
+  pass.jsonLength = jsonLength;
   return eventTimeMs;
 }
