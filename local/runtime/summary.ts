@@ -200,8 +200,8 @@ export function renderSummary(s: SummaryInput): string {
     `  sent ${a.sent}: ${a.sentValid} unique valid events, ${a.sentDuplicates} duplicate sends, ${a.sentInvalid} invalid records`,
   );
   out.push(
-    `  curated ${a.curatedRows} rows (${a.duplicateRowsInCurated} duplicate rows the profiles ignore), quarantined ${a.quarantined}, ` +
-      `duplicates dropped ${a.duplicatesDropped} (the validator counted ${s.validatorDuplicates})`,
+    `  curated ${a.curatedRows} rows (${a.duplicateRowsInCurated} copies of an event id, which the queries and the profiles count once), quarantined ${a.quarantined}, ` +
+      `resends ${a.resends} (the validator dropped ${s.validatorDuplicates} within a batch)`,
   );
   const reasons = Object.entries(s.quarantinedByReason).sort((x, y) => y[1] - x[1]);
   if (reasons.length > 0) out.push(`  quarantine reasons: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
