@@ -35,6 +35,8 @@ export class MemoryProfileStore implements ProfileStorePort {
   reads = 0;
   /** Ledger items read (present or not). */
   ledgerReads = 0;
+  /** Read units of the consistent reads, as DynamoDB bills them: one per started 4 KB of each item read. */
+  readUnits = 0;
   conflicts = 0;
   faults: MemoryStoreFaults = {};
 
@@ -45,11 +47,13 @@ export class MemoryProfileStore implements ProfileStorePort {
     const profiles = new Map<string, Profile>();
     for (const id of userIds) {
       const item = this.items.get(id);
+      this.readUnits += item ? Math.ceil(itemSizeBytes(item as unknown as Record<string, unknown>) / 4096) : 1;
       if (item) profiles.set(id, structuredClone(item));
     }
     const ledger = new Map<string, Map<string, LedgerItem>>();
     for (const k of ledgerKeys) {
       const item = this.ledger.get(k.userId)?.get(k.slot);
+      this.readUnits += item ? Math.ceil(itemSizeBytes({ user_id: k.userId, slot: k.slot, ids: item.ids, expires_at: item.expiresAt }) / 4096) : 1;
       if (!item) continue;
       if (!ledger.has(k.userId)) ledger.set(k.userId, new Map());
       ledger.get(k.userId)!.set(k.slot, { ids: new Set(item.ids), split: item.split });
