@@ -5,8 +5,8 @@
  */
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import { planBatch, type RawRecord } from '../lambdas/core/ingest/batch';
-import { chunkForPutRecords } from '../lambdas/core/ingest/put-records';
+import { planBatch, type RawRecord } from '../core/ingest/batch';
+import { chunkForPutRecords } from '../core/ingest/put-records';
 import { PLATFORM_BUNDLE_ALIASES } from '../lib/shared/platform-function';
 import { PLATFORM_BUNDLING } from '../lib/shared/platform-function';
 import type { Dataset } from './dataset';

@@ -1,4 +1,4 @@
-import { validateRecord } from '../lambdas/core/contract';
+import { validateRecord } from '../core/contract';
 import type { Dataset } from './dataset';
 import { measure, ratioFigure, type Figure } from './harness';
 

@@ -4,7 +4,7 @@
  * optional share of invalid and duplicate events. The same seed always gives the same events, so tests,
  * benchmarks, the load generator and `npm start` can reconcile their results against what was sent.
  */
-import type { BehaviouralEvent, EventType } from '../lambdas/core/contract';
+import type { BehaviouralEvent, EventType } from '../core/contract';
 
 /** Mulberry32: a tiny, fast, well-distributed 32-bit PRNG; deterministic across platforms. */
 export function seededRandom(seed: number): () => number {

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 type Schema = Record<string, any>;
 
 export const SCHEMA_PATH = join(__dirname, '..', 'contract', 'event.schema.json');
-export const GENERATED_DIR = join(__dirname, '..', 'lambdas', 'core', 'contract', 'generated');
+export const GENERATED_DIR = join(__dirname, '..', 'core', 'contract', 'generated');
 
 const ANNOTATIONS = new Set(['$schema', '$id', 'title', 'description']);
-/** x-normalize names and the functions of lambdas/core/contract/normalize.ts that implement them. */
+/** x-normalize names and the functions of core/contract/normalize.ts that implement them. */
 const NORMALIZER_FUNCTIONS: Record<string, string> = { trim: 'trim', 'lowercase-trim': 'lowercaseTrim', locale: 'locale' };
 const SUPPORTED = new Set([
   'type', 'enum', 'const', 'minLength', 'maxLength', 'pattern', 'format', 'minimum', 'maximum',

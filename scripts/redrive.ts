@@ -39,7 +39,7 @@ import {
   retentionStatus,
   type RedriveRange,
   type ShardRead,
-} from '../lambdas/core/ingest/redrive';
+} from '../core/ingest/redrive';
 import { kinesisClient, sqsClient } from '../lambdas/shared/aws-clients';
 
 export interface StreamRecord {

@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseOnFailureRecord } from '../lambdas/core/ingest/redrive';
+import { parseOnFailureRecord } from '../core/ingest/redrive';
 import { LakeQueryRunner } from '../local/lake/query-runner';
 import { account } from '../local/runtime/accounting';
 import { LocalRuntime } from '../local/runtime/local-runtime';

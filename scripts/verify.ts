@@ -3,7 +3,7 @@
  *
  * Proves a deployed stage works, end to end: resolves every name of the stage (from a `cdk deploy
  * --outputs-file` file, the stack's outputs or its SSM parameters), sends canary events (reserved canary users,
- * see lambdas/core/canary) and checks, through the end-to-end suite's black box, that their profiles are
+ * see core/canary) and checks, through the end-to-end suite's black box, that their profiles are
  * readable, that they landed in the curated zone, that the invalid one was quarantined with its reason, that
  * no alarm is in ALARM and that the profile export schedule is enabled; then removes the canary profiles.
  * Prints progress and a pass/fail table; exits 0 when nothing failed, 1 when a check failed, 2 on bad usage.

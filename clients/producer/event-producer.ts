@@ -7,7 +7,7 @@
  *   const { results, throttled } = await producer.send(events);
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../lambdas/core/contract';
+import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -16,8 +16,8 @@ import {
   putRecordsWithRetry,
   type PutEntry,
   type PutLimits,
-} from '../../lambdas/core/ingest/put-records';
-import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../lambdas/core/ingest/retry-policy';
+} from '../../core/ingest/put-records';
+import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/ingest/retry-policy';
 import { kinesisClient } from '../../lambdas/shared/aws-clients';
 import { kinesisPutRecordsCall } from './kinesis-put-records';
 

@@ -3,7 +3,7 @@
  * client, the validation function (forwarding) and the redrive command.
  */
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { isThrottling, type EntryOutcome, type PutEntry, type PutRecordsCall } from '../../lambdas/core/ingest/put-records';
+import { isThrottling, type EntryOutcome, type PutEntry, type PutRecordsCall } from '../../core/ingest/put-records';
 
 /** Errors of a whole call that retrying cannot fix: a missing stream, denied access, a bad request. */
 const PERMANENT_ERRORS = new Set([

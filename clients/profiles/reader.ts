@@ -8,8 +8,8 @@
  *   const many = await reader.getMany(['user-1', 'user-2']);     // Map of the users that have a profile
  */
 import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { deriveFeatures, type DerivedFeatures } from '../../lambdas/core/profile/derive';
-import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../lambdas/core/profile/model';
+import { deriveFeatures, type DerivedFeatures } from '../../core/profiles/derive';
+import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../core/profiles/model';
 import { documentClient } from '../../lambdas/shared/document-client';
 
 export interface UserProfile extends DerivedFeatures {

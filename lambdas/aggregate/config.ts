@@ -3,7 +3,7 @@
  * variables from the stage configuration; the deployed handler reads them; the local runtime passes the
  * stage's `profiles` section to createAggregatorHandler directly.
  */
-import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profile/model';
+import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../../core/profiles/model';
 
 export const AGGREGATOR_ENV = {
   tableName: 'PROFILE_TABLE_NAME',
@@ -15,7 +15,7 @@ export const AGGREGATOR_ENV = {
 
 export interface AggregatorConfig {
   readonly tableName: string;
-  /** The ledger of applied event ids (see lambdas/core/profile/ledger.ts). */
+  /** The ledger of applied event ids (see core/profiles/ledger.ts). */
   readonly ledgerTableName: string;
   /** Tumbling window of the event source (0 = per-batch mode); informational, the event says which it is. */
   readonly windowSeconds: number;

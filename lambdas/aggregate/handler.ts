@@ -2,15 +2,15 @@
  * The aggregator function: a thin adapter between the Kinesis event source on the validated stream and the
  * profile core. With a tumbling window it folds each batch into the window state and writes the profiles
  * on the window's final invocation (or when the window ends early); without one (per-batch mode) it
- * writes after every batch. See lambdas/core/profile for the exactly-once merge.
+ * writes after every batch. See core/profiles for the exactly-once merge.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '../core/profile/aggregate';
-import { itemSizeBytes } from '../core/profile/item-size';
-import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../core/profile/window-state';
-import type { ProfileStorePort } from '../core/profile/writer';
+import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '../../core/profiles/aggregate';
+import { itemSizeBytes } from '../../core/profiles/item-size';
+import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../../core/profiles/window-state';
+import type { ProfileStorePort } from '../../core/profiles/writer';
 import { documentClient } from '../shared/document-client';
 import { aggregatorConfigFromEnv as configFromEnv, settingsFrom, type AggregatorConfig } from './config';
 import { DynamoProfileTable } from './profile-table';

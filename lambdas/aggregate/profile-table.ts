@@ -5,9 +5,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LedgerItem, LedgerWrite } from '../core/profile/ledger';
-import type { Profile } from '../core/profile/model';
-import type { LedgerKey, ProfileStorePort } from '../core/profile/writer';
+import type { LedgerItem, LedgerWrite } from '../../core/profiles/ledger';
+import type { Profile } from '../../core/profiles/model';
+import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
 
 /** Key and attributes of a ledger item. */
 export const LEDGER_ATTRIBUTES = { partitionKey: 'user_id', sortKey: 'slot', ids: 'ids', split: 'split', ttl: 'expires_at' } as const;

@@ -2,7 +2,7 @@
  * The scheduled profile export: once a day, starts a DynamoDB export of the profile table into the curated
  * zone under `profile-exports/snapshot=<UTC day>/`, as of the full hour before the run's scheduled time, after
  * checking that this time is inside the table's restorable window (DescribeContinuousBackups). A thin adapter: the
- * request (prefix, day, idempotency token) is built by lambdas/core/lake/profile-export. The export itself
+ * request (prefix, day, idempotency token) is built by core/lake/profile-export. The export itself
  * runs in DynamoDB for minutes after this function returns.
  *
  * Any error (no point-in-time recovery, access denied, a bad event) is rethrown, so the invocation fails,
@@ -10,7 +10,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeContinuousBackupsCommand, ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../core/lake/profile-export';
+import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../../core/lake/profile-export';
 import { dynamoDbClient } from '../shared/aws-clients';
 import { exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
 

@@ -1,13 +1,13 @@
 /**
  * The raw Firehose's data transformation: each record of the raw stream becomes exactly one line of the raw
- * zone, as sent when it fits on a line, else marked and base64-encoded (lambdas/core/lake/raw-framing.ts).
+ * zone, as sent when it fits on a line, else marked and base64-encoded (core/lake/raw-framing.ts).
  * Firehose has no processor that escapes or encodes a record (RecordDeAggregation, Decompression,
  * CloudWatchLogProcessing, Lambda, MetadataExtraction, AppendDelimiterToRecord), so this function is the
  * delimiter. Framing is total: every record comes back `Ok`, none is dropped or failed.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { ENCODED_LINE_MARK, rawLine } from '../core/lake/raw-framing';
+import { ENCODED_LINE_MARK, rawLine } from '../../core/lake/raw-framing';
 
 export interface FramedBatch {
   readonly result: FirehoseTransformationResult;

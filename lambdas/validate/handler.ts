@@ -11,9 +11,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { planBatch, type BatchPlan, type ForwardRecord, type RawRecord } from '../core/ingest/batch';
-import { compareSequenceNumbers } from '../core/ingest/redrive';
-import { putRecordsWithRetry, type PutRecordsCall, type PutReport } from '../core/ingest/put-records';
+import { planBatch, type BatchPlan, type ForwardRecord, type RawRecord } from '../../core/ingest/batch';
+import { compareSequenceNumbers } from '../../core/ingest/redrive';
+import { putRecordsWithRetry, type PutRecordsCall, type PutReport } from '../../core/ingest/put-records';
 import { kinesisClient } from '../shared/aws-clients';
 import { kinesisPutRecordsCall } from '../../clients/producer/kinesis-put-records';
 import { validationConfigFromEnv, type ValidationHandlerConfig } from './config';

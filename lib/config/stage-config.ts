@@ -11,7 +11,7 @@
  * unknown key or a bad value fails with the full key path, the value and what was expected.
  */
 
-import { ledgerRetentionHours } from '../../lambdas/core/profile/ledger';
+import { ledgerRetentionHours } from '../../core/profiles/ledger';
 
 export type RemovalMode = 'destroy' | 'retain';
 

@@ -15,8 +15,8 @@ import {
   hourPartitionProjection,
   snapshotProjection,
   type LakeTableName,
-} from '../../lambdas/core/lake/catalog';
-import type { EventColumn } from '../../lambdas/core/contract';
+} from '../../core/lake/catalog';
+import type { EventColumn } from '../../core/contract';
 
 export interface LakeCatalogProps {
   /** Glue database name (lowercase letters, digits and underscores so Athena needs no quoting). */

@@ -8,8 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../lambdas/core/lake/catalog';
-import { ERROR_PREFIX, ZONE_PREFIX } from '../../lambdas/core/lake/layout';
+import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../core/lake/catalog';
+import { ERROR_PREFIX, ZONE_PREFIX } from '../../core/lake/layout';
 import { resourceName, type StageConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
@@ -82,7 +82,7 @@ export class LakeDelivery extends Construct {
     const rawName = resourceName(config, 'raw-to-lake');
     const raw = this.deliveryRole('Raw', rawName, props.rawStream, lake.rawBucket, 'raw', removal);
     // Firehose's own processors cannot encode a record that holds newlines, or is not text, or is empty:
-    // a Lambda transformation frames every record as one line (lambdas/core/lake/raw-framing.ts).
+    // a Lambda transformation frames every record as one line (core/lake/raw-framing.ts).
     this.rawFraming = new PlatformFunction(this, 'RawFraming', {
       handlerPath: 'frame-raw/handler.ts',
       serviceName: 'frame-raw',

@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { LakeConfig, RemovalMode } from '../config/stage-config';
 import { planLakeLifecycles, type LakeZone, type ZoneLifecycle } from './lifecycle';
-import { PROFILE_EXPORT_PREFIX, PROFILE_EXPORT_RETENTION_DAYS } from '../../lambdas/core/lake/catalog';
+import { PROFILE_EXPORT_PREFIX, PROFILE_EXPORT_RETENTION_DAYS } from '../../core/lake/catalog';
 
 export interface LakeZonesProps {
   /** The stage's lake configuration (lifecycle days). */

@@ -34,7 +34,7 @@ export interface ProfileStoreProps {
  * key, point-in-time recovery on, a TTL on `expires_at` so inactive profiles expire at no cost, on-demand
  * billing by default, and deletion protection plus RETAIN in stages that keep their data.
  *
- * Beside it, the ledger of applied event ids (lambdas/core/profile/ledger.ts): partition key `user_id`, sort
+ * Beside it, the ledger of applied event ids (core/profiles/ledger.ts): partition key `user_id`, sort
  * key `slot` (an event-time slot), the same encryption, billing, recovery and retention, and a TTL that
  * removes a slot's ids once no copy of its events can be applied any more. Only the aggregator uses it.
  */

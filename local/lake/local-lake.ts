@@ -1,6 +1,6 @@
 /**
  * The lake on the local disk, in exactly the deployed layout: one folder per zone bucket, object keys as
- * Firehose and the validation function write them (lambdas/core/lake/layout.ts), Parquet with the catalog's
+ * Firehose and the validation function write them (core/lake/layout.ts), Parquet with the catalog's
  * columns. It is the Firehose stand-in's sink in the local runtime and the data the DuckDB query runner reads.
  *
  *   <root>/raw/events/dt=YYYY-MM-DD/hour=HH/<stream>-1-<time>-<id>.gz      gzip, one line per record (raw-framing), by arrival time
@@ -13,10 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
-import { CURATED_COLUMNS, profileExportPrefix } from '../../lambdas/core/lake/catalog';
-import { ZONE_PREFIX, eventTimePartition, hourPartition, partitionPath, type HourPartition } from '../../lambdas/core/lake/layout';
-import { rawObjectBody, readRawRecords } from '../../lambdas/core/lake/raw-framing';
+import type { BehaviouralEvent } from '../../core/contract';
+import { CURATED_COLUMNS, profileExportPrefix } from '../../core/lake/catalog';
+import { ZONE_PREFIX, eventTimePartition, hourPartition, partitionPath, type HourPartition } from '../../core/lake/layout';
+import { rawObjectBody, readRawRecords } from '../../core/lake/raw-framing';
 import { hiveToDuckDbType } from './duckdb-types';
 
 /** The zone buckets, as folders under the lake root. */
@@ -123,7 +123,7 @@ export class LocalLake {
 
   /**
    * Raw zone, as the raw Firehose delivers: records grouped by arrival hour, one gzip object per hour,
-   * one line per record whatever it holds (lambdas/core/lake/raw-framing.ts, the deployed stream's
+   * one line per record whatever it holds (core/lake/raw-framing.ts, the deployed stream's
    * transformation). Returns the keys written.
    */
   async writeRaw(records: readonly RawRecord[], options: WriteOptions = {}): Promise<string[]> {

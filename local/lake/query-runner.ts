@@ -19,9 +19,9 @@ import {
   PROFILE_EXPORT_PREFIX,
   QUARANTINE_COLUMNS,
   RAW_COLUMNS,
-} from '../../lambdas/core/lake/catalog';
-import { ZONE_PREFIX } from '../../lambdas/core/lake/layout';
-import type { EventColumn } from '../../lambdas/core/contract';
+} from '../../core/lake/catalog';
+import { ZONE_PREFIX } from '../../core/lake/layout';
+import type { EventColumn } from '../../core/contract';
 import { loadNamedQueries, type NamedQuerySql } from '../../lib/lake/named-queries';
 import { hiveToDuckDbType } from './duckdb-types';
 

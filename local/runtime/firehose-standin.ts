@@ -34,8 +34,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
-import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../lambdas/core/lake/layout';
+import type { BehaviouralEvent } from '../../core/contract';
+import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../core/lake/layout';
 import { s3Client } from '../../lambdas/shared/aws-clients';
 import { KinesisEventSourceRunner, type RunnerStats } from '../event-source-runner';
 import { CuratedConversionError, type LocalLake } from '../lake/local-lake';

@@ -4,7 +4,7 @@
  * returns it, derived features included.
  */
 import type { DerivedFeatures } from '../../clients/profiles';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
+import type { BehaviouralEvent } from '../../core/contract';
 
 /** event_type -> count per user, from the unique valid events: what every profile's `counts` must equal. */
 export function expectedCounts(uniqueValid: readonly BehaviouralEvent[]): Map<string, Record<string, number>> {

@@ -48,14 +48,14 @@ export interface ProfilesStage {
   reader(options?: Omit<ProfileReaderOptions, 'tableName' | 'affinityHalfLifeDays'>): ProfileReader;
 }
 
-/** The profile table: partition key user_id, TTL attribute expires_at (lambdas/core/profile/model.ts). */
+/** The profile table: partition key user_id, TTL attribute expires_at (core/profiles/model.ts). */
 export const PROFILE_TABLE_SHAPE: TableShape = {
   keySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }],
   attributes: [{ AttributeName: 'user_id', AttributeType: 'S' }],
   ttlAttribute: 'expires_at',
 };
 
-/** The ledger of applied event ids: partition key user_id, sort key slot, TTL expires_at (lambdas/core/profile/ledger.ts). */
+/** The ledger of applied event ids: partition key user_id, sort key slot, TTL expires_at (core/profiles/ledger.ts). */
 export const LEDGER_TABLE_SHAPE: TableShape = {
   keySchema: [
     { AttributeName: 'user_id', KeyType: 'HASH' },

@@ -10,7 +10,7 @@
  * stream accepted, how many failed after the client's retries (by error code), and how many were never sent
  * because the duration ended first (the stream took them slower than the rate asked for).
  */
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
+import type { BehaviouralEvent } from '../../core/contract';
 import { EventProducer } from '../../clients/producer';
 import { seededRandom, Workload, type WorkloadOptions, type WorkloadRecord } from '../workload';
 

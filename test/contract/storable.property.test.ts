@@ -14,8 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASON_CODES, validateRecord, type BehaviouralEvent, type ValidationResult } from '../../lambdas/core/contract';
-import { findDuplicateName } from '../../lambdas/core/contract/json-text';
+import { REASON_CODES, validateRecord, type BehaviouralEvent, type ValidationResult } from '../../core/contract';
+import { findDuplicateName } from '../../core/contract/json-text';
 import { LocalLake } from '../../local/lake/local-lake';
 import { validEventArbitrary } from '../support/event-arbitrary';
 
@@ -175,7 +175,7 @@ function expectedRow(event: BehaviouralEvent): Record<string, unknown> {
   };
 }
 
-/** What the validation function forwards for an accepted record (lambdas/core/ingest/batch.ts). */
+/** What the validation function forwards for an accepted record (core/ingest/batch.ts). */
 function forwarded(text: string, result: Extract<ValidationResult, { ok: true }>): string {
   return result.normalized ? JSON.stringify(result.event) : text;
 }

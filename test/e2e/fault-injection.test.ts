@@ -14,8 +14,8 @@
  * Needs the local runtime's fault injection, so it does not run against LocalStack.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
-import { parseOnFailureRecord } from '../../lambdas/core/ingest/redrive';
+import type { BehaviouralEvent } from '../../core/contract';
+import { parseOnFailureRecord } from '../../core/ingest/redrive';
 import { seededRandom, Workload, type WorkloadRecord } from '../../local/workload';
 import { redriveRanges, type RedriveOutcome } from '../../scripts/redrive';
 import { BlackBox, eventually } from './support/black-box';

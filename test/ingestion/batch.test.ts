@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_HASH, CONTRACT_VERSION, type BehaviouralEvent } from '../../lambdas/core/contract';
-import { planBatch, type RawRecord } from '../../lambdas/core/ingest/batch';
-import { buildQuarantineLine, buildQuarantineObjects, QUARANTINE_SCHEMA } from '../../lambdas/core/ingest/quarantine';
-import { QUARANTINE_COLUMNS } from '../../lambdas/core/lake/catalog';
-import { quarantineObjectKey } from '../../lambdas/core/lake/layout';
+import { CONTRACT_HASH, CONTRACT_VERSION, type BehaviouralEvent } from '../../core/contract';
+import { planBatch, type RawRecord } from '../../core/ingest/batch';
+import { buildQuarantineLine, buildQuarantineObjects, QUARANTINE_SCHEMA } from '../../core/ingest/quarantine';
+import { QUARANTINE_COLUMNS } from '../../core/lake/catalog';
+import { quarantineObjectKey } from '../../core/lake/layout';
 
 const ARRIVAL = Date.parse('2026-01-05T08:30:00.000Z');
 const OPTIONS = { validation: { maxEventBytes: 8192, maxFutureSkewMs: 300_000, maxPastAgeMs: 7 * 86_400_000 }, processedAtMs: ARRIVAL + 500 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FORWARD_RETRY_POLICY } from '../../lambdas/core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY } from '../../core/ingest/retry-policy';
 import { VALIDATION_ENV, validationConfigFromEnv } from '../../lambdas/validate/config';
 import { defaultProvider } from '../../lambdas/shared/lambda-credentials';
 

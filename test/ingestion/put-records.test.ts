@@ -6,8 +6,8 @@ import {
   putRecordsWithRetry,
   type EntryOutcome,
   type PutEntry,
-} from '../../lambdas/core/ingest/put-records';
-import { backoffCeilingMs, checkRetryPolicy, fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../lambdas/core/ingest/retry-policy';
+} from '../../core/ingest/put-records';
+import { backoffCeilingMs, checkRetryPolicy, fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../core/ingest/retry-policy';
 
 const entry = (key: string, bytes: number): PutEntry => ({ partitionKey: key, data: Buffer.alloc(bytes, 0x61) });
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };

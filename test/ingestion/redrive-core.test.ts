@@ -7,7 +7,7 @@ import {
   retentionStatus,
   streamNameFromArn,
   type RedriveRange,
-} from '../../lambdas/core/ingest/redrive';
+} from '../../core/ingest/redrive';
 
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/pdp-prod-events';
 

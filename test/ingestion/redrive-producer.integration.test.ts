@@ -6,7 +6,7 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
-import { parseOnFailureRecord, type RedriveRange } from '../../lambdas/core/ingest/redrive';
+import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { Workload } from '../../local/workload';

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
-import { parseOnFailureRecord, type RedriveRange } from '../../lambdas/core/ingest/redrive';
+import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { resetClients, sqsClient } from '../../lambdas/shared/aws-clients';
 import { startEmulators, type Emulators } from '../../local/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';

@@ -5,7 +5,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exportClientToken } from '../../lambdas/core/lake/profile-export';
+import { exportClientToken } from '../../core/lake/profile-export';
 import { EXPORT_PROFILES_ENV, handler } from '../../lambdas/export-profiles/handler';
 import { resetClients } from '../../lambdas/shared/aws-clients';
 

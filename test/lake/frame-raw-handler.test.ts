@@ -1,7 +1,7 @@
 /** The raw Firehose's transformation function, as Firehose calls it. */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readRawRecords } from '../../lambdas/core/lake/raw-framing';
+import { readRawRecords } from '../../core/lake/raw-framing';
 import { frameRawBatch, handler } from '../../lambdas/frame-raw/handler';
 
 const records = [

@@ -2,8 +2,8 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_COLUMNS } from '../../lambdas/core/contract';
-import { QUARANTINE_COLUMNS, RAW_COLUMNS } from '../../lambdas/core/lake/catalog';
+import { EVENT_COLUMNS } from '../../core/contract';
+import { QUARANTINE_COLUMNS, RAW_COLUMNS } from '../../core/lake/catalog';
 import { createPlatformApp } from '../../lib/app';
 import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
 import { ACTIVE_PARTITION_BUDGET, CURATED_PARTITION_QUERY, RAW_FRAMING_BUFFER_MB } from '../../lib/lake/lake-delivery';

@@ -3,7 +3,7 @@ import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
 import { planLakeLifecycles, planZoneLifecycle } from '../../lib/lake/lifecycle';
 import { hiveToDuckDbType } from '../../local/lake/duckdb-types';
 import { TRANSLATION_RULES, translateTrinoToDuckDb } from '../../local/lake/query-runner';
-import { maxActiveCuratedPartitions } from '../../lambdas/core/lake/catalog';
+import { maxActiveCuratedPartitions } from '../../core/lake/catalog';
 
 describe('planZoneLifecycle', () => {
   it('keeps transitions that happen before expiry, in day order', () => {

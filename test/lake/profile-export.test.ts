@@ -1,7 +1,7 @@
 /** The scheduled profile export's pure logic: snapshot day, prefix, idempotency token, request. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { profileExportPrefix } from '../../lambdas/core/lake/catalog';
+import { profileExportPrefix } from '../../core/lake/catalog';
 import {
   SCHEDULED_TIME_SKEW_MS,
   exportClientToken,
@@ -11,7 +11,7 @@ import {
   unrestorableReason,
   scheduledTimeOf,
   snapshotDay,
-} from '../../lambdas/core/lake/profile-export';
+} from '../../core/lake/profile-export';
 
 const TABLE = 'arn:aws:dynamodb:eu-west-1:123456789012:table/pdp-prod-profiles';
 const OTHER_TABLE = 'arn:aws:dynamodb:eu-west-1:123456789012:table/pdp-staging-profiles';

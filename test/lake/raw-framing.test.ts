@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENCODED_LINE_MARK, fitsOnOneLine, rawLine, rawObjectBody, readRawRecords } from '../../lambdas/core/lake/raw-framing';
+import { ENCODED_LINE_MARK, fitsOnOneLine, rawLine, rawObjectBody, readRawRecords } from '../../core/lake/raw-framing';
 import { LocalLake } from '../../local/lake/local-lake';
 import { LakeQueryRunner } from '../../local/lake/query-runner';
 

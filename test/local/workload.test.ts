@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRecord } from '../../lambdas/core/contract';
+import { validateRecord } from '../../core/contract';
 import { Workload } from '../../local/workload';
 
 describe('the synthetic workload', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
-import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../lambdas/core/profile/model';
+import type { BehaviouralEvent } from '../../core/contract';
+import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
 import { MemoryProfileStore } from './support/memory-store';
 import { expectedProfile, uniqueByUser } from './support/oracle';
 import { seededRandom } from '../../local/workload';

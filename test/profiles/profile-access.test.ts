@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoProfileTable } from '../../lambdas/aggregate/profile-table';
-import { emptyProfile, type Profile } from '../../lambdas/core/profile/model';
+import { emptyProfile, type Profile } from '../../core/profiles/model';
 import { ProfileReader, UnprocessedKeysError } from '../../clients/profiles';
 
 type Send = (command: { constructor: { name: string }; input: Record<string, any> }) => Promise<unknown>;

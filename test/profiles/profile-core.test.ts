@@ -1,6 +1,6 @@
 /** The profile core: feature definitions, bounds and pruning, item size, window state, read-time features. */
 import { describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../lambdas/core/contract';
+import type { BehaviouralEvent } from '../../core/contract';
 import {
   ACTIVITY_DAYS,
   DAY_MS,
@@ -29,7 +29,7 @@ import {
   type Profile,
   type ProfileEvent,
   type Segment,
-} from '../../lambdas/core/profile';
+} from '../../core/profiles';
 import { CATEGORIES } from '../../local/workload';
 import { MemoryProfileStore } from './support/memory-store';
 

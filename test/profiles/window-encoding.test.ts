@@ -14,7 +14,7 @@ import {
   type ProfileEvent,
   type ScratchCursor,
   type UserCursor,
-} from '../../lambdas/core/profile';
+} from '../../core/profiles';
 import { MemoryProfileStore } from './support/memory-store';
 
 const T0 = Date.parse('2026-05-10T12:00:00.000Z');

@@ -2,7 +2,7 @@
  * The post-deploy verification of a stage (`npm run verify`), built on the same black box as the end-to-end
  * suite: canary events go in with PutRecords, and the checks read only what a user of the stage can read (the
  * profile table, the lake buckets, the stage's alarms and schedule). The canaries follow the convention of
- * lambdas/core/canary: reserved users that no KPI or reconciliation counts, removed from the profile table
+ * core/canary: reserved users that no KPI or reconciliation counts, removed from the profile table
  * afterwards.
  *
  * What a target does not model (the local runtime has no CloudWatch alarms and no Scheduler) is reported as
@@ -10,8 +10,8 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { canaryBatch, newCanaryRunId, type CanaryBatch } from '../../../lambdas/core/canary';
-import { eventTimePartition, hourPartition, partitionPath, ZONE_PREFIX } from '../../../lambdas/core/lake/layout';
+import { canaryBatch, newCanaryRunId, type CanaryBatch } from '../../../core/canary';
+import { eventTimePartition, hourPartition, partitionPath, ZONE_PREFIX } from '../../../core/lake/layout';
 import type { ResolvedStage } from '../../../clients/stage/resolve';
 import type { StageValueName } from '../../../lib/discovery/catalog';
 import { BlackBox, type Names } from './black-box';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inRange } from '../../../lambdas/core/ingest/redrive';
+import { inRange } from '../../../core/ingest/redrive';
 import { s3Client } from '../../../lambdas/shared/aws-clients';
 import { LakeQueryRunner } from '../../../local/lake/query-runner';
 import { account } from '../../../local/runtime/accounting';

@@ -3,9 +3,9 @@
  * definitions in the README, without the incremental fold. The aggregation must arrive at the same values
  * whatever the delivery history.
  */
-import { EVENT_TYPES, type BehaviouralEvent } from '../../../lambdas/core/contract';
-import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../lambdas/core/profile/model';
-import { encodeDevice } from '../../../lambdas/core/profile/profile-event';
+import { EVENT_TYPES, type BehaviouralEvent } from '../../../core/contract';
+import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../core/profiles/model';
+import { encodeDevice } from '../../../core/profiles/profile-event';
 
 export interface ExpectedProfile {
   events: number;

@@ -27,7 +27,7 @@ export const CURATED_COLUMNS: readonly EventColumn[] = EVENT_COLUMNS;
  * Raw columns: the contract's top-level fields, every one as a string. Raw holds records as received, so
  * a record with a wrongly typed field must still be readable (a typed column would fail the whole query);
  * nested objects read as their JSON text. Lines that are not JSON read as all-null rows, among them the lines
- * of records the raw framing had to encode (lambdas/core/lake/raw-framing.ts): one row per record either way.
+ * of records the raw framing had to encode (core/lake/raw-framing.ts): one row per record either way.
  */
 export const RAW_COLUMNS: readonly EventColumn[] = EVENT_COLUMNS.map((c) => ({
   name: c.name,
