@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../lambdas/shared/document-client';
+import { documentClient } from '../adapters/dynamodb/document-client';
 import { LocalRuntime } from '../local/runtime/local-runtime';
 import { DEFAULT_OPTIONS } from '../local/runtime/options';
 import { SyntheticProducer } from '../local/runtime/synthetic-producer';

@@ -1,7 +1,7 @@
 /**
  * Starts the local AWS emulators (kinesis-local, dynalite, s3rver) as child processes on free ports of
  * 127.0.0.1 and hands back their endpoints in the standard AWS environment variables, so the SDK clients
- * built by lambdas/shared/aws-clients.ts reach them without any code path of their own.
+ * built by adapters/aws-clients.ts reach them without any code path of their own.
  *
  * Used by the test suites (one set of emulators per test file) and by the local runtime.
  *

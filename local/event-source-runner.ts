@@ -76,7 +76,7 @@ import type {
   KinesisStreamStateResponse,
   KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
-import { kinesisClient, sqsClient } from '../lambdas/shared/aws-clients';
+import { kinesisClient, sqsClient } from '../adapters/aws-clients';
 import { seededRandom } from './workload';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { parseArgs } from 'node:util';
 import { EventProducer, type SendSummary } from '../clients/producer';
-import { kinesisClient } from '../lambdas/shared/aws-clients';
+import { kinesisClient } from '../adapters/aws-clients';
 import { Workload } from '../local/workload';
 
 const USAGE = `usage: npm run produce -- --rate <events/s> --users <n> --duration <seconds>

@@ -40,7 +40,7 @@ import {
   type RedriveRange,
   type ShardRead,
 } from '../core/ingest/redrive';
-import { kinesisClient, sqsClient } from '../lambdas/shared/aws-clients';
+import { kinesisClient, sqsClient } from '../adapters/aws-clients';
 
 export interface StreamRecord {
   readonly sequenceNumber: string;

@@ -18,8 +18,8 @@ import {
   type PutLimits,
 } from '../../core/ingest/put-records';
 import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/ingest/retry-policy';
-import { kinesisClient } from '../../lambdas/shared/aws-clients';
-import { kinesisPutRecordsCall } from './kinesis-put-records';
+import { kinesisClient } from '../../adapters/aws-clients';
+import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 
 export interface EventProducerOptions {
   /** Name or ARN of the raw events stream. */

@@ -10,7 +10,7 @@
 import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { deriveFeatures, type DerivedFeatures } from '../../core/profiles/derive';
 import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../core/profiles/model';
-import { documentClient } from '../../lambdas/shared/document-client';
+import { documentClient } from '../../adapters/dynamodb/document-client';
 
 export interface UserProfile extends DerivedFeatures {
   /** The item as stored (see the README for its layout). */

@@ -36,7 +36,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { BehaviouralEvent } from '../../core/contract';
 import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../core/lake/layout';
-import { s3Client } from '../../lambdas/shared/aws-clients';
+import { s3Client } from '../../adapters/aws-clients';
 import { KinesisEventSourceRunner, type RunnerStats } from '../event-source-runner';
 import { CuratedConversionError, type LocalLake } from '../lake/local-lake';
 

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { resourceName, type StageConfig } from '../../lib/config/stage-config';
-import { dynamoDbClient, kinesisClient, s3Client } from '../../lambdas/shared/aws-clients';
+import { dynamoDbClient, kinesisClient, s3Client } from '../../adapters/aws-clients';
 
 export interface StageResourceNames {
   rawStream: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FORWARD_RETRY_POLICY } from '../../core/ingest/retry-policy';
-import { VALIDATION_ENV, validationConfigFromEnv } from '../../lambdas/validate/config';
-import { defaultProvider } from '../../lambdas/shared/lambda-credentials';
+import { VALIDATION_ENV, validationConfigFromEnv } from '../../functions/validate/config';
+import { defaultProvider } from '../../adapters/lambda-credentials';
 
 const ENV = {
   VALIDATED_STREAM_NAME: 'pdp-dev-validated',

@@ -125,7 +125,7 @@ describe('redrive', { timeout: 30_000 }, () => {
       Array.from({ length: 6 }, (_, i) => ({ data: Buffer.from(`r${i}`), partitionKey: 'k' })),
     );
     const seqs = summary.results.map((r) => (r.status === 'sent' ? r.sequenceNumber : ''));
-    const read = await readShardRange((await import('../../lambdas/shared/aws-clients')).kinesisClient(), {
+    const read = await readShardRange((await import('../../adapters/aws-clients')).kinesisClient(), {
       streamArn: raw.arn,
       shardId: 'shardId-000000000000',
       startSequenceNumber: seqs[2]!,

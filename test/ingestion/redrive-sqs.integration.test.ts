@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
 import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
-import { resetClients, sqsClient } from '../../lambdas/shared/aws-clients';
+import { resetClients, sqsClient } from '../../adapters/aws-clients';
 import { startEmulators, type Emulators } from '../../local/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { LambdaEndpoint } from '../../local/lambda-endpoint';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'node:crypto';
-import { kinesisClient } from '../../lambdas/shared/aws-clients';
+import { kinesisClient } from '../../adapters/aws-clients';
 
 export async function createStream(prefix: string, shardCount = 1): Promise<{ name: string; arn: string }> {
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -8,12 +8,12 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { kinesisPutRecordsCall } from '../../clients/producer/kinesis-put-records';
+import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 import { dedupKey, type BehaviouralEvent, type ReasonCode } from '../../core/contract';
 import type { ForwardRecord } from '../../core/ingest/batch';
 import type { QuarantineLine } from '../../core/ingest/quarantine';
-import { kinesisClient, s3Client } from '../../lambdas/shared/aws-clients';
-import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../lambdas/validate/handler';
+import { kinesisClient, s3Client } from '../../adapters/aws-clients';
+import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../functions/validate/handler';
 import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
 import { Workload, type WorkloadRecord } from '../../local/workload';
@@ -329,7 +329,7 @@ describe('validation function on a Kinesis event source', { timeout: 30_000 }, (
       },
     };
     // The real sink, built the way the deployed handler builds it.
-    const { s3QuarantineSink } = await import('../../lambdas/validate/quarantine-sink');
+    const { s3QuarantineSink } = await import('../../adapters/s3/quarantine-sink');
     const k = kinesisClient();
     const real = s3QuarantineSink({ bucket: BUCKET, region: k.config.region, credentials: k.config.credentials, endpoint: emulators().endpoints.s3, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
     const runner = await startRunner(raw.name, { config: config(validated.name), quarantine: handlerSink });

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kinesisClient, resetClients } from '../../lambdas/shared/aws-clients';
+import { kinesisClient, resetClients } from '../../adapters/aws-clients';
 import { useEmulators } from '../support/emulators';
 import {
   KinesisEventSourceRunner,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoProfileTable } from '../../lambdas/aggregate/profile-table';
+import { DynamoProfileTable } from '../../adapters/dynamodb/profile-table';
 import { emptyProfile, type Profile } from '../../core/profiles/model';
 import { ProfileReader, UnprocessedKeysError } from '../../clients/profiles';
 

@@ -1,7 +1,7 @@
 /**
  * The SDK clients against a dependency that hangs: an endpoint that accepts connections and never answers
  * (what a paused emulator or a black-holed route looks like). Every call must fail as a timeout within the
- * client's limits (lambdas/shared/client-limits.ts), never wait for the function's deadline.
+ * client's limits (adapters/client-limits.ts), never wait for the function's deadline.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -9,9 +9,9 @@ import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoDbClient, kinesisClient, resetClients, s3Client, sqsClient } from '../../lambdas/shared/aws-clients';
-import { CLIENT_LIMITS, worstCaseCallMs } from '../../lambdas/shared/client-limits';
-import { s3QuarantineSink } from '../../lambdas/validate/quarantine-sink';
+import { dynamoDbClient, kinesisClient, resetClients, s3Client, sqsClient } from '../../adapters/aws-clients';
+import { CLIENT_LIMITS, worstCaseCallMs } from '../../adapters/client-limits';
+import { s3QuarantineSink } from '../../adapters/s3/quarantine-sink';
 
 /** A TCP server that takes every connection and every byte and never says anything. */
 async function blackHole(): Promise<{ url: string; server: Server; connections: () => number }> {

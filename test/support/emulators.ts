@@ -5,7 +5,7 @@
  * use the clients (vitest runs the after-hooks in reverse, so the emulators are stopped last).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { resetClients } from '../../lambdas/shared/aws-clients';
+import { resetClients } from '../../adapters/aws-clients';
 import { startEmulators, type Emulators, type StartEmulatorsOptions } from '../../local/emulators';
 
 export function useEmulators(options: StartEmulatorsOptions): () => Emulators {

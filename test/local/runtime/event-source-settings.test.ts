@@ -2,7 +2,7 @@
  * The local runtime's event-source settings against the deployed mappings: the synthesized
  * AWS::Lambda::EventSourceMapping of each function (and its timeout), for the built-in stages. And the SDK
  * limits against the same timeouts: one AWS call of a function, retries included, ends before the function
- * does (lambdas/shared/client-limits.ts).
+ * does (adapters/client-limits.ts).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { createPlatformApp } from '../../../lib/app';
 import { resolveStage } from '../../../lib/config/stage-config';
 import type { PlatformStack } from '../../../lib/platform-stack';
 import { FORWARD_RETRY_POLICY } from '../../../core/ingest/retry-policy';
-import { CLIENT_LIMITS, worstCaseCallMs } from '../../../lambdas/shared/client-limits';
+import { CLIENT_LIMITS, worstCaseCallMs } from '../../../adapters/client-limits';
 import { aggregationMapping, validationMapping, type MappingSettings } from '../../../local/runtime/event-source-settings';
 
 interface Deployed {

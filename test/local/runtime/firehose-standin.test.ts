@@ -6,7 +6,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kinesisClient, s3Client } from '../../../lambdas/shared/aws-clients';
+import { kinesisClient, s3Client } from '../../../adapters/aws-clients';
 import { useEmulators } from '../../support/emulators';
 import { LocalLake } from '../../../local/lake/local-lake';
 import { FirehoseStandIn, type FirehoseStandInOptions } from '../../../local/runtime/firehose-standin';

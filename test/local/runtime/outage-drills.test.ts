@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inRange } from '../../../core/ingest/redrive';
-import { s3Client } from '../../../lambdas/shared/aws-clients';
+import { s3Client } from '../../../adapters/aws-clients';
 import { LakeQueryRunner } from '../../../local/lake/query-runner';
 import { account } from '../../../local/runtime/accounting';
 import { LocalRuntime } from '../../../local/runtime/local-runtime';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { kinesisClient } from '../../../lambdas/shared/aws-clients';
+import { kinesisClient } from '../../../adapters/aws-clients';
 import { describeProducer } from '../../../local/runtime/summary';
 import { SyntheticProducer } from '../../../local/runtime/synthetic-producer';
 import { useEmulators } from '../../support/emulators';

@@ -11,7 +11,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeContinuousBackupsCommand, ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../../core/lake/profile-export';
-import { dynamoDbClient } from '../shared/aws-clients';
+import { dynamoDbClient } from '../../adapters/aws-clients';
 import { exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
 
 export { EXPORT_PROFILES_ENV, exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';

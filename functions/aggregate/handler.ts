@@ -11,9 +11,9 @@ import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '..
 import { itemSizeBytes } from '../../core/profiles/item-size';
 import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../../core/profiles/window-state';
 import type { ProfileStorePort } from '../../core/profiles/writer';
-import { documentClient } from '../shared/document-client';
+import { documentClient } from '../../adapters/dynamodb/document-client';
 import { aggregatorConfigFromEnv as configFromEnv, settingsFrom, type AggregatorConfig } from './config';
-import { DynamoProfileTable } from './profile-table';
+import { DynamoProfileTable } from '../../adapters/dynamodb/profile-table';
 
 export { AGGREGATOR_ENV, aggregatorConfigFromEnv, settingsFrom, type AggregatorConfig } from './config';
 

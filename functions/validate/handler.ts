@@ -14,13 +14,13 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisSt
 import { planBatch, type BatchPlan, type ForwardRecord, type RawRecord } from '../../core/ingest/batch';
 import { compareSequenceNumbers } from '../../core/ingest/redrive';
 import { putRecordsWithRetry, type PutRecordsCall, type PutReport } from '../../core/ingest/put-records';
-import { kinesisClient } from '../shared/aws-clients';
-import { kinesisPutRecordsCall } from '../../clients/producer/kinesis-put-records';
+import { kinesisClient } from '../../adapters/aws-clients';
+import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 import { validationConfigFromEnv, type ValidationHandlerConfig } from './config';
-import { s3QuarantineSink, type QuarantineSink } from './quarantine-sink';
+import { s3QuarantineSink, type QuarantineSink } from '../../adapters/s3/quarantine-sink';
 
 export { validationConfigFromEnv, VALIDATION_ENV, type ValidationHandlerConfig } from './config';
-export type { QuarantineSink } from './quarantine-sink';
+export type { QuarantineSink } from '../../adapters/s3/quarantine-sink';
 
 export interface ValidationHandlerDeps {
   readonly config: ValidationHandlerConfig;

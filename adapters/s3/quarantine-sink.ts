@@ -12,7 +12,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, HttpRequest, Provider, SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../core/ingest/retry-policy';
-import { CLIENT_LIMITS, timedRequestHandler } from '../shared/client-limits';
+import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
 
 /** Where the validation function puts its quarantine objects. */
 export interface QuarantineSink {

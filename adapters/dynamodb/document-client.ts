@@ -4,7 +4,7 @@
  * function's included, which never touches DynamoDB.
  */
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbClient } from './aws-clients';
+import { dynamoDbClient } from '../aws-clients';
 
 let document: DynamoDBDocumentClient | undefined;
 let base: ReturnType<typeof dynamoDbClient> | undefined;
