@@ -17,7 +17,7 @@
  *   machine (kinesis-local GetRecords/PutRecords up to ~4 s at 300 events/s, dynalite UpdateItem up to
  *   ~0.7 s), so a slow emulator is not mistaken for a dead one;
  * - attempts: what each service's throttling needs, bounded so that one call's worst case
- *   (worstCaseCallMs) stays below the timeout of every function that makes it. test/shared/client-limits.test.ts
+ *   (worstCaseCallMs) stays below the timeout of every function that makes it. test/adapters/aws-clients.test.ts
  *   checks that against the deployed function timeouts.
  *
  * AWS_MAX_ATTEMPTS overrides the attempts of the SDK clients (aws-clients.ts), as the SDK documents.

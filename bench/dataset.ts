@@ -2,7 +2,7 @@
  * The reproducible benchmark data set: ~100k events of ~400 bytes, base64-encoded as Kinesis delivers them
  * to Lambda, generated from a fixed seed at a fixed start time.
  */
-import { Workload } from '../local/workload';
+import { Workload } from '../workload/generator';
 
 export const DATASET_START_MS = Date.parse('2026-01-05T08:00:00.000Z');
 

@@ -18,7 +18,7 @@ import { LocalRuntime } from '../local/runtime/local-runtime';
 import { DEFAULT_OPTIONS } from '../local/runtime/options';
 import { SyntheticProducer } from '../local/runtime/synthetic-producer';
 import { EventProducer } from '../clients/producer';
-import { Workload } from '../local/workload';
+import { Workload } from '../workload/generator';
 import { median, percentile, type Figure } from './harness';
 
 const RATE = 300;

@@ -14,9 +14,9 @@ import { createAggregatorHandler, type AggregatorWindowEvent } from '../function
 import { itemSizeBytes } from '../core/profiles/item-size';
 import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profiles/model';
 import { BUILT_IN_STAGES, stageLedgerRetentionHours } from '../lib/config/stage-config';
-import { Workload } from '../local/workload';
-import { MemoryProfileStore } from '../test/profiles/support/memory-store';
-import { sequenceNumber, simulateShard, type SimRecord } from '../test/profiles/support/simulated-source';
+import { Workload } from '../workload/generator';
+import { MemoryProfileStore } from '../local/memory/profile-store';
+import { sequenceNumber, simulateShard, type SimRecord } from '../local/memory/simulated-source';
 import { DATASET_START_MS, type Dataset } from './dataset';
 import { median, percentile, ratioFigure, type Figure } from './harness';
 

@@ -72,7 +72,7 @@ export class PlatformStack extends Stack {
     this.publishStageValues();
   }
 
-  /** Every value of lib/discovery/catalog.ts this stage has. */
+  /** Every value of core/discovery/catalog.ts this stage has. */
   private publishStageValues(): void {
     const publish = this.discovery.publish.bind(this.discovery);
     const { streams } = this.ingestion;

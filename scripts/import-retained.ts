@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPlatformApp } from '../lib/app';
-import { stackNameOf } from '../lib/discovery/catalog';
+import { stackNameOf } from '../core/discovery/catalog';
 import { importPlan, type SynthesizedTemplate } from '../lib/discovery/retained';
 import { StageResolutionError, valuesFromOutputsFile } from '../clients/stage/resolve';
 

@@ -2,7 +2,7 @@
  * `npm run produce -- --rate N --users N --duration S [--invalid-ratio x --duplicate-ratio y] [--stream name] [--seed n]`
  *
  * A load generator: a seeded, realistic workload (Zipf-distributed users, sessions, event-type mix; see
- * local/workload.ts) written to the raw stream at a steady rate through the producer client, with a
+ * workload/generator.ts) written to the raw stream at a steady rate through the producer client, with a
  * progress line and a final count. Invalid and duplicate events are sent as they are (no local validation)
  * so the pipeline's quarantine and dedup get exercised. Endpoints come from the standard AWS variables.
  */
@@ -10,7 +10,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/clie
 import { parseArgs } from 'node:util';
 import { EventProducer, type SendSummary } from '../clients/producer';
 import { kinesisClient } from '../adapters/aws-clients';
-import { Workload } from '../local/workload';
+import { Workload } from '../workload/generator';
 
 const USAGE = `usage: npm run produce -- --rate <events/s> --users <n> --duration <seconds>
          [--invalid-ratio <0-1>] [--duplicate-ratio <0-1>] [--stream <name|arn>] [--seed <n>] [--create-stream]`;

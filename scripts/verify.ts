@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveStage as resolveStageConfig, StageConfigError } from '../lib/config/stage-config';
 import { resolveStageValues, StageResolutionError } from '../clients/stage/resolve';
-import { DEFAULT_CANARY_USERS, renderTable, verifyStage } from '../test/e2e/support/stage-verification';
+import { DEFAULT_CANARY_USERS, renderTable, verifyStage } from './verify/stage-verification';
 
 const USAGE = `usage: npm run verify -- --stage <name> [options]
 

@@ -4,4 +4,4 @@
  * time; `npm run verify` uses whichever the platform engineer has.
  */
 export * from './resolve';
-export { STAGE_VALUES, STAGE_VALUE_NAMES, parameterPathOf, stackNameOf, type StageValueName, type StageValues } from '../../lib/discovery/catalog';
+export { STAGE_VALUES, STAGE_VALUE_NAMES, parameterPathOf, stackNameOf, type StageValueName, type StageValues } from '../../core/discovery/catalog';

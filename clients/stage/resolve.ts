@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
-import { STAGE_VALUE_NAMES, parameterPathOf, requiredValueNames, stackNameOf, type StageValueName, type StageValues } from '../../lib/discovery/catalog';
+import { STAGE_VALUE_NAMES, parameterPathOf, requiredValueNames, stackNameOf, type StageValueName, type StageValues } from '../../core/discovery/catalog';
 
 /** Where a stage's names were read from. */
 export type StageSource = { kind: 'outputs-file'; path: string } | { kind: 'stack'; stackName: string } | { kind: 'ssm'; path: string };

@@ -9,7 +9,7 @@
  * from its fixed name in the template, or, for generated names (buckets, the key), from the outputs of the
  * deployment that was destroyed (a `cdk deploy --outputs-file` file).
  */
-import type { StageValues } from './catalog';
+import type { StageValues } from '../../core/discovery/catalog';
 
 interface TemplateResource {
   readonly Type: string;

@@ -2,7 +2,7 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { STAGE_VALUES, exportNameOf, parameterPathOf, type StageValueName } from './catalog';
+import { STAGE_VALUES, exportNameOf, parameterPathOf, type StageValueName } from '../../core/discovery/catalog';
 
 export interface StageDiscoveryProps {
   /** Prefix of resource names (the SSM path starts with it). */
@@ -12,7 +12,7 @@ export interface StageDiscoveryProps {
 }
 
 /**
- * Publishes a stage's values (lib/discovery/catalog.ts) where users look for them: a stack output with the
+ * Publishes a stage's values (core/discovery/catalog.ts) where users look for them: a stack output with the
  * value's own name and a stack export, and an SSM String parameter under `/<prefix>/<stage>/`, so a service
  * finds the profile table's name at run time without reading CloudFormation.
  */

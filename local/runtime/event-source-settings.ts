@@ -16,7 +16,7 @@
  *   validation factor runs locally with one (same results, less throughput; the runtime logs it).
  */
 import type { StageConfig } from '../../lib/config/stage-config';
-import type { KinesisEventSourceRunnerOptions } from '../event-source-runner';
+import type { KinesisEventSourceRunnerOptions } from '../event-source/runner';
 
 export type MappingSettings = Required<
   Pick<

@@ -15,7 +15,7 @@ import type {
   InitializeHandlerArguments,
   MetadataBearer,
 } from '@smithy/types';
-import { seededRandom } from '../workload';
+import { seededRandom } from '../../workload/generator';
 
 export interface DynamoDbThrottlingOptions {
   seed: number;

@@ -37,7 +37,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { BehaviouralEvent } from '../../core/contract';
 import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../core/lake/layout';
 import { s3Client } from '../../adapters/aws-clients';
-import { KinesisEventSourceRunner, type RunnerStats } from '../event-source-runner';
+import { KinesisEventSourceRunner, type RunnerStats } from '../event-source/runner';
 import { CuratedConversionError, type LocalLake } from '../lake/local-lake';
 
 export type DeliveryFormat = 'raw' | 'curated';

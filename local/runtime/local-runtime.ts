@@ -31,7 +31,7 @@ import {
   type KinesisEventSourceRunnerOptions,
   type OnFailureRecord,
   type RunnerStats,
-} from '../event-source-runner';
+} from '../event-source/runner';
 import { LocalLake } from '../lake/local-lake';
 import { injectDynamoDbThrottling, injectDynamoDbWriteOutage, injectKinesisPutOutage, type InjectedOutage, type InjectedThrottling } from './faults';
 import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';

@@ -5,7 +5,7 @@
  * passing or failing on a resource that does not exist.
  */
 import { partialOutputsFile } from '../../clients/stage/resolve';
-import type { StageValueName } from '../../lib/discovery/catalog';
+import type { StageValueName } from '../../core/discovery/catalog';
 import type { StageResourceNames } from './resources';
 
 const arn = (service: string, resource: string) => `arn:aws:${service}:us-east-1:000000000000:${resource}`;

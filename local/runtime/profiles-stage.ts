@@ -11,7 +11,7 @@ import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArgum
 import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
 import { dynamoDbClient } from '../../adapters/aws-clients';
 import { createAggregatorHandler, type AggregatorHandler } from '../../functions/aggregate/handler';
-import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source-runner';
+import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source/runner';
 import { aggregationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import type { StageResourceNames, TableShape } from './resources';

@@ -1,5 +1,5 @@
 /**
- * The runtime's producer: the seeded synthetic workload (local/workload.ts) sent at a steady rate through the
+ * The runtime's producer: the seeded synthetic workload (workload/generator.ts) sent at a steady rate through the
  * typed producer client (batching, retries with backoff and jitter), keeping what it sent so the summary and
  * the tests can account for every record: its kind, event id, shard and sequence number.
  *
@@ -12,7 +12,7 @@
  */
 import type { BehaviouralEvent } from '../../core/contract';
 import { EventProducer } from '../../clients/producer';
-import { seededRandom, Workload, type WorkloadOptions, type WorkloadRecord } from '../workload';
+import { seededRandom, Workload, type WorkloadOptions, type WorkloadRecord } from '../../workload/generator';
 
 export interface SentRecord {
   kind: WorkloadRecord['kind'];

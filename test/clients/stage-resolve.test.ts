@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partialOutputsFile, resolveStageValues, StageResolutionError } from '../../clients/stage/resolve';
-import { requiredValueNames, STAGE_VALUE_NAMES } from '../../lib/discovery/catalog';
+import { requiredValueNames, STAGE_VALUE_NAMES } from '../../core/discovery/catalog';
 
 let dir: string;
 beforeAll(async () => {

@@ -16,9 +16,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviouralEvent } from '../../core/contract';
 import { parseOnFailureRecord } from '../../core/ingest/redrive';
-import { seededRandom, Workload, type WorkloadRecord } from '../../local/workload';
+import { seededRandom, Workload, type WorkloadRecord } from '../../workload/generator';
 import { redriveRanges, type RedriveOutcome } from '../../scripts/redrive';
-import { BlackBox, eventually } from './support/black-box';
+import { BlackBox, eventually } from '../../scripts/verify/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 const SEED = Number(process.env.PDP_DRILL_SEED ?? Math.floor(Math.random() * 1e9));

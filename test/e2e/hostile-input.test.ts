@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReasonCode } from '../../core/contract';
 import { LakeQueryRunner, type Row } from '../../local/lake/query-runner';
-import { BlackBox, eventually, positionKey } from './support/black-box';
+import { BlackBox, eventually, positionKey } from '../../scripts/verify/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 interface Case {

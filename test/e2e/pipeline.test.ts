@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviouralEvent, ReasonCode } from '../../core/contract';
 import { LakeQueryRunner } from '../../local/lake/query-runner';
-import { Workload, type WorkloadRecord } from '../../local/workload';
-import { BlackBox, eventually } from './support/black-box';
+import { Workload, type WorkloadRecord } from '../../workload/generator';
+import { BlackBox, eventually } from '../../scripts/verify/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 const EXPECTED_REASON: Record<Exclude<WorkloadRecord['kind'], 'valid' | 'duplicate'>, ReasonCode> = {

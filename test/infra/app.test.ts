@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlatformApp } from '../../lib/app';
 import { StageConfigError } from '../../lib/config/stage-config';
-import { requiredValueNames } from '../../lib/discovery/catalog';
+import { requiredValueNames } from '../../core/discovery/catalog';
 import { retainedResources, type SynthesizedTemplate } from '../../lib/discovery/retained';
 import { expectHonestAcknowledgements, synthesizeStage, violations, type SynthesizedStage } from './support';
 

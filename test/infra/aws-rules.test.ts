@@ -7,7 +7,7 @@
  * redeploy-after-destroy import plan.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requiredValueNames, STAGE_VALUE_NAMES, type StageValues } from '../../lib/discovery/catalog';
+import { requiredValueNames, STAGE_VALUE_NAMES, type StageValues } from '../../core/discovery/catalog';
 import { importPlan, retainedResources, type SynthesizedTemplate } from '../../lib/discovery/retained';
 import { expectHonestAcknowledgements, synthesizeStage, violations, type SynthesizedStage } from './support';
 

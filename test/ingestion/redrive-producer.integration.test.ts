@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { EventProducer } from '../../clients/producer';
 import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { useEmulators } from '../support/emulators';
-import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
-import { Workload } from '../../local/workload';
+import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source/runner';
+import { Workload } from '../../workload/generator';
 import { readShardRange, redriveRanges, type Invoke } from '../../scripts/redrive';
 import { createStream, kinesisWithPutRecordsFaults, readStream } from './support';
 

@@ -22,9 +22,9 @@ import { EventProducer } from '../../clients/producer';
 import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { resetClients, sqsClient } from '../../adapters/aws-clients';
 import { startEmulators, type Emulators } from '../../local/emulators';
-import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
+import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source/runner';
 import { LambdaEndpoint } from '../../local/lambda-endpoint';
-import { Workload } from '../../local/workload';
+import { Workload } from '../../workload/generator';
 import { createStream } from './support';
 
 // ------------------------------------------------------------------------------ SQS-compatible server

@@ -15,8 +15,8 @@ import type { QuarantineLine } from '../../core/ingest/quarantine';
 import { kinesisClient, s3Client } from '../../adapters/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../functions/validate/handler';
 import { useEmulators } from '../support/emulators';
-import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source-runner';
-import { Workload, type WorkloadRecord } from '../../local/workload';
+import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source/runner';
+import { Workload, type WorkloadRecord } from '../../workload/generator';
 import { captureStdout, createStream, kinesisWithPutRecordsFaults, readStream } from './support';
 
 const BUCKET = 'lake-quarantine';

@@ -12,7 +12,7 @@ import { hourPartition, quarantineObjectKey } from '../../core/lake/layout';
 import { loadNamedQueries } from '../../lib/lake/named-queries';
 import { LocalLake, type QuarantineRecord } from '../../local/lake/local-lake';
 import { LakeQueryRunner, type Row } from '../../local/lake/query-runner';
-import { Workload } from '../../local/workload';
+import { Workload } from '../../workload/generator';
 
 const DAY = 86_400_000;
 const NOW = new Date('2025-03-10T12:00:00.000Z');

@@ -15,8 +15,8 @@ import { DEFAULT_PROFILE_SETTINGS } from '../../core/profiles/model';
 import { dynamoDbClient, kinesisClient } from '../../adapters/aws-clients';
 import { ProfileReader } from '../../clients/profiles';
 import { useEmulators } from '../support/emulators';
-import { KinesisEventSourceRunner, seededFaults, type FaultInjector, type KinesisEventSourceRunnerOptions } from '../../local/event-source-runner';
-import { Workload } from '../../local/workload';
+import { KinesisEventSourceRunner, seededFaults, type FaultInjector, type KinesisEventSourceRunnerOptions } from '../../local/event-source/runner';
+import { Workload } from '../../workload/generator';
 import { expectedProfile, uniqueByUser } from './support/oracle';
 import { LEDGER_TABLE_SHAPE, PROFILE_TABLE_SHAPE } from '../../local/runtime/profiles-stage';
 

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BehaviouralEvent } from '../../core/contract';
 import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
-import { MemoryProfileStore } from './support/memory-store';
+import { MemoryProfileStore } from '../../local/memory/profile-store';
 import { expectedProfile, uniqueByUser } from './support/oracle';
-import { seededRandom } from '../../local/workload';
-import { redriveRanges, sequenceNumber, simulateShard, type SimRecord } from './support/simulated-source';
+import { seededRandom } from '../../workload/generator';
+import { redriveRanges, sequenceNumber, simulateShard, type SimRecord } from '../../local/memory/simulated-source';
 
 /** Small ledger items, so that the tree splits (minute, second and hash levels) in most runs. */
 const SETTINGS: ProfileSettings = { ...DEFAULT_PROFILE_SETTINGS, ledgerItemCapacity: 6 };

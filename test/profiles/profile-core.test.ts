@@ -30,8 +30,8 @@ import {
   type ProfileEvent,
   type Segment,
 } from '../../core/profiles';
-import { CATEGORIES } from '../../local/workload';
-import { MemoryProfileStore } from './support/memory-store';
+import { CATEGORIES } from '../../workload/generator';
+import { MemoryProfileStore } from '../../local/memory/profile-store';
 
 const T0 = Date.parse('2026-05-10T12:00:00.000Z');
 const S = DEFAULT_PROFILE_SETTINGS;

@@ -15,7 +15,7 @@ import {
   type ScratchCursor,
   type UserCursor,
 } from '../../core/profiles';
-import { MemoryProfileStore } from './support/memory-store';
+import { MemoryProfileStore } from '../../local/memory/profile-store';
 
 const T0 = Date.parse('2026-05-10T12:00:00.000Z');
 const text = fc.oneof(fc.constantFrom('sku-1', 'a|b', 'é', 'ü~', '日本', '\ud800', 'x'.repeat(40)), fc.string({ minLength: 1, maxLength: 12 }), fc.string({ minLength: 1, maxLength: 6, unit: 'binary' }));

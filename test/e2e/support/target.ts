@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRuntime, type RuntimeFaults } from '../../../local/runtime/local-runtime';
-import { namesFromEnv, type Names } from './black-box';
+import { namesFromEnv, type Names } from '../../../scripts/verify/black-box';
 
 export const EXTERNAL = process.env.PDP_E2E_TARGET === 'external';
 

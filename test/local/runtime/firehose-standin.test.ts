@@ -10,7 +10,7 @@ import { kinesisClient, s3Client } from '../../../adapters/aws-clients';
 import { useEmulators } from '../../support/emulators';
 import { LocalLake } from '../../../local/lake/local-lake';
 import { FirehoseStandIn, type FirehoseStandInOptions } from '../../../local/runtime/firehose-standin';
-import { Workload } from '../../../local/workload';
+import { Workload } from '../../../workload/generator';
 
 const emulators = useEmulators({ kinesis: true, s3: true });
 let lakeDir: string;

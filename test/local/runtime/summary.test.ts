@@ -20,7 +20,7 @@ import {
   type NamedQueryResult,
   type SummaryInput,
 } from '../../../local/runtime/summary';
-import { Workload } from '../../../local/workload';
+import { Workload } from '../../../workload/generator';
 
 const golden = (rows: NamedQueryResult['rows'], error?: string): NamedQueryResult => ({
   id: GOLDEN_RECONCILIATION_QUERY,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateRecord } from '../../core/contract';
-import { Workload } from '../../local/workload';
+import { Workload } from '../../workload/generator';
 
 describe('the synthetic workload', () => {
   it('is deterministic for a seed', () => {

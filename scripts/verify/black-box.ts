@@ -18,7 +18,7 @@ import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, type BatchGetCo
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readRawRecords } from '../../../core/lake/raw-framing';
+import { readRawRecords } from '../../core/lake/raw-framing';
 
 export const NAME_VARIABLES = {
   rawStream: 'PDP_RAW_STREAM',

@@ -4,10 +4,10 @@
  * faults on every write: throttled writes that are not applied, and writes that are applied but whose
  * acknowledgement is lost (a timeout after the write).
  */
-import type { LedgerItem, LedgerWrite } from '../../../core/profiles/ledger';
-import { itemSizeBytes } from '../../../core/profiles/item-size';
-import type { Profile } from '../../../core/profiles/model';
-import type { LedgerKey, ProfileStorePort } from '../../../core/profiles/writer';
+import type { LedgerItem, LedgerWrite } from '../../core/profiles/ledger';
+import { itemSizeBytes } from '../../core/profiles/item-size';
+import type { Profile } from '../../core/profiles/model';
+import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
 
 export interface MemoryStoreFaults {
   /** Probability that a write is rejected as throttled (not applied). */

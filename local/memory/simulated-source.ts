@@ -7,10 +7,10 @@
  * and windows given up on: one user's writes keep failing until the retries run out, and the window's
  * records go to the on-failure destination, to be redriven later (redriveRanges) as the redrive command does.
  */
-import { aggregateInvocation, type InvocationResult } from '../../../core/profiles/aggregate';
-import type { ProfileSettings } from '../../../core/profiles/model';
-import type { WindowStateJson, WindowStateLimits } from '../../../core/profiles/window-state';
-import type { ProfileStorePort } from '../../../core/profiles/writer';
+import { aggregateInvocation, type InvocationResult } from '../../core/profiles/aggregate';
+import type { ProfileSettings } from '../../core/profiles/model';
+import type { WindowStateJson, WindowStateLimits } from '../../core/profiles/window-state';
+import type { ProfileStorePort } from '../../core/profiles/writer';
 
 export interface SimRecord {
   sequenceNumber: string;

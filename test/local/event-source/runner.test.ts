@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kinesisClient, resetClients } from '../../adapters/aws-clients';
-import { useEmulators } from '../support/emulators';
+import { kinesisClient, resetClients } from '../../../adapters/aws-clients';
+import { useEmulators } from '../../support/emulators';
 import {
   KinesisEventSourceRunner,
   seededFaults,
@@ -18,7 +18,7 @@ import {
   type KinesisEventSourceRunnerOptions,
   type OnFailureRecord,
   type TumblingWindowEvent,
-} from '../../local/event-source-runner';
+} from '../../../local/event-source/runner';
 
 // Hash keys that land in the first and the last shard of a two-shard stream.
 const FIRST_SHARD_KEY = '0';

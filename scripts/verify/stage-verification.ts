@@ -10,10 +10,10 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { canaryBatch, newCanaryRunId, type CanaryBatch } from '../../../core/canary';
-import { eventTimePartition, hourPartition, partitionPath, ZONE_PREFIX } from '../../../core/lake/layout';
-import type { ResolvedStage } from '../../../clients/stage/resolve';
-import type { StageValueName } from '../../../lib/discovery/catalog';
+import { canaryBatch, newCanaryRunId, type CanaryBatch } from '../../core/canary';
+import { eventTimePartition, hourPartition, partitionPath, ZONE_PREFIX } from '../../core/lake/layout';
+import type { ResolvedStage } from '../../clients/stage/resolve';
+import type { StageValueName } from '../../core/discovery/catalog';
 import { BlackBox, type Names } from './black-box';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'N/A';

@@ -76,8 +76,8 @@ import type {
   KinesisStreamStateResponse,
   KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
-import { kinesisClient, sqsClient } from '../adapters/aws-clients';
-import { seededRandom } from './workload';
+import { kinesisClient, sqsClient } from '../../adapters/aws-clients';
+import { seededRandom } from '../../workload/generator';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
