@@ -23,7 +23,7 @@ import { LocalRuntime } from '../local/runtime/local-runtime';
 import { profileDrift } from '../local/runtime/profile-view';
 import { readLakeContents } from '../local/runtime/summary';
 import { SyntheticProducer } from '../local/runtime/synthetic-producer';
-import { seededRandom } from '../workload/generator';
+import { seededRandom } from '../core/seeded-random';
 import { redriveRanges } from './redrive';
 
 interface SoakOptions {

@@ -5,18 +5,7 @@
  * benchmarks, the load generator and `npm start` can reconcile their results against what was sent.
  */
 import type { BehaviouralEvent, EventType } from '../core/contract';
-
-/** Mulberry32: a tiny, fast, well-distributed 32-bit PRNG; deterministic across platforms. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../core/seeded-random';
 
 /** Samples ranks 0..n-1 with probability proportional to 1/(rank+1)^s, by inverse CDF over a precomputed table. */
 export function zipfSampler(n: number, s: number, random: () => number): () => number {

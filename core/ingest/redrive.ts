@@ -8,7 +8,7 @@
  * deterministic object keys), so a redrive, once or several times, changes nothing that was already done.
  * This module parses and checks the records, plans the reads and builds the invocation events.
  */
-import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisEvent, KinesisEventRecord } from './kinesis-event';
 
 /** A shard range to re-read, from one on-failure record. */
 export interface RedriveRange {
@@ -195,10 +195,10 @@ export function replayEvents(
   source: Pick<RedriveRange, 'streamArn' | 'shardId'>,
   records: readonly ReadRecord[],
   limits: ReplayLimits = REPLAY_LIMITS,
-): KinesisStreamEvent[] {
+): KinesisEvent[] {
   const region = /^arn:aws[a-z-]*:kinesis:([^:]*):/.exec(source.streamArn)?.[1] ?? '';
-  const events: KinesisStreamEvent[] = [];
-  let current: KinesisStreamRecord[] = [];
+  const events: KinesisEvent[] = [];
+  let current: KinesisEventRecord[] = [];
   let bytes = 0;
   for (const r of records) {
     const data = Buffer.from(r.data).toString('base64');
@@ -234,7 +234,7 @@ export function replayEvents(
  * partial batch failure), or a failure of the whole event. Handlers answer `{ batchItemFailures }` (and the
  * aggregator a `state` besides); a failure is an entry naming a record of the event.
  */
-export function replayOutcome(event: KinesisStreamEvent, response: unknown, functionError?: string): { readonly ok: true } | { readonly ok: false; readonly from?: string; readonly error: string } {
+export function replayOutcome(event: KinesisEvent, response: unknown, functionError?: string): { readonly ok: true } | { readonly ok: false; readonly from?: string; readonly error: string } {
   if (functionError) return { ok: false, error: `the function failed (${functionError}): ${describeResponse(response)}` };
   const failures = isObject(response) && Array.isArray(response.batchItemFailures) ? (response.batchItemFailures as unknown[]) : [];
   const sequences = new Set(event.Records.map((r) => r.kinesis.sequenceNumber));

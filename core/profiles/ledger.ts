@@ -23,7 +23,6 @@
  *
  * Pure: the reads and writes are planned here and carried out by the profile store (DynamoDB in AWS).
  */
-import type { ProfileEvent } from './profile-event';
 
 /** One ledger item as read: the ids it holds and whether later ids of its slot go one level down. */
 export interface LedgerItem {
@@ -208,7 +207,7 @@ export function lastIdEntries(lastIds: Readonly<Record<string, string>> | undefi
 }
 
 /** `last_ids` of a write that applied `events` (see lastIdEntries). */
-export function lastIdsOf(events: readonly Pick<ProfileEvent, 'id' | 't'>[]): Record<string, string> {
+export function lastIdsOf(events: readonly LedgerEntry[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of events) {
     const hour = ledgerSlot(e.t, e.id, 0);

@@ -9,9 +9,8 @@
  * Lambda retries it with the same request (the token makes that harmless), and the errors alarm fires.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeContinuousBackupsCommand, ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../../core/lake/profile-export';
-import { dynamoDbClient } from '../../adapters/aws-clients';
+import { DynamoTableExports, type DynamoDBClient } from '../../adapters/dynamodb/table-exports';
 import { exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
 
 export { EXPORT_PROFILES_ENV, exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
@@ -44,21 +43,14 @@ export function createExportProfilesHandler(deps: ExportProfilesDeps): ExportPro
   return async (event) => {
     const request = profileExportRequest(deps.config, scheduledTimeOf(event, now()));
     const context = { tableArn: request.TableArn, bucket: request.S3Bucket, prefix: request.S3Prefix, exportTime: request.ExportTime.toISOString(), clientToken: request.ClientToken };
-    const client = deps.client ?? dynamoDbClient();
+    const exports = new DynamoTableExports(deps.client);
     try {
       // Never ask for a time outside the restorable window: fail (Lambda retries in minutes) instead.
-      const backups = await client.send(new DescribeContinuousBackupsCommand({ TableName: request.TableArn }));
-      const pitr = backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription;
-      const refused = unrestorableReason(request.ExportTime, {
-        status: pitr?.PointInTimeRecoveryStatus,
-        earliest: pitr?.EarliestRestorableDateTime,
-        latest: pitr?.LatestRestorableDateTime,
-      });
+      const refused = unrestorableReason(request.ExportTime, await exports.restorableWindow(request.TableArn));
       if (refused) throw Object.assign(new Error(refused.message), { name: 'ExportTimeNotRestorable', kind: refused.kind });
-      const out = await client.send(new ExportTableToPointInTimeCommand(request));
-      const d = out.ExportDescription;
-      logger.info('profile export requested', { ...context, exportArn: d?.ExportArn, status: d?.ExportStatus });
-      return { exportArn: d?.ExportArn, status: d?.ExportStatus, snapshotPrefix: request.S3Prefix, exportTime: context.exportTime };
+      const started = await exports.start(request);
+      logger.info('profile export requested', { ...context, exportArn: started.exportArn, status: started.status });
+      return { exportArn: started.exportArn, status: started.status, snapshotPrefix: request.S3Prefix, exportTime: context.exportTime };
     } catch (error) {
       logger.error('profile export could not be started', { ...context, error: error as Error });
       throw error;

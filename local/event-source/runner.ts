@@ -77,7 +77,7 @@ import type {
   KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
 import { kinesisClient, sqsClient } from '../../adapters/aws-clients';
-import { seededRandom } from '../../workload/generator';
+import { seededRandom } from '../../core/seeded-random';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types

@@ -15,7 +15,7 @@ import type {
   InitializeHandlerArguments,
   MetadataBearer,
 } from '@smithy/types';
-import { seededRandom } from '../../workload/generator';
+import { seededRandom } from '../../core/seeded-random';
 
 export interface DynamoDbThrottlingOptions {
   seed: number;

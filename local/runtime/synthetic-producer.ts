@@ -12,7 +12,8 @@
  */
 import type { BehaviouralEvent } from '../../core/contract';
 import { EventProducer } from '../../clients/producer';
-import { seededRandom, Workload, type WorkloadOptions, type WorkloadRecord } from '../../workload/generator';
+import { seededRandom } from '../../core/seeded-random';
+import { Workload, type WorkloadOptions, type WorkloadRecord } from '../../workload/generator';
 
 export interface SentRecord {
   kind: WorkloadRecord['kind'];

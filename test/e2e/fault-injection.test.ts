@@ -16,7 +16,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviouralEvent } from '../../core/contract';
 import { parseOnFailureRecord } from '../../core/ingest/redrive';
-import { seededRandom, Workload, type WorkloadRecord } from '../../workload/generator';
+import { seededRandom } from '../../core/seeded-random';
+import { Workload, type WorkloadRecord } from '../../workload/generator';
 import { redriveRanges, type RedriveOutcome } from '../../scripts/redrive';
 import { BlackBox, eventually } from '../../scripts/verify/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';

@@ -4,7 +4,7 @@ import type { BehaviouralEvent } from '../../core/contract';
 import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
 import { MemoryProfileStore } from '../../local/memory/profile-store';
 import { expectedProfile, uniqueByUser } from './support/oracle';
-import { seededRandom } from '../../workload/generator';
+import { seededRandom } from '../../core/seeded-random';
 import { redriveRanges, sequenceNumber, simulateShard, type SimRecord } from '../../local/memory/simulated-source';
 
 /** Small ledger items, so that the tree splits (minute, second and hash levels) in most runs. */
