@@ -25,7 +25,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { FORWARD_RETRY_POLICY } from '../core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY } from '../core/retry-policy';
 
 export interface ClientLimits {
   /** Longest wait for a TCP connection, in ms. */

@@ -41,6 +41,12 @@ import {
   type ShardRead,
 } from '../core/ingest/redrive';
 import { kinesisClient, sqsClient } from '../adapters/aws-clients';
+import { withRetry } from '../adapters/retry';
+import { DependencyError, describeError } from '../core/errors';
+import type { RetryPolicy } from '../core/retry-policy';
+
+/** Replaying an event the function failed (or partly failed): up to 4 attempts, backing off up to 10 s. */
+export const REPLAY_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 400, maxDelayMs: 10_000 };
 
 export interface StreamRecord {
   readonly sequenceNumber: string;
@@ -136,7 +142,7 @@ export interface RedriveOptions {
   readonly retentionHours?: number;
   /** Records per invocation. @default 500 */
   readonly batchSize?: number;
-  /** Invocations of one event before its records count as failed. @default 4 */
+  /** Invocations of one event before its records count as failed. @default REPLAY_RETRY_POLICY.maxAttempts (4) */
   readonly attempts?: number;
   readonly kinesis?: KinesisClient;
   readonly invoke?: Invoke;
@@ -160,7 +166,7 @@ export async function redriveRanges(items: readonly RedriveItem[], options: Redr
   const kinesis = options.kinesis ?? kinesisClient();
   const invoke = options.invoke ?? lambdaInvoke();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const attempts = options.attempts ?? 4;
+  const attempts = options.attempts ?? REPLAY_RETRY_POLICY.maxAttempts;
   const now = (options.now ?? Date.now)();
   const log = options.log ?? (() => undefined);
   const limits = { ...REPLAY_LIMITS, maxRecords: options.batchSize ?? REPLAY_LIMITS.maxRecords };
@@ -200,28 +206,32 @@ export async function redriveRanges(items: readonly RedriveItem[], options: Redr
       // Sequence numbers the function did not accept.
       const failed = new Set<string>();
       let failure: string | undefined;
-      for (let event of replayEvents(read, records, limits)) {
-        for (let attempt = 1; ; attempt++) {
-          let outcome: ReturnType<typeof replayOutcome>;
-          try {
-            const { response, functionError } = await invoke(functionName, event);
-            outcome = replayOutcome(event, response, functionError);
-          } catch (err) {
-            outcome = { ok: false, error: `${(err as Error).name}: ${(err as Error).message}` };
-          }
-          if (outcome.ok) break;
-          // A partial failure: the records from the lowest failed one are replayed again, as Lambda retries.
-          if (outcome.from !== undefined) {
-            const from = outcome.from;
-            event = { Records: event.Records.filter((r) => compareSequenceNumbers(r.kinesis.sequenceNumber, from) >= 0) };
-          }
-          if (attempt >= attempts) {
-            for (const r of event.Records) failed.add(r.kinesis.sequenceNumber);
-            failure = outcome.error;
-            log(`  ${event.Records.length} record(s) not accepted by ${functionName} after ${attempt} attempts: ${outcome.error}`);
-            break;
-          }
-          await sleep(Math.min(10_000, 200 * 2 ** attempt));
+      for (const first of replayEvents(read, records, limits)) {
+        let event = first;
+        try {
+          await withRetry(
+            async () => {
+              let outcome: ReturnType<typeof replayOutcome>;
+              try {
+                const { response, functionError } = await invoke(functionName, event);
+                outcome = replayOutcome(event, response, functionError);
+              } catch (err) {
+                outcome = { ok: false, error: describeError(err) };
+              }
+              if (outcome.ok) return;
+              // A partial failure: the records from the lowest failed one are replayed again, as Lambda retries.
+              if (outcome.from !== undefined) {
+                const from = outcome.from;
+                event = { Records: event.Records.filter((r) => compareSequenceNumbers(r.kinesis.sequenceNumber, from) >= 0) };
+              }
+              throw new DependencyError(outcome.error, 'ReplayFailed', 'transient');
+            },
+            { policy: { ...REPLAY_RETRY_POLICY, maxAttempts: attempts }, sleep },
+          );
+        } catch (err) {
+          for (const r of event.Records) failed.add(r.kinesis.sequenceNumber);
+          failure = err instanceof DependencyError ? err.message : describeError(err);
+          log(`  ${event.Records.length} record(s) not accepted by ${functionName} after ${attempts} attempts: ${failure}`);
         }
       }
       for (const index of covers) {

@@ -1,51 +1,38 @@
 /**
  * The profile table and the ledger of applied event ids as the aggregator uses them: strongly consistent
  * batch reads of both, the one conditional UpdateItem per user and write, and set-union updates of ledger
- * items, with throttling and transient errors retried with backoff.
+ * items. Throttling and transient errors are retried by the one retry helper (adapters/retry.ts), within the
+ * invocation's deadline when one is given.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LedgerItem, LedgerWrite } from '../../core/profiles/ledger';
 import type { Profile } from '../../core/profiles/model';
+import type { RetryPolicy } from '../../core/retry-policy';
 import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
+import { classifyError, sdkRetriesOf, withRetry, type RetryOptions } from '../retry';
+import { batchGetAll } from './batch-get';
 
 /** Key and attributes of a ledger item. */
 export const LEDGER_ATTRIBUTES = { partitionKey: 'user_id', sortKey: 'slot', ids: 'ids', split: 'split', ttl: 'expires_at' } as const;
 
+/**
+ * Attempts of a read, a profile write or a ledger write, on top of the SDK's own retries: enough to ride out
+ * a throttled partition or a short outage; the invocation's deadline (deadlineMs) cuts it shorter.
+ */
+export const PROFILE_TABLE_RETRY_POLICY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5_000 };
+
 export interface ProfileTableOptions {
   readonly tableName: string;
   readonly ledgerTableName: string;
-  readonly client: DynamoDBDocumentClient;
-  /** Attempts per request on top of the SDK's own retries (each after a backoff). @default 3 */
-  readonly attempts?: number;
-  /** First backoff in ms, doubled per attempt with full jitter. @default 100 */
-  readonly backoffMs?: number;
+  readonly client: Pick<DynamoDBDocumentClient, 'send'>;
+  /** Retries of each request (and of unprocessed keys). @default PROFILE_TABLE_RETRY_POLICY */
+  readonly retry?: RetryPolicy;
+  /** No retry is started that would end after this time (epoch ms): the invocation's deadline. */
+  readonly deadlineMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
-  /** Told about each retry (throttling or a transient error) and each SDK-level retry. */
+  /** Told about each retry (throttling or a transient error), the SDK's own included. */
   readonly onRetry?: (kind: 'throttle' | 'transient', count: number) => void;
-}
-
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-]);
-
-export function isThrottling(err: unknown): boolean {
-  return err instanceof Error && THROTTLING.has(err.name);
-}
-
-export function isTransient(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (isThrottling(err)) return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return (
-    (status !== undefined && status >= 500) ||
-    ['InternalServerError', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(err.name) ||
-    /socket hang up|ECONNRESET|ECONNREFUSED/.test(err.message)
-  );
 }
 
 /** Optional attributes that a write removes when the merged profile no longer has them. */
@@ -54,16 +41,16 @@ const OPTIONAL_ATTRIBUTES = ['expires_at', 'device', 'device_at', 'locale', 'loc
 const RETIRED_ATTRIBUTES = ['wm', 'recent_ids'] as const;
 
 export class DynamoProfileTable implements ProfileStorePort {
-  private readonly attempts: number;
-  private readonly backoffMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly retry: RetryOptions;
 
   constructor(private readonly options: ProfileTableOptions) {
-    this.attempts = options.attempts ?? 3;
-    this.backoffMs = options.backoffMs ?? 100;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.random = options.random ?? Math.random;
+    this.retry = {
+      policy: options.retry ?? PROFILE_TABLE_RETRY_POLICY,
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      onRetry: (kind) => options.onRetry?.(kind === 'throttling' ? 'throttle' : 'transient', 1),
+    };
   }
 
   async read(userIds: readonly string[], ledgerKeys: readonly LedgerKey[]): Promise<{ profiles: Map<string, Profile>; ledger: Map<string, Map<string, LedgerItem>> }> {
@@ -72,36 +59,27 @@ export class DynamoProfileTable implements ProfileStorePort {
     const table = this.options.tableName;
     const ledgerTable = this.options.ledgerTableName;
     const { partitionKey, sortKey, ids, split } = LEDGER_ATTRIBUTES;
-    let profileKeys: Record<string, unknown>[] = [...new Set(userIds)].map((user_id) => ({ user_id }));
+    const profileKeys: Record<string, unknown>[] = [...new Set(userIds)].map((user_id) => ({ user_id }));
     const seen = new Set<string>();
-    let itemKeys: Record<string, unknown>[] = [];
+    const itemKeys: Record<string, unknown>[] = [];
     for (const k of ledgerKeys) {
       const id = `${k.userId}\n${k.slot}`;
       if (seen.has(id)) continue;
       seen.add(id);
       itemKeys.push({ [partitionKey]: k.userId, [sortKey]: k.slot });
     }
-    for (let round = 0; profileKeys.length + itemKeys.length > 0; round++) {
-      const request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: true }> = {};
-      if (profileKeys.length > 0) request[table] = { Keys: profileKeys, ConsistentRead: true };
-      if (itemKeys.length > 0) request[ledgerTable] = { Keys: itemKeys, ConsistentRead: true };
-      const got = await this.retrying(() => this.options.client.send(new BatchGetCommand({ RequestItems: request })));
-      for (const item of got.Responses?.[table] ?? []) profiles.set(item.user_id as string, item as Profile);
-      for (const item of got.Responses?.[ledgerTable] ?? []) {
-        const user = item[partitionKey] as string;
-        let items = ledger.get(user);
-        if (!items) ledger.set(user, (items = new Map()));
-        const stored = item[ids] as Set<string> | undefined;
-        items.set(item[sortKey] as string, { ids: stored instanceof Set ? stored : new Set(), split: item[split] === true });
-      }
-      profileKeys = (got.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      itemKeys = (got.UnprocessedKeys?.[ledgerTable]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      if (profileKeys.length + itemKeys.length > 0) {
-        // Unprocessed keys are DynamoDB throttling part of the batch: back off like any throttle.
-        if (round + 1 >= this.attempts * 3) throw new Error(`BatchGetItem left ${profileKeys.length + itemKeys.length} key(s) unprocessed after ${round + 1} rounds`);
-        this.options.onRetry?.('throttle', 1);
-        await this.sleep(this.backoff(round + 1));
-      }
+    const request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: true }> = {};
+    if (profileKeys.length > 0) request[table] = { Keys: profileKeys, ConsistentRead: true };
+    if (itemKeys.length > 0) request[ledgerTable] = { Keys: itemKeys, ConsistentRead: true };
+    if (Object.keys(request).length === 0) return { profiles, ledger };
+    const got = await batchGetAll(this.options.client, request, { ...this.retry, onSdkRetries: (n) => this.options.onRetry?.('throttle', n) });
+    for (const item of got.get(table) ?? []) profiles.set(item.user_id as string, item as unknown as Profile);
+    for (const item of got.get(ledgerTable) ?? []) {
+      const user = item[partitionKey] as string;
+      let items = ledger.get(user);
+      if (!items) ledger.set(user, (items = new Map()));
+      const stored = item[ids] as Set<string> | undefined;
+      items.set(item[sortKey] as string, { ids: stored instanceof Set ? stored : new Set(), split: item[split] === true });
     }
     return { profiles, ledger };
   }
@@ -124,7 +102,7 @@ export class DynamoProfileTable implements ProfileStorePort {
         values[':ids'] = new Set(w.add);
         expression += ' ADD #ids :ids';
       }
-      await this.retrying(() =>
+      await this.send(() =>
         this.options.client.send(
           new UpdateCommand({
             TableName: this.options.ledgerTableName,
@@ -172,7 +150,7 @@ export class DynamoProfileTable implements ProfileStorePort {
       values[':expected'] = expectedVersion;
     }
     try {
-      await this.retrying(() =>
+      await this.send(() =>
         this.options.client.send(
           new UpdateCommand({
             TableName: this.options.tableName,
@@ -186,27 +164,17 @@ export class DynamoProfileTable implements ProfileStorePort {
       );
       return 'ok';
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException')) return 'conflict';
+      // A failed condition is classified permanent, so it is not retried: someone wrote the profile meanwhile.
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') return 'conflict';
       throw err;
     }
   }
 
-  private backoff(attempt: number): number {
-    return Math.floor(this.random() * this.backoffMs * 2 ** Math.min(attempt, 8));
-  }
-
-  private async retrying<T extends { $metadata?: { attempts?: number } }>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const out = await call();
-        const sdkRetries = (out.$metadata?.attempts ?? 1) - 1;
-        if (sdkRetries > 0) this.options.onRetry?.('throttle', sdkRetries);
-        return out;
-      } catch (err) {
-        if (!isTransient(err) || attempt >= this.attempts) throw err;
-        this.options.onRetry?.(isThrottling(err) ? 'throttle' : 'transient', 1);
-        await this.sleep(this.backoff(attempt));
-      }
-    }
+  /** Sends a command under the retry policy, counting the SDK's own retries too. */
+  private async send<T>(call: () => Promise<T>): Promise<T> {
+    const out = await withRetry(call, { ...this.retry, classify: classifyError });
+    const sdkRetries = sdkRetriesOf(out);
+    if (sdkRetries > 0) this.options.onRetry?.('throttle', sdkRetries);
+    return out;
   }
 }

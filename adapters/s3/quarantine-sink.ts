@@ -11,8 +11,10 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, HttpRequest, Provider, SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../core/ingest/retry-policy';
+import { DependencyError, type FailureKind } from '../../core/errors';
+import type { RetryPolicy } from '../../core/retry-policy';
 import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
+import { classifyError, classifyErrorCode, withRetry } from '../retry';
 
 /** Where the validation function puts its quarantine objects. */
 export interface QuarantineSink {
@@ -35,14 +37,12 @@ export interface S3QuarantineSinkOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-export class QuarantineWriteError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'QuarantineWriteError';
+/** A quarantine object that could not be stored; `kind` says whether another attempt can help. */
+export class QuarantineWriteError extends DependencyError {
+  override name = 'QuarantineWriteError';
+
+  constructor(message: string, code: string, kind: FailureKind, options?: ErrorOptions) {
+    super(message, code, kind, options);
   }
 }
 
@@ -86,8 +86,6 @@ export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSi
   );
   const region = typeof options.region === 'string' ? () => Promise.resolve(options.region as string) : options.region;
   const signer = new SignatureV4({ service: 's3', region, credentials: options.credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: true });
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   const request = async (key: string, body: Buffer): Promise<HttpRequest> => {
     let url: URL;
@@ -128,26 +126,23 @@ export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSi
       status = response.statusCode;
       text = await readBody(response.body);
     } catch (err) {
-      throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} failed: ${(err as Error).message}`, (err as Error).name || 'NetworkError', true);
+      // No answer (a refused or reset connection, a timeout): the network's failure, not S3's verdict.
+      const kind = classifyError(err);
+      throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} failed: ${(err as Error).message}`, (err as Error).name || 'NetworkError', kind === 'permanent' ? 'transient' : kind, { cause: err });
     }
     if (status >= 200 && status < 300) return;
     const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP${status}`;
-    const retryable = status >= 500 || status === 429 || code === 'SlowDown' || code === 'RequestTimeout';
-    throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} answered ${status} ${code}`, code, retryable);
+    throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} answered ${status} ${code}`, code, classifyErrorCode(code, status));
   };
 
   return {
     async put(key, text) {
       const body = Buffer.from(text, 'utf8');
-      for (let n = 1; ; n++) {
-        try {
-          return await attempt(key, body);
-        } catch (err) {
-          const retryable = err instanceof QuarantineWriteError ? err.retryable : true;
-          if (!retryable || !mayRetry(options.retry, n)) throw err;
-          await sleep(fullJitterDelayMs(options.retry, n, random));
-        }
-      }
+      await withRetry(() => attempt(key, body), {
+        policy: options.retry,
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
     },
   };
 }

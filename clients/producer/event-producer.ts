@@ -17,9 +17,10 @@ import {
   type PutEntry,
   type PutLimits,
 } from '../../core/ingest/put-records';
-import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/ingest/retry-policy';
+import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
 import { kinesisClient } from '../../adapters/aws-clients';
 import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
+import { ConfigError } from '../../core/errors';
 
 export interface EventProducerOptions {
   /** Name or ARN of the raw events stream. */
@@ -84,7 +85,7 @@ export class EventProducer {
   private readonly policy: RetryPolicy;
 
   constructor(options: EventProducerOptions) {
-    if (!options.streamName) throw new Error('EventProducer needs a streamName');
+    if (!options.streamName) throw new ConfigError('EventProducer needs a streamName');
     this.options = options;
     this.policy = checkRetryPolicy(options.retry ?? PRODUCER_RETRY_POLICY);
   }

@@ -1,3 +1,2 @@
 export { EventProducer, type EventProducerOptions, type RawRecord, type SendResult, type SendSummary } from './event-producer';
-export { isRetryableCallError, kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
-export { PRODUCER_RETRY_POLICY, type RetryPolicy } from '../../core/ingest/retry-policy';
+export { PRODUCER_RETRY_POLICY, type RetryPolicy } from '../../core/retry-policy';

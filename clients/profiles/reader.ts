@@ -7,10 +7,13 @@
  *   const fresh = await reader.get('user-42', { consistent: true });
  *   const many = await reader.getMany(['user-1', 'user-2']);     // Map of the users that have a profile
  */
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoProfileItems, PROFILE_READ_RETRY_POLICY, type DynamoDBDocumentClient } from '../../adapters/dynamodb/profile-items';
 import { deriveFeatures, type DerivedFeatures } from '../../core/profiles/derive';
 import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../core/profiles/model';
-import { documentClient } from '../../adapters/dynamodb/document-client';
+import type { RetryPolicy } from '../../core/retry-policy';
+
+export { BATCH_GET_LIMIT, UnprocessedKeysError } from '../../adapters/dynamodb/batch-get';
+export { PROFILE_READ_RETRY_POLICY };
 
 export interface UserProfile extends DerivedFeatures {
   /** The item as stored (see the README for its layout). */
@@ -25,10 +28,11 @@ export interface ProfileReaderOptions {
   readonly affinityHalfLifeDays?: number;
   /** The reader's clock, for the derived features. @default Date.now */
   readonly now?: () => number;
-  /** BatchGetItem rounds for unprocessed keys before giving up. @default 8 */
-  readonly maxAttempts?: number;
-  /** First backoff in ms before re-requesting unprocessed keys (doubled each round, full jitter). @default 50 */
-  readonly backoffMs?: number;
+  /**
+   * Retries of a read and of the keys BatchGetItem leaves unprocessed (exponential backoff, full jitter);
+   * UnprocessedKeysError once they are spent. @default PROFILE_READ_RETRY_POLICY: 8 attempts, 50 ms base, 5 s cap
+   */
+  readonly retry?: RetryPolicy;
   /** Chunks of 100 keys requested at once. @default 4 */
   readonly concurrency?: number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -40,46 +44,21 @@ export interface ReadOptions {
   readonly consistent?: boolean;
 }
 
-/** BatchGetItem's limit of keys per request. */
-export const BATCH_GET_LIMIT = 100;
-
-/** Raised when DynamoDB keeps leaving keys unprocessed (sustained throttling). */
-export class UnprocessedKeysError extends Error {
-  constructor(readonly userIds: readonly string[]) {
-    super(`BatchGetItem left ${userIds.length} key(s) unprocessed after every retry, e.g. ${userIds.slice(0, 3).join(', ')}`);
-    this.name = 'UnprocessedKeysError';
-  }
-}
-
 export class ProfileReader {
+  private readonly items: DynamoProfileItems;
   private readonly halfLifeDays: number;
   private readonly now: () => number;
-  private readonly maxAttempts: number;
-  private readonly backoffMs: number;
-  private readonly concurrency: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
 
-  constructor(private readonly options: ProfileReaderOptions) {
+  constructor(options: ProfileReaderOptions) {
+    this.items = new DynamoProfileItems(options);
     this.halfLifeDays = options.affinityHalfLifeDays ?? DEFAULT_PROFILE_SETTINGS.affinityHalfLifeDays;
     this.now = options.now ?? Date.now;
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.backoffMs = options.backoffMs ?? 50;
-    this.concurrency = options.concurrency ?? 4;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.random = options.random ?? Math.random;
-  }
-
-  private get client(): Pick<DynamoDBDocumentClient, 'send'> {
-    return this.options.client ?? documentClient();
   }
 
   /** The profile of one user, or undefined when the user has none. */
   async get(userId: string, options: ReadOptions = {}): Promise<UserProfile | undefined> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.options.tableName, Key: { user_id: userId }, ConsistentRead: options.consistent ?? false }),
-    );
-    return out.Item ? this.toProfile(out.Item as Profile) : undefined;
+    const item = await this.items.get(userId, options.consistent ?? false);
+    return item ? this.toProfile(item) : undefined;
   }
 
   /**
@@ -87,33 +66,9 @@ export class ProfileReader {
    * requested again with exponential backoff and full jitter. Users without a profile are absent.
    */
   async getMany(userIds: readonly string[], options: ReadOptions = {}): Promise<Map<string, UserProfile>> {
-    const unique = [...new Set(userIds)];
-    const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     const out = new Map<string, UserProfile>();
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        for (const item of await this.batchGet(chunk, options.consistent ?? false)) out.set(item.user_id, this.toProfile(item));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
+    for (const item of await this.items.getMany(userIds, options.consistent ?? false)) out.set(item.user_id, this.toProfile(item));
     return out;
-  }
-
-  private async batchGet(userIds: string[], consistent: boolean): Promise<Profile[]> {
-    const table = this.options.tableName;
-    const items: Profile[] = [];
-    let keys: Record<string, unknown>[] = userIds.map((user_id) => ({ user_id }));
-    for (let attempt = 1; ; attempt++) {
-      const got = await this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent } } }));
-      items.push(...((got.Responses?.[table] ?? []) as Profile[]));
-      keys = (got.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      if (keys.length === 0) return items;
-      if (attempt >= this.maxAttempts) throw new UnprocessedKeysError(keys.map((k) => String(k.user_id)));
-      await this.sleep(Math.floor(this.random() * this.backoffMs * 2 ** (attempt - 1)));
-    }
   }
 
   private toProfile(item: Profile): UserProfile {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 import { STAGE_VALUE_NAMES, parameterPathOf, requiredValueNames, stackNameOf, type StageValueName, type StageValues } from '../../core/discovery/catalog';
+import { ConfigError } from '../../core/errors';
 
 /** Where a stage's names were read from. */
 export type StageSource = { kind: 'outputs-file'; path: string } | { kind: 'stack'; stackName: string } | { kind: 'ssm'; path: string };
@@ -25,11 +26,9 @@ export function partialOutputsFile(stage: string, values: StageValues, notModell
   return { [stackNameOf(stage)]: { ...(values as Record<string, string>), [NOT_MODELLED_KEY]: JSON.stringify(notModelled) } };
 }
 
-export class StageResolutionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StageResolutionError';
-  }
+/** The stage's names could not be found where they were looked for: the message says where and what is missing. */
+export class StageResolutionError extends ConfigError {
+  override name = 'StageResolutionError';
 }
 
 const known = new Set<string>(STAGE_VALUE_NAMES);

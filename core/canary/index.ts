@@ -13,6 +13,7 @@
  * Pure: no AWS imports.
  */
 import { CONTRACT_VERSION, type BehaviouralEvent } from '../contract';
+import { InputError } from '../errors';
 
 /** Reserved user-id namespace of canary events. */
 export const CANARY_USER_PREFIX = 'pdp-canary:';
@@ -33,7 +34,7 @@ export function isCanaryUser(userId: string): boolean {
 const RUN_ID = /^[A-Za-z0-9]{1,32}$/;
 
 function checkRunId(runId: string): void {
-  if (!RUN_ID.test(runId)) throw new Error(`canary: a run id is 1-32 letters or digits, got ${JSON.stringify(runId)}`);
+  if (!RUN_ID.test(runId)) throw new InputError(`canary: a run id is 1-32 letters or digits, got ${JSON.stringify(runId)}`);
 }
 
 /** `pdp-canary:<run>:<n>`: the user id of canary user `n` of a run. */

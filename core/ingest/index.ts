@@ -4,4 +4,3 @@ export * from './kinesis-event';
 export * from './put-records';
 export * from './quarantine';
 export * from './redrive';
-export * from './retry-policy';

@@ -3,7 +3,8 @@
  * validated stream), the producer client and the redrive command: grouping into calls within the service
  * limits, and retrying the entries a call rejects. Pure: the call itself is injected, no AWS imports.
  */
-import { fullJitterDelayMs, mayRetry, type RetryPolicy } from './retry-policy';
+import { InvariantError, type FailureKind } from '../errors';
+import { fullJitterDelayMs, mayRetry, type RetryPolicy } from '../retry-policy';
 
 /** PutRecords accepts at most 500 records per call. */
 export const PUT_RECORDS_MAX_RECORDS = 500;
@@ -56,7 +57,13 @@ export function chunkForPutRecords<E extends PutEntry>(entries: readonly E[], li
 /** What one PutRecords call reports for one entry, or what a failed call means for each of its entries. */
 export type EntryOutcome =
   | { readonly ok: true; readonly sequenceNumber: string; readonly shardId: string }
-  | { readonly ok: false; readonly errorCode: string; readonly errorMessage: string; readonly retryable: boolean };
+  | {
+      readonly ok: false;
+      readonly errorCode: string;
+      readonly errorMessage: string;
+      /** Whether sending the entry again can succeed, as the call adapter classified the failure. */
+      readonly kind: FailureKind;
+    };
 
 /** Sends one PutRecords call; returns one outcome per entry, in order. Must not throw for per-entry failures. */
 export type PutRecordsCall<E extends PutEntry> = (entries: readonly E[]) => Promise<EntryOutcome[]>;
@@ -96,17 +103,6 @@ export interface PutWithRetryOptions {
   readonly deadlineMs?: number;
 }
 
-const THROTTLING_CODES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'KMSThrottlingException',
-  'LimitExceededException',
-]);
-
-export function isThrottling(errorCode: string): boolean {
-  return THROTTLING_CODES.has(errorCode);
-}
-
 /**
  * Sends every entry, retrying the entries a call rejected (and retryable failed calls) under `policy`, with
  * full-jitter backoff between rounds. Never throws for entry failures: they come back as results.
@@ -134,12 +130,12 @@ export async function putRecordsWithRetry<E extends PutEntry>(
       try {
         outcomes = await call(chunk.map((c) => c.entry));
       } catch (err) {
-        // The call adapter should classify errors itself; an unexpected throw is treated as retryable.
+        // The call adapter classifies the errors it knows; an unexpected throw is treated as transient.
         const e = err as { name?: string; message?: string };
-        outcomes = chunk.map(() => ({ ok: false, errorCode: e?.name ?? 'Error', errorMessage: String(e?.message ?? err), retryable: true }));
+        outcomes = chunk.map(() => ({ ok: false, errorCode: e?.name ?? 'Error', errorMessage: String(e?.message ?? err), kind: 'transient' as const }));
       }
       if (outcomes.length !== chunk.length) {
-        throw new Error(`PutRecords call returned ${outcomes.length} outcomes for ${chunk.length} entries`);
+        throw new InvariantError(`PutRecords call returned ${outcomes.length} outcomes for ${chunk.length} entries`);
       }
       chunk.forEach(({ index }, k) => {
         const outcome = outcomes[k]!;
@@ -147,7 +143,7 @@ export async function putRecordsWithRetry<E extends PutEntry>(
           results[index] = { ok: true, sequenceNumber: outcome.sequenceNumber, shardId: outcome.shardId, attempts: attempt };
           return;
         }
-        if (isThrottling(outcome.errorCode)) {
+        if (outcome.kind === 'throttling') {
           throttledEntries++;
           throttledOnce[index] = true;
         }
@@ -158,7 +154,7 @@ export async function putRecordsWithRetry<E extends PutEntry>(
           attempts: attempt,
           throttled: throttledOnce[index]!,
         };
-        if (outcome.retryable) retryNext.push(index);
+        if (outcome.kind !== 'permanent') retryNext.push(index);
       });
     }
     pending = retryNext;

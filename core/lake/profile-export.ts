@@ -12,6 +12,7 @@
  * starting a second one.
  */
 import { createHash } from 'node:crypto';
+import { DependencyError, InputError } from '../errors';
 import { profileExportPrefix } from './catalog';
 
 /** The part of the ExportTableToPointInTime input the platform sets (SDK v3 field names). */
@@ -41,7 +42,7 @@ export const EXPORT_RUN_DELAY_MINUTES = 15;
 
 /** The instant a run exports: the full UTC hour at or before its scheduled time. */
 export function exportTimeOf(scheduledTime: Date): Date {
-  if (Number.isNaN(scheduledTime.getTime())) throw new Error('profile export: invalid time');
+  if (Number.isNaN(scheduledTime.getTime())) throw new InputError('profile export: invalid time');
   return new Date(Math.floor(scheduledTime.getTime() / 3_600_000) * 3_600_000);
 }
 
@@ -57,6 +58,15 @@ export interface RestorableWindow {
  * point-in-time recovery window; asking for a later one fails, and a run must never quietly export another
  * time instead (its snapshot would no longer be the scheduled hour). 'not-yet' is worth retrying in minutes.
  */
+/** The export time is not (or no longer) in the table's restorable window; 'not-yet' passes with time. */
+export class ExportTimeNotRestorableError extends DependencyError {
+  override name = 'ExportTimeNotRestorable';
+
+  constructor(readonly reason: NonNullable<ReturnType<typeof unrestorableReason>>) {
+    super(reason.message, 'ExportTimeNotRestorable', reason.kind === 'not-yet' ? 'transient' : 'permanent');
+  }
+}
+
 export function unrestorableReason(exportTime: Date, window: RestorableWindow): { kind: 'disabled' | 'not-yet' | 'too-old'; message: string } | undefined {
   const t = exportTime.toISOString();
   if (window.status !== 'ENABLED' || !window.latest || !window.earliest) {
@@ -76,7 +86,7 @@ export const SCHEDULED_TIME_SKEW_MS = 5 * 60_000;
 
 /** `YYYY-MM-DD`, the UTC day of an instant: the snapshot partition the export belongs to. */
 export function snapshotDay(time: Date): string {
-  if (Number.isNaN(time.getTime())) throw new Error('profile export: invalid time');
+  if (Number.isNaN(time.getTime())) throw new InputError('profile export: invalid time');
   return time.toISOString().slice(0, 10);
 }
 
@@ -87,7 +97,7 @@ export function snapshotDay(time: Date): string {
  * The table ARN is hashed: it can be long, and the token only has to tell tables apart.
  */
 export function exportClientToken(tableArn: string, day: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`profile export: snapshot day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new InputError(`profile export: snapshot day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
   const table = createHash('sha256').update(tableArn).digest('hex').slice(0, 16);
   return `profile-export-${table}-${day.replace(/-/g, '')}`;
 }
@@ -100,7 +110,7 @@ export function exportClientToken(tableArn: string, day: string): string {
 export function scheduledTimeOf(event: unknown, now: number): Date {
   const value = typeof event === 'object' && event !== null ? (event as Record<string, unknown>).scheduledTime : undefined;
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw new Error(`profile export: the event must carry scheduledTime as an ISO 8601 time with a zone, got ${JSON.stringify(value)}`);
+    throw new InputError(`profile export: the event must carry scheduledTime as an ISO 8601 time with a zone, got ${JSON.stringify(value)}`);
   }
   const time = new Date(value);
   // Date rolls impossible dates over (Feb 30 -> Mar 2): the calendar fields, read back in the time's own
@@ -108,10 +118,10 @@ export function scheduledTimeOf(event: unknown, now: number): Date {
   const zone = /(Z|([+-])(\d{2}):(\d{2}))$/.exec(value)!;
   const offsetMs = zone[1] === 'Z' ? 0 : (zone[2] === '-' ? -1 : 1) * (Number(zone[3]) * 60 + Number(zone[4])) * 60_000;
   if (Number.isNaN(time.getTime()) || new Date(time.getTime() + offsetMs).toISOString().slice(0, 16) !== value.slice(0, 16)) {
-    throw new Error(`profile export: scheduledTime is not a valid time: ${value}`);
+    throw new InputError(`profile export: scheduledTime is not a valid time: ${value}`);
   }
   if (time.getTime() > now + SCHEDULED_TIME_SKEW_MS) {
-    throw new Error(`profile export: scheduledTime ${value} is in the future; an export can only be taken of the past`);
+    throw new InputError(`profile export: scheduledTime ${value} is in the future; an export can only be taken of the past`);
   }
   return time;
 }

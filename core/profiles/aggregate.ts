@@ -7,6 +7,7 @@ import type { ProfileSettings } from './model';
 import { EventScratch, readEventInto } from './profile-event';
 import { DEFAULT_STATE_LIMITS, WindowState, type WindowStateJson, type WindowStateLimits } from './window-state';
 import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
+import { describeError, PlatformError } from '../errors';
 
 export interface StreamRecordInput {
   readonly sequenceNumber: string;
@@ -57,18 +58,15 @@ export interface InvocationResult {
 }
 
 /** Raised when users could not be written on a final flush: the invocation fails and is retried. */
-export class ProfileWriteError extends Error {
+export class ProfileWriteError extends PlatformError {
+  override name = 'ProfileWriteError';
+
   constructor(
     readonly failedUsers: readonly string[],
     override readonly cause: unknown,
   ) {
-    super(`could not write the profiles of ${failedUsers.length} user(s), e.g. ${failedUsers.slice(0, 3).join(', ')}: ${describe(cause)}`);
-    this.name = 'ProfileWriteError';
+    super(`could not write the profiles of ${failedUsers.length} user(s), e.g. ${failedUsers.slice(0, 3).join(', ')}: ${describeError(cause)}`);
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** One buffer to decode every payload into (a Buffer per record is most of the cost of decoding it). */

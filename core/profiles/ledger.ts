@@ -23,6 +23,7 @@
  *
  * Pure: the reads and writes are planned here and carried out by the profile store (DynamoDB in AWS).
  */
+import { InvariantError } from '../errors';
 
 /** One ledger item as read: the ids it holds and whether later ids of its slot go one level down. */
 export interface LedgerItem {
@@ -124,7 +125,7 @@ export function ledgerReadsNeeded(view: LedgerView, entries: Iterable<LedgerEntr
 export function ledgerHas(view: LedgerView, entry: LedgerEntry): boolean {
   for (let level = 0; level <= MAX_LEDGER_LEVEL; level++) {
     const item = view.get(ledgerSlot(entry.t, entry.id, level));
-    if (item === undefined) throw new Error(`the ledger view does not cover ${ledgerSlot(entry.t, entry.id, level)}`);
+    if (item === undefined) throw new InvariantError(`the ledger view does not cover ${ledgerSlot(entry.t, entry.id, level)}`);
     if (item === null) return false;
     if (item.ids.has(entry.id)) return true;
     if (!item.split) return false;

@@ -8,6 +8,7 @@
  * recognizes every event applied before by its id (see ledger.ts and merge.ts).
  */
 import { ByteSink, decodeEvents, encodeEventInto, EventScratch, hashHalfAt, type EncodeContext, type ProfileEvent, type ScratchCursor } from './profile-event';
+import { InputError } from '../errors';
 
 /** The JSON form returned to Lambda as `state`. */
 export interface WindowStateJson {
@@ -432,7 +433,7 @@ export class WindowState {
 
   /** Loads a ProfileEvent of the public API into the scratch the per-record path works on. */
   private load(userId: string, event: ProfileEvent): EventScratch {
-    if (!this.scratch.fromEvent(userId, event)) throw new Error('an event id and session must be 8-character hashes (shortHash)');
+    if (!this.scratch.fromEvent(userId, event)) throw new InputError('an event id and session must be 8-character hashes (shortHash)');
     return this.scratch;
   }
 

@@ -10,6 +10,7 @@ import { ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, ty
 import { mergeSegment } from './merge';
 import type { Profile, ProfileSettings } from './model';
 import type { Segment } from './window-state';
+import { DependencyError } from '../errors';
 
 /** One ledger item to read. */
 export interface LedgerKey {
@@ -185,7 +186,7 @@ export async function writeSegments(store: ProfileStorePort, segments: readonly 
         }
         conflicts++;
         view = undefined;
-        if (conflicts > maxConflicts) throw new Error(`the profile of ${segment.userId} changed ${conflicts} times while being merged`);
+        if (conflicts > maxConflicts) throw new DependencyError(`the profile of ${segment.userId} changed ${conflicts} times while being merged`, 'VersionConflicts', 'transient');
       } catch (error) {
         results[index] = { ...base, outcome: 'failed', conflicts, ledgerWrites, ledgerRepairs, error };
         return;

@@ -43,6 +43,9 @@ export interface AggregatorResponse {
 
 export type AggregatorHandler = (event: KinesisStreamEvent | AggregatorWindowEvent, context?: Partial<Context>) => Promise<AggregatorResponse>;
 
+/** Time kept in reserve at the end of an invocation: no retry is started that would eat into it. */
+const DEADLINE_RESERVE_MS = 3_000;
+
 /** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE, dimension `service`). */
 export const AGGREGATOR_METRICS = {
   eventsIn: 'EventsIn',
@@ -78,13 +81,15 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
   const metrics = deps.metrics ?? new Metrics();
   const now = deps.now ?? Date.now;
   const limits = deps.stateLimits ?? DEFAULT_STATE_LIMITS;
-  let retries = { throttle: 0, transient: 0 };
-  const store =
+  // The store of one invocation: its retries are counted for that invocation alone (the local runtime runs
+  // several shards' invocations of one handler at once) and stop before the invocation's deadline.
+  const storeFor = (retries: { throttle: number; transient: number }, deadlineMs: number | undefined): ProfileStorePort =>
     deps.store ??
     new DynamoProfileTable({
       tableName: deps.config.tableName,
       ledgerTableName: deps.config.ledgerTableName,
       client: documentClient(),
+      ...(deadlineMs !== undefined ? { deadlineMs } : {}),
       onRetry: (kind, n) => {
         retries[kind] += n;
       },
@@ -92,7 +97,9 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
 
   return async (event, context) => {
     if (context?.awsRequestId) logger.addContext(context as Context);
-    retries = { throttle: 0, transient: 0 };
+    const retries = { throttle: 0, transient: 0 };
+    const deadlineMs = context?.getRemainingTimeInMillis ? Date.now() + context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS : undefined;
+    const store = storeFor(retries, deadlineMs);
     const windowed = 'window' in event && event.window !== undefined;
     const w = event as AggregatorWindowEvent;
     const records = event.Records ?? [];

@@ -9,7 +9,7 @@
  * Lambda retries it with the same request (the token makes that harmless), and the errors alarm fires.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { profileExportRequest, scheduledTimeOf, unrestorableReason } from '../../core/lake/profile-export';
+import { ExportTimeNotRestorableError, profileExportRequest, scheduledTimeOf, unrestorableReason } from '../../core/lake/profile-export';
 import { DynamoTableExports, type DynamoDBClient } from '../../adapters/dynamodb/table-exports';
 import { exportProfilesConfigFromEnv, type ExportProfilesConfig } from './config';
 
@@ -47,7 +47,7 @@ export function createExportProfilesHandler(deps: ExportProfilesDeps): ExportPro
     try {
       // Never ask for a time outside the restorable window: fail (Lambda retries in minutes) instead.
       const refused = unrestorableReason(request.ExportTime, await exports.restorableWindow(request.TableArn));
-      if (refused) throw Object.assign(new Error(refused.message), { name: 'ExportTimeNotRestorable', kind: refused.kind });
+      if (refused) throw new ExportTimeNotRestorableError(refused);
       const started = await exports.start(request);
       logger.info('profile export requested', { ...context, exportArn: started.exportArn, status: started.status });
       return { exportArn: started.exportArn, status: started.status, snapshotPrefix: request.S3Prefix, exportTime: context.exportTime };

@@ -5,7 +5,7 @@
  */
 import type { ValidationOptions } from '../../core/contract';
 import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../core/ingest/quarantine';
-import { FORWARD_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
 
 export const VALIDATION_ENV = {
   validatedStreamName: 'VALIDATED_STREAM_NAME',

@@ -12,6 +12,7 @@
  */
 
 import { ledgerRetentionHours } from '../../core/profiles/ledger';
+import { ConfigError } from '../../core/errors';
 
 export type RemovalMode = 'destroy' | 'retain';
 
@@ -229,11 +230,9 @@ export const BUILT_IN_STAGES: Readonly<Record<string, StageConfig>> = { dev: DEV
 
 // ------------------------------------------------------------------------------------------ validation
 
-export class StageConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StageConfigError';
-  }
+/** A stage configuration that cannot be deployed: the message names the key path, the value and what it must be. */
+export class StageConfigError extends ConfigError {
+  override name = 'StageConfigError';
 }
 
 type Rule = (value: unknown, path: string) => void;

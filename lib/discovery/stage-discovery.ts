@@ -3,6 +3,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { STAGE_VALUES, exportNameOf, parameterPathOf, type StageValueName } from '../../core/discovery/catalog';
+import { InvariantError } from '../../core/errors';
 
 export interface StageDiscoveryProps {
   /** Prefix of resource names (the SSM path starts with it). */
@@ -28,7 +29,7 @@ export class StageDiscovery extends Construct {
 
   /** Publishes `value` as `name`: output and export at the stack's top level (no hashed id), and a parameter. */
   publish(name: StageValueName, value: string): void {
-    if (this.published.has(name)) throw new Error(`stage discovery: ${name} is published twice`);
+    if (this.published.has(name)) throw new InvariantError(`stage discovery: ${name} is published twice`);
     const stack = Stack.of(this);
     const { description } = STAGE_VALUES[name];
     new CfnOutput(stack, name, { value, description, exportName: exportNameOf(stack.stackName, name) });

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../../core/errors';
 
 /** Folder of the named queries: one `.sql` file each, deployed verbatim as an Athena named query. */
 export const QUERIES_DIR = join(__dirname, 'queries');
@@ -19,7 +20,7 @@ export interface NamedQuerySql {
 export function parseNamedQuery(id: string, sql: string): NamedQuerySql {
   const header = (key: string): string => {
     const m = new RegExp(`^-- ${key}: (.+)$`, 'm').exec(sql);
-    if (!m) throw new Error(`named query ${id}: missing '-- ${key}:' header`);
+    if (!m) throw new ConfigError(`named query ${id}: missing '-- ${key}:' header`);
     return m[1]!.trim();
   };
   return { id, name: header('name'), description: header('description'), sql: sql.trimEnd() + '\n' };

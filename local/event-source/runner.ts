@@ -77,6 +77,8 @@ import type {
   KinesisStreamTumblingWindowEvent,
 } from 'aws-lambda';
 import { kinesisClient, sqsClient } from '../../adapters/aws-clients';
+import { withRetry } from '../../adapters/retry';
+import { backoffCeilingMs, type RetryPolicy } from '../../core/retry-policy';
 import { seededRandom } from '../../core/seeded-random';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -310,7 +312,8 @@ export function seededFaults(options: SeededFaultOptions): FaultInjector {
 const ACCOUNT_ID = '000000000000';
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const DEFAULT_MAX_STATE_BYTES = 1024 * 1024;
-const ON_FAILURE_SEND_ATTEMPTS = 3;
+/** Sending an on-failure record: a destination that rejects it is tried twice more, then the shard moves on. */
+const ON_FAILURE_SEND_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
 
 type ResolvedOptions = KinesisEventSourceRunnerOptions &
   Required<
@@ -673,19 +676,18 @@ export class KinesisEventSourceRunner {
         `(${record.requestContext.condition}) ${record.KinesisBatchInfo.startSequenceNumber}..${record.KinesisBatchInfo.endSequenceNumber}`,
     );
     if (!destination) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (typeof destination === 'function') await destination(record);
-        else await sqsClient().send(new SendMessageCommand({ QueueUrl: destination.queueUrl, MessageBody: JSON.stringify(record) }));
-        return;
-      } catch (err) {
-        if (attempt >= ON_FAILURE_SEND_ATTEMPTS) {
-          this.counters.onFailureDeliveryErrors++;
-          this.log(`on-failure destination rejected the record ${attempt} times, giving up: ${describeError(err)}`);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-      }
+    try {
+      await withRetry(
+        async () => {
+          if (typeof destination === 'function') await destination(record);
+          else await sqsClient().send(new SendMessageCommand({ QueueUrl: destination.queueUrl, MessageBody: JSON.stringify(record) }));
+        },
+        // Whatever the destination answers, it is tried again: the record is all that is left of the range.
+        { policy: ON_FAILURE_SEND_POLICY, classify: () => 'transient' },
+      );
+    } catch (err) {
+      this.counters.onFailureDeliveryErrors++;
+      this.log(`on-failure destination rejected the record ${ON_FAILURE_SEND_POLICY.maxAttempts} times, giving up: ${describeError(err)}`);
     }
   }
 }
@@ -763,9 +765,10 @@ class ShardConsumer {
     }
   }
 
+  /** The pause before retry number `attempt`: the retry policy's ceiling, without jitter (Lambda's pacing is its own). */
   private backoff(attempt: number): number {
     const { retryBackoffMs, maxRetryBackoffMs } = this.runner.options;
-    return Math.min(maxRetryBackoffMs, retryBackoffMs * 2 ** Math.max(0, attempt - 1));
+    return backoffCeilingMs({ maxAttempts: Infinity, baseDelayMs: retryBackoffMs, maxDelayMs: maxRetryBackoffMs }, attempt);
   }
 
   /** One round: read, expire, close or fill a window, invoke. Returns how long to pause afterwards. */

@@ -18,6 +18,7 @@ import { CURATED_COLUMNS, profileExportPrefix } from '../../core/lake/catalog';
 import { ZONE_PREFIX, eventTimePartition, hourPartition, partitionPath, type HourPartition } from '../../core/lake/layout';
 import { rawObjectBody, readRawRecords } from '../../core/lake/raw-framing';
 import { hiveToDuckDbType } from './duckdb-types';
+import { PlatformError } from '../../core/errors';
 
 /** The zone buckets, as folders under the lake root. */
 export type LocalZone = 'raw' | 'curated' | 'quarantine';
@@ -285,9 +286,6 @@ export class LocalLake {
 }
 
 /** DuckDB could not convert the events to the curated Parquet (the message is DuckDB's). */
-export class CuratedConversionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CuratedConversionError';
-  }
+export class CuratedConversionError extends PlatformError {
+  override name = 'CuratedConversionError';
 }

@@ -37,6 +37,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { BehaviouralEvent } from '../../core/contract';
 import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../core/lake/layout';
 import { s3Client } from '../../adapters/aws-clients';
+import { backoffCeilingMs, type RetryPolicy } from '../../core/retry-policy';
 import { KinesisEventSourceRunner, type RunnerStats } from '../event-source/runner';
 import { CuratedConversionError, type LocalLake } from '../lake/local-lake';
 
@@ -136,7 +137,11 @@ interface ConversionError {
 }
 
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const MAX_UPLOAD_BACKOFF_MS = 5_000;
+/**
+ * The pause before the next upload attempt of an object: the retry policy's ceiling for its attempt. Every
+ * failure is retried, whatever S3 answered, as Firehose retries delivery until its 24 hours are up.
+ */
+const UPLOAD_RETRY_POLICY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 200, maxDelayMs: 5_000 };
 /** Firehose keeps retrying delivery to S3 for up to 24 hours (Data Delivery Failure Handling). */
 const FIREHOSE_MAX_DELIVERY_RETRY_MS = 24 * 3600 * 1000;
 /** How long stop() keeps trying uploads that are still waiting. */
@@ -485,7 +490,7 @@ export class FirehoseStandIn {
     } catch (err) {
       this.counters.uploadRetries++;
       upload.lastError = `${(err as Error).name}: ${(err as Error).message}`;
-      upload.nextAttemptMs = Date.now() + Math.min(MAX_UPLOAD_BACKOFF_MS, 100 * 2 ** upload.attempts);
+      upload.nextAttemptMs = Date.now() + backoffCeilingMs(UPLOAD_RETRY_POLICY, upload.attempts);
       this.options.log?.(`[firehose-${this.options.deliveryStreamName}] upload of ${upload.key} failed (attempt ${upload.attempts}: ${upload.lastError}); retrying`);
       return false;
     }

@@ -21,7 +21,7 @@ import { resolveStage, resourceName, type StageConfig } from '../../lib/config/s
 import { ZONE_PREFIX } from '../../core/lake/layout';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../adapters/aws-clients';
 import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../functions/validate/handler';
-import { FORWARD_RETRY_POLICY } from '../../core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY } from '../../core/retry-policy';
 import { startEmulators, type EmulatorExit, type Emulators } from '../emulators';
 import {
   KinesisEventSourceRunner,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FORWARD_RETRY_POLICY } from '../../core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY } from '../../core/retry-policy';
 import { VALIDATION_ENV, validationConfigFromEnv } from '../../functions/validate/config';
 import { defaultProvider } from '../../adapters/lambda-credentials';
 

@@ -7,7 +7,7 @@ import {
   type EntryOutcome,
   type PutEntry,
 } from '../../core/ingest/put-records';
-import { backoffCeilingMs, checkRetryPolicy, fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../core/ingest/retry-policy';
+import { backoffCeilingMs, checkRetryPolicy, fullJitterDelayMs, mayRetry, type RetryPolicy } from '../../core/retry-policy';
 
 const entry = (key: string, bytes: number): PutEntry => ({ partitionKey: key, data: Buffer.alloc(bytes, 0x61) });
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -60,7 +60,7 @@ describe('chunkForPutRecords', () => {
 
 describe('putRecordsWithRetry', () => {
   const ok = (i: number): EntryOutcome => ({ ok: true, sequenceNumber: String(1000 + i), shardId: 'shardId-000000000000' });
-  const throttled: EntryOutcome = { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down', retryable: true };
+  const throttled: EntryOutcome = { ok: false, errorCode: 'ProvisionedThroughputExceededException', errorMessage: 'slow down', kind: 'throttling' };
   const run = (entries: PutEntry[], call: (batch: readonly PutEntry[]) => Promise<EntryOutcome[]>, extra: Partial<Parameters<typeof putRecordsWithRetry>[2]> = {}) => {
     const sleeps: number[] = [];
     return putRecordsWithRetry(entries, call, { policy, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms), ...extra }).then((r) => ({ ...r, sleeps }));
@@ -89,7 +89,7 @@ describe('putRecordsWithRetry', () => {
 
   it('does not retry failures marked permanent', async () => {
     const report = await run([entry('a', 1)], async (batch) =>
-      batch.map(() => ({ ok: false as const, errorCode: 'ResourceNotFoundException', errorMessage: 'no stream', retryable: false })),
+      batch.map(() => ({ ok: false as const, errorCode: 'ResourceNotFoundException', errorMessage: 'no stream', kind: 'permanent' as const })),
     );
     expect(report.calls).toBe(1);
     expect(report.results[0]).toMatchObject({ ok: false, errorCode: 'ResourceNotFoundException', throttled: false });

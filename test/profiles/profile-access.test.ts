@@ -63,7 +63,7 @@ describe('profile table adapter', () => {
 
   it('gives up after its attempts on a persistent transient error, and never retries a validation error', async () => {
     let calls = 0;
-    const flaky = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async () => ((calls++), Promise.reject(error('InternalServerError', 500)))), sleep: noWait, attempts: 3 });
+    const flaky = new DynamoProfileTable({ tableName: 't', ledgerTableName: 'l', client: client(async () => ((calls++), Promise.reject(error('InternalServerError', 500)))), sleep: noWait, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
     await expect(flaky.putIfVersion(profile('u'), 1)).rejects.toThrow('InternalServerError');
     expect(calls).toBe(3);
     calls = 0;
@@ -141,8 +141,7 @@ describe('profile reader', () => {
         rounds++;
         return { Responses: { t: [] }, UnprocessedKeys: { t: { Keys: cmd.input.RequestItems.t.Keys } }, $metadata: {} };
       }),
-      maxAttempts: 4,
-      backoffMs: 10,
+      retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 1_000 },
       random: () => 0.999,
       sleep: async (ms) => void waits.push(ms),
     });

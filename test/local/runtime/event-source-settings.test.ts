@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlatformApp } from '../../../lib/app';
 import { resolveStage } from '../../../lib/config/stage-config';
 import type { PlatformStack } from '../../../lib/platform-stack';
-import { FORWARD_RETRY_POLICY } from '../../../core/ingest/retry-policy';
+import { FORWARD_RETRY_POLICY } from '../../../core/retry-policy';
 import { CLIENT_LIMITS, worstCaseCallMs } from '../../../adapters/client-limits';
 import { aggregationMapping, validationMapping, type MappingSettings } from '../../../local/runtime/event-source-settings';
 

@@ -4,9 +4,10 @@
  * a throttled shard is not hit again by every writer at the same instant ("Exponential Backoff and Jitter",
  * AWS Architecture Blog).
  */
+import { ConfigError } from './errors';
 
 export interface RetryPolicy {
-  /** Attempts in total, the first one included (1 = never retry). */
+  /** Attempts in total, the first one included (1 = never retry; Infinity = until a deadline or the caller stops). */
   readonly maxAttempts: number;
   /** Upper bound of the first retry's delay, in ms. */
   readonly baseDelayMs: number;
@@ -20,12 +21,13 @@ export const FORWARD_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 
 /** Producers: longer, since a throttled producer should back off rather than fail. */
 export const PRODUCER_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5_000 };
 
+/** Returns `policy` when its values make sense; throws ConfigError naming the first one that does not. */
 export function checkRetryPolicy(policy: RetryPolicy): RetryPolicy {
   const { maxAttempts, baseDelayMs, maxDelayMs } = policy;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`);
-  if (!(baseDelayMs >= 0) || !Number.isFinite(baseDelayMs)) throw new RangeError(`baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
+  if (!(Number.isInteger(maxAttempts) || maxAttempts === Infinity) || maxAttempts < 1) throw new ConfigError(`retry policy: maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+  if (!(baseDelayMs >= 0) || !Number.isFinite(baseDelayMs)) throw new ConfigError(`retry policy: baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
   if (!(maxDelayMs >= baseDelayMs) || !Number.isFinite(maxDelayMs)) {
-    throw new RangeError(`maxDelayMs must be a finite number >= baseDelayMs (${baseDelayMs}), got ${maxDelayMs}`);
+    throw new ConfigError(`retry policy: maxDelayMs must be a finite number >= baseDelayMs (${baseDelayMs}), got ${maxDelayMs}`);
   }
   return policy;
 }
