@@ -19,6 +19,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CLIENT_LIMITS, timedRequestHandler, type ClientLimits } from './client-limits';
 
+export type { DynamoDBClient, KinesisClient, S3Client, SQSClient };
+
 /** AWS_MAX_ATTEMPTS wins when set; otherwise the service's limit from CLIENT_LIMITS. */
 function maxAttempts(limits: ClientLimits): number {
   const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);

@@ -21,11 +21,11 @@ export interface BundleSize {
   readonly byPackage: readonly [string, number][];
 }
 
-/** Bundles a handler (path under functions/) exactly as the deployed function is bundled, in memory. */
+/** Bundles a handler (path under lambdas/) exactly as the deployed function is bundled, in memory. */
 export async function measureBundle(handlerPath: string, aliases: Readonly<Record<string, string>> = {}): Promise<BundleSize> {
   const root = join(__dirname, '..');
   const result = await build({
-    entryPoints: [join(root, 'functions', handlerPath)],
+    entryPoints: [join(root, 'lambdas', handlerPath)],
     absWorkingDir: root,
     bundle: true,
     platform: 'node',

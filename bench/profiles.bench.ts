@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { createAggregatorHandler, type AggregatorWindowEvent } from '../functions/aggregate/handler';
+import { createAggregatorHandler, type AggregatorWindowEvent } from '../lambdas/aggregate/handler';
 import { itemSizeBytes } from '../core/profiles/item-size';
 import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../core/profiles/model';
 import { BUILT_IN_STAGES, stageLedgerRetentionHours } from '../lib/config/stage-config';

@@ -6,7 +6,6 @@
  *   const producer = new EventProducer({ streamName: 'pdp-prod-events' });
  *   const { results, throttled } = await producer.send(events);
  */
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
@@ -18,7 +17,7 @@ import {
   type PutLimits,
 } from '../../core/ingest/put-records';
 import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
-import { kinesisClient } from '../../adapters/aws-clients';
+import { kinesisClient, type KinesisClient } from '../../adapters/aws-clients';
 import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 import { ConfigError } from '../../core/errors';
 

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetParametersByPathCommand, SSMClient, type GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
+import { parametersUnder, stackOutputs, type CloudFormationClient, type SSMClient } from '../../adapters/stage-values';
 import { STAGE_VALUE_NAMES, parameterPathOf, requiredValueNames, stackNameOf, type StageValueName, type StageValues } from '../../core/discovery/catalog';
 import { ConfigError } from '../../core/errors';
 
@@ -76,23 +75,15 @@ async function outputsFileOf(path: string, stackName: string): Promise<{ values:
 }
 
 /** The outputs of the deployed stack (CloudFormation DescribeStacks). */
-export async function valuesFromStack(stackName: string, client = new CloudFormationClient({})): Promise<StageValues> {
-  const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));
-  const stack = out.Stacks?.[0];
-  if (!stack) throw new StageResolutionError(`stack ${stackName} not found`);
-  return pick(Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue])));
+export async function valuesFromStack(stackName: string, client?: CloudFormationClient): Promise<StageValues> {
+  const outputs = await stackOutputs(stackName, client);
+  if (!outputs) throw new StageResolutionError(`stack ${stackName} not found`);
+  return pick(outputs);
 }
 
 /** The stage's SSM parameters under `/<prefix>/<stage>/`. */
-export async function valuesFromParameters(path: string, client = new SSMClient({})): Promise<StageValues> {
-  const record: Record<string, string> = {};
-  let token: string | undefined;
-  do {
-    const page: GetParametersByPathCommandOutput = await client.send(new GetParametersByPathCommand({ Path: path, Recursive: false, NextToken: token }));
-    for (const p of page.Parameters ?? []) if (p.Name && p.Value !== undefined) record[p.Name.slice(path.length)] = p.Value;
-    token = page.NextToken;
-  } while (token);
-  return pick(record);
+export async function valuesFromParameters(path: string, client?: SSMClient): Promise<StageValues> {
+  return pick(await parametersUnder(path, client));
 }
 
 export interface ResolveOptions {

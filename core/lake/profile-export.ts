@@ -1,7 +1,7 @@
 /**
  * The scheduled profile export, as pure functions: which instant a scheduled run exports, which snapshot day
  * it belongs to, where its export goes, the idempotency token of the day, the whole ExportTableToPointInTime
- * request, and whether that instant is restorable yet. The function in functions/export-profiles only sends
+ * request, and whether that instant is restorable yet. The function in lambdas/export-profiles only sends
  * what this module builds.
  *
  * A run is identified by its *scheduled* time, never by the time it happens to execute: the export is taken

@@ -18,7 +18,7 @@
  * and DuckDB's split lines at LF and CR, which verbatim lines never contain.
  *
  * The same function frames records in the deployed raw Firehose (a data-transformation Lambda,
- * functions/frame-raw) and in the local lake. Pure: no I/O, total on any input.
+ * lambdas/frame-raw) and in the local lake. Pure: no I/O, total on any input.
  */
 import { isUtf8 } from 'node:buffer';
 

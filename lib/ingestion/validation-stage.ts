@@ -8,7 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ZONE_PREFIX } from '../../core/lake/layout';
-import { VALIDATION_ENV } from '../../functions/validate/config';
+import { VALIDATION_ENV } from '../../lambdas/validate/config';
 import type { ValidationConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, alarmFactory, consumerAlarms, createOnFailureQueue, resilientKinesisSource } from '../shared/stream-consumer';

@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { PROFILE_EXPORT_PREFIX } from '../../core/lake/catalog';
 import { EXPORT_RUN_DELAY_MINUTES } from '../../core/lake/profile-export';
-import { EXPORT_PROFILES_ENV } from '../../functions/export-profiles/config';
+import { EXPORT_PROFILES_ENV } from '../../lambdas/export-profiles/config';
 import { resourceName, type StageConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';

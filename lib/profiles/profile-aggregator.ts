@@ -5,7 +5,7 @@ import type { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AGGREGATOR_ENV } from '../../functions/aggregate/config';
+import { AGGREGATOR_ENV } from '../../lambdas/aggregate/config';
 import type { ProfilesConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, alarmFactory, consumerAlarms, createOnFailureQueue, resilientKinesisSource } from '../shared/stream-consumer';

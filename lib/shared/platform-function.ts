@@ -44,7 +44,7 @@ export function aliasArgs(aliases: Readonly<Record<string, string>> = PLATFORM_B
 }
 
 export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture'> {
-  /** Path of the handler module relative to the repository's `functions/` folder, e.g. 'validate/handler.ts'. */
+  /** Path of the handler module relative to the repository's `lambdas/` folder, e.g. 'validate/handler.ts'. */
   readonly handlerPath: string;
   /** Service name in structured logs and the namespace dimension of metrics. */
   readonly serviceName: string;
@@ -72,7 +72,7 @@ export class PlatformFunction extends NodejsFunction {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: [...FUNCTION_LOG_ACTIONS], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
       role,
-      entry: join(__dirname, '..', '..', 'functions', handlerPath),
+      entry: join(__dirname, '..', '..', 'lambdas', handlerPath),
       handler: 'handler',
       runtime: PLATFORM_RUNTIME,
       architecture: lambda.Architecture.ARM_64,

@@ -20,7 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolveStage, resourceName, type StageConfig } from '../../lib/config/stage-config';
 import { ZONE_PREFIX } from '../../core/lake/layout';
 import { dynamoDbClient, kinesisClient, resetClients, s3Client } from '../../adapters/aws-clients';
-import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../functions/validate/handler';
+import { createValidationHandler, VALIDATION_METRICS, type ValidationHandlerConfig } from '../../lambdas/validate/handler';
 import { FORWARD_RETRY_POLICY } from '../../core/retry-policy';
 import { startEmulators, type EmulatorExit, type Emulators } from '../emulators';
 import {

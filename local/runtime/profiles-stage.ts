@@ -10,7 +10,7 @@ import { resourceName, stageLedgerRetentionHours } from '../../lib/config/stage-
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
 import { dynamoDbClient } from '../../adapters/aws-clients';
-import { createAggregatorHandler, type AggregatorHandler } from '../../functions/aggregate/handler';
+import { createAggregatorHandler, type AggregatorHandler } from '../../lambdas/aggregate/handler';
 import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source/runner';
 import { aggregationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FORWARD_RETRY_POLICY } from '../../core/retry-policy';
-import { VALIDATION_ENV, validationConfigFromEnv } from '../../functions/validate/config';
+import { VALIDATION_ENV, validationConfigFromEnv } from '../../lambdas/validate/config';
 import { defaultProvider } from '../../adapters/lambda-credentials';
 
 const ENV = {

@@ -13,7 +13,7 @@ import { dedupKey, type BehaviouralEvent, type ReasonCode } from '../../core/con
 import type { ForwardRecord } from '../../core/ingest/batch';
 import type { QuarantineLine } from '../../core/ingest/quarantine';
 import { kinesisClient, s3Client } from '../../adapters/aws-clients';
-import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../functions/validate/handler';
+import { createValidationHandler, VALIDATION_METRICS, type QuarantineSink, type ValidationHandlerConfig, type ValidationHandlerDeps } from '../../lambdas/validate/handler';
 import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source/runner';
 import { Workload, type WorkloadRecord } from '../../workload/generator';

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exportClientToken } from '../../core/lake/profile-export';
-import { EXPORT_PROFILES_ENV, handler } from '../../functions/export-profiles/handler';
+import { EXPORT_PROFILES_ENV, handler } from '../../lambdas/export-profiles/handler';
 import { resetClients } from '../../adapters/aws-clients';
 
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/pdp-prod-profiles';

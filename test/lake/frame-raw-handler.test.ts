@@ -2,7 +2,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readRawRecords } from '../../core/lake/raw-framing';
-import { frameRawBatch, handler } from '../../functions/frame-raw/handler';
+import { frameRawBatch, handler } from '../../lambdas/frame-raw/handler';
 
 const records = [
   Buffer.from('{"event_id":"e-1"}'),

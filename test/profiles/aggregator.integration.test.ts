@@ -9,7 +9,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAggregatorHandler } from '../../functions/aggregate/handler';
+import { createAggregatorHandler } from '../../lambdas/aggregate/handler';
 import type { BehaviouralEvent } from '../../core/contract';
 import { DEFAULT_PROFILE_SETTINGS } from '../../core/profiles/model';
 import { dynamoDbClient, kinesisClient } from '../../adapters/aws-clients';
