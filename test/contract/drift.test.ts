@@ -40,9 +40,13 @@ describe('artefacts derived from the schema', () => {
     expect(required.sort()).toEqual([...schema.required].sort());
   });
 
-  it('the README documents every field and reason code of the contract', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('<!-- section:contract -->'), readme.indexOf('<!-- /section:contract -->'));
+  it('the producers page documents every field and reason code of the contract', () => {
+    const page = readFileSync(join(__dirname, '..', '..', 'docs', 'producers.md'), 'utf8');
+    const start = page.indexOf('<!-- section:contract -->');
+    const end = page.indexOf('<!-- /section:contract -->');
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(end).toBeGreaterThan(start);
+    const section = page.slice(start, end);
     for (const name of Object.keys(schema.properties)) expect(section).toContain(`\`${name}\``);
     for (const reason of REASON_CODES) expect(section).toContain(`\`${reason}\``);
   });
