@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
+import { FreshnessCanary } from './monitoring/freshness-canary';
+import { StageSchedules } from './shared/stage-schedules';
 import { DataLake } from './lake/data-lake';
 import { LakeDelivery } from './lake/lake-delivery';
 import { ProfileExport } from './lake/profile-export';
@@ -32,6 +34,10 @@ export class PlatformStack extends Stack {
   readonly profiles: Profiles;
   /** The daily export of the profile table into the lake (reconciliation snapshots); absent when `lake.profileExport` is 'off'. */
   readonly profileExport?: ProfileExport;
+  /** The stage's EventBridge Scheduler group and its alarms. */
+  readonly schedules: StageSchedules;
+  /** The freshness canary and its SLO alarms; absent when `alarms.freshnessCanary` is 'off'. */
+  readonly freshnessCanary?: FreshnessCanary;
   /** The stage's names as stack outputs (and exports) and SSM parameters under `/<prefix>/<stage>/`. */
   readonly discovery: StageDiscovery;
 
@@ -62,9 +68,30 @@ export class PlatformStack extends Stack {
     // --- profiles (aggregator, profile store, reader grant) ---
     this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
 
+    // --- schedules (the stage's EventBridge Scheduler group) ---
+    this.schedules = new StageSchedules(this, 'Schedules', { config, alarmTopic: this.alarms.topic });
+
     // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
     if (config.lake.profileExport === 'daily') {
-      this.profileExport = new ProfileExport(this, 'ProfileExport', { config, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic: this.alarms.topic });
+      this.profileExport = new ProfileExport(this, 'ProfileExport', {
+        config,
+        table: this.profiles.table,
+        curatedBucket: this.lake.curatedBucket,
+        alarmTopic: this.alarms.topic,
+        schedules: this.schedules,
+      });
+    }
+
+    // --- freshness canary (a probe a minute, the freshness SLO and its alarms) ---
+    if (config.alarms.freshnessCanary === 'on') {
+      this.freshnessCanary = new FreshnessCanary(this, 'FreshnessCanary', {
+        config,
+        rawStream: this.ingestion.rawStream,
+        profileTable: this.profiles.table,
+        curatedBucket: this.lake.curatedBucket,
+        schedules: this.schedules,
+        alarmTopic: this.alarms.topic,
+      });
     }
 
     // --- discovery (outputs, exports and SSM parameters with the documented names) ---
@@ -100,7 +127,7 @@ export class PlatformStack extends Stack {
     publish('AlarmTopicArn', this.alarms.topic.topicArn);
     if (this.profileExport) {
       publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
-      publish('ProfileExportScheduleGroupName', this.profileExport.scheduleGroup.scheduleGroupName);
+      publish('ProfileExportScheduleGroupName', this.schedules.group.scheduleGroupName);
     }
   }
 }

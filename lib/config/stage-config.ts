@@ -13,6 +13,7 @@
 
 import { ledgerRetentionHours } from '../../core/profiles/ledger';
 import { ConfigError } from '../../core/errors';
+import { freshnessSlo, MAX_PROFILE_SLO_SECONDS, type FreshnessSlo } from '../../core/canary/freshness';
 
 export type RemovalMode = 'destroy' | 'retain';
 
@@ -135,6 +136,12 @@ export interface AlarmsConfig {
   readonly quarantineRatio: number;
   /** Age of the newest delivered lake data at which delivery is considered stale, in seconds. */
   readonly deliveryFreshnessSeconds: number;
+  /** 'on' runs the freshness canary (a probe a minute) and its SLO alarms. */
+  readonly freshnessCanary: 'on' | 'off';
+  /** SLO, p95 of event time to profile readable, in seconds; 0 = profiles.windowSeconds + 60. */
+  readonly profileFreshnessSloSeconds: number;
+  /** SLO, p95 of event time to curated-lake object, in seconds; 0 = lake.firehoseBufferSeconds + 120. */
+  readonly lakeFreshnessSloSeconds: number;
 }
 
 export interface StageConfig {
@@ -202,7 +209,15 @@ const DEV: StageConfig = {
     profileExport: 'off',
     profileExportHourUtc: 2,
   },
-  alarms: { email: '', iteratorAgeSeconds: 300, quarantineRatio: 0.05, deliveryFreshnessSeconds: 900 },
+  alarms: {
+    email: '',
+    iteratorAgeSeconds: 300,
+    quarantineRatio: 0.05,
+    deliveryFreshnessSeconds: 900,
+    freshnessCanary: 'on',
+    profileFreshnessSloSeconds: 0,
+    lakeFreshnessSloSeconds: 0,
+  },
 };
 
 const PROD: StageConfig = {
@@ -316,6 +331,10 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
     iteratorAgeSeconds: int(1, 604_800),
     quarantineRatio: num(0, 1),
     deliveryFreshnessSeconds: int(60, 86_400),
+    freshnessCanary: oneOf('on', 'off'),
+    // The canary waits for a probe's profile within one invocation (Lambda allows 15 minutes).
+    profileFreshnessSloSeconds: int(0, MAX_PROFILE_SLO_SECONDS),
+    lakeFreshnessSloSeconds: int(0, 86_400),
   },
 };
 
@@ -351,6 +370,14 @@ function crossCheck(c: StageConfig, path: string): void {
   // S3 keeps an object in Standard-IA for at least 30 days before a further transition.
   if (l.rawGlacierDays < l.rawInfrequentAccessDays + 30) {
     fail(`${path}.lake.rawGlacierDays`, `at least 30 days after lake.rawInfrequentAccessDays (${l.rawInfrequentAccessDays})`, l.rawGlacierDays);
+  }
+  const slo = stageFreshnessSlo(c);
+  if (c.alarms.freshnessCanary === 'on' && slo.profileSeconds > MAX_PROFILE_SLO_SECONDS) {
+    fail(
+      `${path}.alarms.profileFreshnessSloSeconds`,
+      `at most ${MAX_PROFILE_SLO_SECONDS} s with the freshness canary on (the default is profiles.windowSeconds + 60 = ${slo.profileSeconds}); set a smaller one or alarms.freshnessCanary 'off'`,
+      c.alarms.profileFreshnessSloSeconds,
+    );
   }
   if (c.profiles.maxRecordAgeSeconds < c.profiles.windowSeconds) {
     fail(`${path}.profiles.maxRecordAgeSeconds`, `at least profiles.windowSeconds (${c.profiles.windowSeconds})`, c.profiles.maxRecordAgeSeconds);
@@ -403,6 +430,16 @@ export function stageLedgerRetentionHours(config: StageConfig): number {
     // Both streams have the stage's retention.
     rawRetentionHours: config.streams.retentionHours,
     validatedRetentionHours: config.streams.retentionHours,
+  });
+}
+
+/** The stage's freshness objectives (core/canary/freshness.ts): configured, or window + 60 s and buffer + 120 s. */
+export function stageFreshnessSlo(config: StageConfig): FreshnessSlo {
+  return freshnessSlo({
+    windowSeconds: config.profiles.windowSeconds,
+    firehoseBufferSeconds: config.lake.firehoseBufferSeconds,
+    profileSloSeconds: config.alarms.profileFreshnessSloSeconds,
+    lakeSloSeconds: config.alarms.lakeFreshnessSloSeconds,
   });
 }
 

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import { EXPORT_PROFILES_ENV } from '../../lambdas/export-profiles/config';
 import { resourceName, type StageConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';
+import type { StageSchedules } from '../shared/stage-schedules';
 
 /** Service name of the export function (logs). */
 export const EXPORT_PROFILES_SERVICE = 'export-profiles';
@@ -35,6 +36,8 @@ export interface ProfileExportProps {
   readonly curatedBucket: s3.IBucket;
   /** Topic the errors alarm notifies. */
   readonly alarmTopic: sns.ITopic;
+  /** The stage's schedule group (its scheduler alarms are there). */
+  readonly schedules: StageSchedules;
 }
 
 /**
@@ -67,8 +70,6 @@ export class ProfileExport extends Construct {
   /** The stage's schedule group: the role's trust condition and the scheduler's metrics are per group. */
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly errorsAlarm: cloudwatch.Alarm;
-  /** The scheduler's own failures: the target refused the invocation, or the retries were exhausted. */
-  readonly schedulerAlarms: { readonly targetErrors: cloudwatch.Alarm; readonly dropped: cloudwatch.Alarm };
 
   constructor(scope: Construct, id: string, props: ProfileExportProps) {
     super(scope, id);
@@ -107,25 +108,8 @@ export class ProfileExport extends Construct {
     );
 
     const scheduleName = resourceName(config, 'export-profiles');
-    // The stage's own group, deleted with the stack (a retained named group would block a redeploy).
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
-      scheduleGroupName: resourceName(config, 'schedules'),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Only schedules of this group, in this account, may assume the role (confused-deputy protection). The
-    // condition must name the schedule GROUP: EventBridge Scheduler's confused-deputy guidance says "Do not
-    // scope the aws:SourceArn statement to a specific schedule ... The ARN you specify must be a schedule group."
-    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      description: `EventBridge Scheduler ${scheduleName}: invoke the profile export function`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': Aws.ACCOUNT_ID,
-            'aws:SourceArn': this.scheduleGroup.scheduleGroupArn,
-          },
-        },
-      }),
-    });
+    this.scheduleGroup = props.schedules.group;
+    this.scheduleRole = props.schedules.invokeRole(this, 'ScheduleRole', `EventBridge Scheduler ${scheduleName}: invoke the profile export function`);
     const hh = String(hour).padStart(2, '0');
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName,
@@ -151,24 +135,6 @@ export class ProfileExport extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
-    // A schedule that cannot invoke its target (a role it cannot assume, a deleted function) never runs the
-    // function, so the errors alarm above cannot see it; the scheduler's own metrics can.
-    const schedulerAlarm = (alarmId: string, metric: cloudwatch.Metric, description: string) =>
-      alarm(alarmId, metric, { alarmDescription: description, threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluationPeriods: 1 });
-    const hourly = { statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) };
-    this.schedulerAlarms = {
-      targetErrors: schedulerAlarm(
-        'SchedulerTargetErrorsAlarm',
-        this.scheduleGroup.metricTargetErrors(hourly),
-        `EventBridge Scheduler could not invoke the profile export function (group ${this.scheduleGroup.scheduleGroupName}: role trust, permissions or a missing function); it retries for ${SCHEDULE_MAX_EVENT_AGE.toHours()} h`,
-      ),
-      dropped: schedulerAlarm(
-        'SchedulerDroppedAlarm',
-        this.scheduleGroup.metricDropped(hourly),
-        "EventBridge Scheduler gave up invoking the profile export function after its retries: today's reconciliation snapshot will not be taken",
-      ),
-    };
-
     this.acknowledgeFindings(props);
   }
 
