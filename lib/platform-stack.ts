@@ -1,9 +1,10 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { FreshnessCanary } from './monitoring/freshness-canary';
+import { RunbookPointers } from './monitoring/runbook';
 import { StageSchedules } from './shared/stage-schedules';
 import { DataLake } from './lake/data-lake';
 import { LakeDelivery } from './lake/lake-delivery';
@@ -97,6 +98,9 @@ export class PlatformStack extends Stack {
     // --- discovery (outputs, exports and SSM parameters with the documented names) ---
     this.discovery = new StageDiscovery(this, 'Discovery', { resourcePrefix: config.resourcePrefix, stage: config.name });
     this.publishStageValues();
+
+    // Every alarm's description ends with its runbook section (docs/operations.md).
+    Aspects.of(this).add(new RunbookPointers());
   }
 
   /** Every value of core/discovery/catalog.ts this stage has. */

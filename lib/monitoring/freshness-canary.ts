@@ -82,7 +82,9 @@ export class FreshnessCanary extends Construct {
         [FRESHNESS_CANARY_ENV.lakeSloSeconds]: String(this.slo.lakeSeconds),
       },
     });
-    props.rawStream.grantWrite(this.function);
+    // PutRecords on the raw stream only, as a producer does (and what a producer's key grant allows).
+    this.function.addToRolePolicy(new iam.PolicyStatement({ sid: 'PutProbes', actions: ['kinesis:PutRecords'], resources: [props.rawStream.streamArn] }));
+    props.rawStream.encryptionKey?.grant(this.function, 'kms:GenerateDataKey');
     this.function.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadProfileItems', actions: ['dynamodb:GetItem'], resources: [props.profileTable.tableArn] }));
     props.profileTable.encryptionKey?.grantDecrypt(this.function);
     this.function.addToRolePolicy(
