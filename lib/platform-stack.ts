@@ -1,9 +1,11 @@
 import { Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config/stage-config';
 import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
 import { FreshnessCanary } from './monitoring/freshness-canary';
+import { PipelineDashboard } from './monitoring/pipeline-dashboard';
 import { RunbookPointers } from './monitoring/runbook';
 import { StageSchedules } from './shared/stage-schedules';
 import { DataLake } from './lake/data-lake';
@@ -39,6 +41,8 @@ export class PlatformStack extends Stack {
   readonly schedules: StageSchedules;
   /** The freshness canary and its SLO alarms; absent when `alarms.freshnessCanary` is 'off'. */
   readonly freshnessCanary?: FreshnessCanary;
+  /** The stage's dashboard, laid out as the data flows. */
+  readonly dashboard: PipelineDashboard;
   /** The stage's names as stack outputs (and exports) and SSM parameters under `/<prefix>/<stage>/`. */
   readonly discovery: StageDiscovery;
 
@@ -95,6 +99,23 @@ export class PlatformStack extends Stack {
       });
     }
 
+    // --- the dashboard (last: it shows every alarm's state) ---
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      config,
+      rawStream: this.ingestion.rawStream,
+      validatedStream: this.ingestion.validatedStream,
+      validation: this.ingestion.validation,
+      aggregator: this.profiles.aggregator,
+      profileTable: this.profiles.table,
+      ledgerTable: this.profiles.store.ledger,
+      rawDelivery: this.lakeDelivery.rawDelivery,
+      curatedDelivery: this.lakeDelivery.curatedDelivery,
+      rawFraming: this.lakeDelivery.rawFraming,
+      ...(this.freshnessCanary ? { freshnessCanary: this.freshnessCanary } : {}),
+      ...(this.profileExport ? { profileExport: this.profileExport.function } : {}),
+      alarms: () => this.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
+    });
+
     // --- discovery (outputs, exports and SSM parameters with the documented names) ---
     this.discovery = new StageDiscovery(this, 'Discovery', { resourcePrefix: config.resourcePrefix, stage: config.name });
     this.publishStageValues();
@@ -129,6 +150,8 @@ export class PlatformStack extends Stack {
     publish('ValidationOnFailureQueueUrl', this.ingestion.validation.onFailureQueue.queueUrl);
     publish('AggregatorOnFailureQueueUrl', this.profiles.aggregator.onFailureQueue.queueUrl);
     publish('AlarmTopicArn', this.alarms.topic.topicArn);
+    publish('DashboardName', this.dashboard.dashboardName);
+    if (this.freshnessCanary) publish('FreshnessCanaryFunctionName', this.freshnessCanary.function.functionName);
     if (this.profileExport) {
       publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
       publish('ProfileExportScheduleGroupName', this.schedules.group.scheduleGroupName);

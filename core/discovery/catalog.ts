@@ -36,6 +36,8 @@ export const STAGE_VALUES = {
   ValidationOnFailureQueueUrl: { description: 'Shard ranges the validation function gave up on (redrive with npm run redrive)' },
   AggregatorOnFailureQueueUrl: { description: 'Shard ranges the profile aggregator gave up on' },
   AlarmTopicArn: { description: 'SNS topic every alarm notifies' },
+  DashboardName: { description: 'CloudWatch dashboard of the stage, laid out as the data flows' },
+  FreshnessCanaryFunctionName: { description: 'Function that puts a freshness probe every minute and publishes the freshness SLO metrics', optional: true },
   ProfileExportScheduleName: { description: 'EventBridge Scheduler schedule of the daily profile export', optional: true },
   ProfileExportScheduleGroupName: { description: 'Schedule group of the daily profile export', optional: true },
 } as const satisfies Record<string, StageValue>;

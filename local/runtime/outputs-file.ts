@@ -22,6 +22,8 @@ const WHY: Partial<Record<StageValueName, string>> = {
   AlarmTopicArn: 'the local runtime has no CloudWatch alarms or SNS',
   ProfileExportScheduleName: 'the local runtime has no EventBridge Scheduler',
   ProfileExportScheduleGroupName: 'the local runtime has no EventBridge Scheduler',
+  DashboardName: 'the local runtime has no CloudWatch dashboard (its summary prints the figures)',
+  FreshnessCanaryFunctionName: 'the local runtime runs the canary code in process, on its own timer, not as a function',
 };
 
 /** The outputs file of the local runtime of `stage`. */

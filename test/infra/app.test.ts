@@ -46,14 +46,15 @@ describe('the CDK app', () => {
 
     it('outputs every value under its documented name (no hashed id), each with a stack export', () => {
       const outputs = template.findOutputs('*') as Record<string, { Value: unknown; Export?: { Name: string } }>;
-      expect(Object.keys(outputs).sort()).toEqual(requiredValueNames().sort());
+      // Optional values dev has: the freshness canary's function (on by default).
+      expect(Object.keys(outputs).sort()).toEqual([...requiredValueNames(), 'FreshnessCanaryFunctionName'].sort());
       for (const [name, o] of Object.entries(outputs)) expect(o.Export?.Name, name).toBe(`PersonalizationPlatform-dev:${name}`);
     });
 
     it('publishes the same values as SSM parameters under /pdp/dev/', () => {
       const outputs = template.findOutputs('*') as Record<string, { Value: unknown }>;
       const parameters = Object.values(template.findResources('AWS::SSM::Parameter')).map((r) => r.Properties as { Name: string; Value: unknown; Type: string });
-      expect(parameters.map((p) => p.Name).sort()).toEqual(requiredValueNames().map((n) => `/pdp/dev/${n}`).sort());
+      expect(parameters.map((p) => p.Name).sort()).toEqual([...requiredValueNames(), 'FreshnessCanaryFunctionName'].map((n) => `/pdp/dev/${n}`).sort());
       for (const p of parameters) {
         expect(p.Type).toBe('String');
         expect(p.Value, p.Name).toEqual(outputs[p.Name.slice('/pdp/dev/'.length)]!.Value);

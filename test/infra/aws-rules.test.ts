@@ -185,7 +185,7 @@ describe('cdk-nag', () => {
 describe('published names', () => {
   it('the optional values appear where the stage has them: the daily export (both), the stream key (customer key)', () => {
     for (const [s, extra] of [[prod, []], [secure, ['StreamKeyArn']]] as const) {
-      const expected = [...requiredValueNames(), 'ProfileExportScheduleName', 'ProfileExportScheduleGroupName', ...extra];
+      const expected = [...requiredValueNames(), 'ProfileExportScheduleName', 'ProfileExportScheduleGroupName', 'FreshnessCanaryFunctionName', ...extra];
       expect(Object.keys(s.template.findOutputs('*')).sort()).toEqual(STAGE_VALUE_NAMES.filter((n) => expected.includes(n)).sort());
     }
   });
