@@ -23,6 +23,7 @@ import {
   summaryOk,
   type SummaryInput,
 } from './summary';
+import { LocalFreshnessProbes } from './freshness-probes';
 import { SyntheticProducer } from './synthetic-producer';
 
 const out = process.stdout;
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
   say(`Starting the local pipeline (stage ${options.stage}; data in ${display(options.dataDir)})`);
   let runtime: LocalRuntime | undefined;
   let producer: SyntheticProducer | undefined;
+  let probes: LocalFreshnessProbes | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let ending = false;
 
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
     ending = true;
     if (ticker) clearInterval(ticker);
     producer?.stop();
+    probes?.stop();
     setTimeout(() => {
       process.stderr.write(`Stopping took more than ${HARD_EXIT_MS / 1000} s; exiting anyway.\n`);
       runtime?.emulators.killNow();
@@ -163,6 +166,8 @@ async function main(): Promise<number> {
         meanGapMs: 1000 / options.rate,
       },
     });
+    // The deployed freshness canary's code, on a local timer: its figures go into the summary.
+    probes = new LocalFreshnessProbes(runtime.names, { windowSeconds: options.windowSeconds, bufferSeconds: options.bufferSeconds });
     const display_ = new ProgressDisplay(out, { plain: options.plain });
     phase = 'producing';
     const loadMs = options.durationSeconds * 1000;
@@ -170,7 +175,9 @@ async function main(): Promise<number> {
     const snapshot = (): ProgressSnapshot => snapshotOf(runtime!, producer!, phase, Date.now() - loadStarted, loadMs);
     ticker = setInterval(() => display_.update(snapshot()), out.isTTY && !options.plain ? 250 : 1_000);
     try {
+      probes.start();
       await producer.run(loadMs);
+      probes.pause();
       if (ending) return await forever();
       phase = 'draining';
       display_.update(snapshot());
@@ -183,7 +190,7 @@ async function main(): Promise<number> {
     }
     display_.finish();
 
-    const summary = await summarize(runtime, producer, Date.now() - started);
+    const summary = await summarize(runtime, producer, probes, Date.now() - started);
     if (ending) return await forever();
     say(summary.text);
 
@@ -247,7 +254,9 @@ function snapshotOf(runtime: LocalRuntime, producer: SyntheticProducer, phase: P
   };
 }
 
-async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, elapsedMs: number) {
+async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, probes: LocalFreshnessProbes, elapsedMs: number) {
+  // The lake is flushed by now: every probe's lake object is there to be found.
+  const freshness = await probes.report();
   const runner = await LakeQueryRunner.open(runtime.lakeDir);
   try {
     const contents = await readLakeContents(runner);
@@ -309,6 +318,7 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, ela
         { label: 'runtime log', path: display(join(runtime.dataDir, 'runtime.log')) },
       ],
       elapsedMs,
+      freshness,
     };
     return { text: renderSummary(input), ok: summaryOk(input) };
   } finally {
