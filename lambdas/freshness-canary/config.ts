@@ -3,6 +3,9 @@
  * construct writes them from the stage configuration; the deployed handler reads them; the local runtime
  * passes them directly.
  */
+import { MAX_PROFILE_SLO_SECONDS } from '../../core/canary/freshness';
+import { EnvReader, type Env } from '../../core/env-config';
+
 export const FRESHNESS_CANARY_ENV = {
   rawStream: 'RAW_STREAM_NAME',
   profileTable: 'PROFILE_TABLE_NAME',
@@ -23,24 +26,18 @@ export interface FreshnessCanaryConfig {
   readonly lakeSloSeconds: number;
 }
 
-/** Reads the configuration the construct writes into the environment; throws naming what is missing or wrong. */
-export function freshnessCanaryConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): FreshnessCanaryConfig {
-  const text = (key: keyof typeof FRESHNESS_CANARY_ENV): string => {
-    const v = env[FRESHNESS_CANARY_ENV[key]];
-    if (!v) throw new Error(`freshness-canary configuration: ${FRESHNESS_CANARY_ENV[key]} is not set`);
-    return v;
+/** Reads the configuration the construct writes into the environment; throws one ConfigError naming every missing or bad value. */
+export function freshnessCanaryConfigFromEnv(env: Env = process.env): FreshnessCanaryConfig {
+  const read = new EnvReader(env, 'freshness-canary configuration');
+  const seconds = (name: string, max: number) => read.int(name, { min: 1, max });
+  const config = {
+    rawStream: read.text(FRESHNESS_CANARY_ENV.rawStream),
+    profileTable: read.text(FRESHNESS_CANARY_ENV.profileTable),
+    curatedBucket: read.text(FRESHNESS_CANARY_ENV.curatedBucket),
+    intervalSeconds: seconds(FRESHNESS_CANARY_ENV.intervalSeconds, 86_400),
+    profileSloSeconds: seconds(FRESHNESS_CANARY_ENV.profileSloSeconds, MAX_PROFILE_SLO_SECONDS),
+    lakeSloSeconds: seconds(FRESHNESS_CANARY_ENV.lakeSloSeconds, 86_400),
   };
-  const seconds = (key: keyof typeof FRESHNESS_CANARY_ENV): number => {
-    const n = Number(text(key));
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`freshness-canary configuration: ${FRESHNESS_CANARY_ENV[key]} must be a positive whole number of seconds, got ${JSON.stringify(env[FRESHNESS_CANARY_ENV[key]])}`);
-    return n;
-  };
-  return {
-    rawStream: text('rawStream'),
-    profileTable: text('profileTable'),
-    curatedBucket: text('curatedBucket'),
-    intervalSeconds: seconds('intervalSeconds'),
-    profileSloSeconds: seconds('profileSloSeconds'),
-    lakeSloSeconds: seconds('lakeSloSeconds'),
-  };
+  read.done();
+  return config;
 }

@@ -105,3 +105,15 @@ describe('objectives', () => {
     expect(() => resolveStage('bad', { bad: { extends: 'dev', alarms: { freshnessCanary: 'maybe' } } })).toThrow(StageConfigError);
   });
 });
+
+describe("the canary function's configuration", () => {
+  it('reads what the construct writes, and names every missing or bad value at once', async () => {
+    const { freshnessCanaryConfigFromEnv, FRESHNESS_CANARY_ENV: E } = await import('../../lambdas/freshness-canary/config');
+    const env = { [E.rawStream]: 's', [E.profileTable]: 't', [E.curatedBucket]: 'b', [E.intervalSeconds]: '60', [E.profileSloSeconds]: '180', [E.lakeSloSeconds]: '420' };
+    expect(freshnessCanaryConfigFromEnv(env)).toEqual({ rawStream: 's', profileTable: 't', curatedBucket: 'b', intervalSeconds: 60, profileSloSeconds: 180, lakeSloSeconds: 420 });
+    const bad = () => freshnessCanaryConfigFromEnv({ ...env, [E.rawStream]: '', [E.profileSloSeconds]: '1e3', [E.intervalSeconds]: '0' });
+    expect(bad).toThrow(new RegExp(`${E.rawStream} is not set`));
+    expect(bad).toThrow(new RegExp(E.profileSloSeconds));
+    expect(bad).toThrow(new RegExp(E.intervalSeconds));
+  });
+});
