@@ -68,7 +68,8 @@ export class FreshnessCanary extends Construct {
       serviceName: FRESHNESS_CANARY_SERVICE,
       description: `Freshness canary: a probe a minute, event time to profile readable (SLO ${this.slo.profileSeconds} s) and to curated object (SLO ${this.slo.lakeSeconds} s)`,
       functionName: scheduleName,
-      memorySize: 256,
+      // Most of a run is waiting for the probe's profile: the least memory keeps that cheap.
+      memorySize: 128,
       // It waits for its probe's profile up to the profile deadline.
       timeout: Duration.seconds(deadlines.profileSeconds + 45),
       retryAttempts: 0,
