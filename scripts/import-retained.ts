@@ -3,7 +3,7 @@
  *
  * Writes the resource mapping that adopts a destroyed stage's retained resources into a new stack with
  * `npx cdk import`, from the stage's synthesized template and the outputs of the deployment that was destroyed
- * (the file `npx cdk deploy --outputs-file <file>` wrote). See the README, "Redeploying after cdk destroy".
+ * (the file `npx cdk deploy --outputs-file <file>` wrote). See docs/deploy.md, "Redeploying after cdk destroy".
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -1,10 +1,10 @@
 /**
  * Canary events: events the platform sends itself to prove a deployed stage works end to end (`npm run
- * verify`, and later a scheduled freshness canary). They travel the real path (raw stream, validation,
+ * verify`, and the scheduled freshness canary: core/canary/freshness.ts). They travel the real path (raw stream, validation,
  * profiles, lake) but belong to reserved users, so nothing a business reads counts them:
  *
  * - every canary user id starts with CANARY_USER_PREFIX, a namespace of the contract's user_id pattern that
- *   real producers must not use (README, "Verifying a deployed stage");
+ *   real producers must not use (docs/deploy.md, "Verifying a deployed stage");
  * - every canary event also carries `properties.canary = true`, so a reader of one event alone sees it too;
  * - the lake's KPI and reconciliation queries exclude the prefix (`NOT starts_with(user_id, 'pdp-canary:')`,
  *   checked against CANARY_USER_PREFIX by a test); the data-freshness query and the quarantine rate keep them,

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
- * See `npm start -- --help` and the README section "Run it locally".
+ * See `npm start -- --help` and docs/local-and-testing.md, "Run it locally".
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';

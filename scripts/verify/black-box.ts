@@ -32,7 +32,7 @@ export type Names = { [K in keyof typeof NAME_VARIABLES]: string };
 
 export function namesFromEnv(env: NodeJS.ProcessEnv = process.env): Names {
   const missing = Object.values(NAME_VARIABLES).filter((v) => !env[v]);
-  if (missing.length > 0) throw new Error(`the end-to-end suite needs ${missing.join(', ')} (see the README section on tests)`);
+  if (missing.length > 0) throw new Error(`the end-to-end suite needs ${missing.join(', ')} (see docs/local-and-testing.md, "End-to-end tests")`);
   return Object.fromEntries(Object.entries(NAME_VARIABLES).map(([k, v]) => [k, env[v]!])) as Names;
 }
 
@@ -107,7 +107,7 @@ export class BlackBox {
     return Buffer.from(await got.Body!.transformToByteArray());
   }
 
-  /** Every record of the raw zone, read back as the README documents (one line per record, see raw-framing). */
+  /** Every record of the raw zone, read back as docs/lake.md documents (one line per record, see raw-framing). */
   async rawRecords(): Promise<Buffer[]> {
     const keys = (await this.keys(this.names.rawBucket, 'events/')).filter((k) => k.endsWith('.gz'));
     const bodies = await Promise.all(keys.map((k) => this.object(this.names.rawBucket, k)));

@@ -5,7 +5,7 @@
  * members named twice; white space and pretty-printing). Every record the validator rejects carries a reason,
  * and the one the generator's own knowledge says it must; every record it accepts is converted exactly as
  * the local lake converts the validated stream (JSON -> DuckDB -> Parquet with the catalog's columns) and
- * read back: it must equal the accepted event, after the lake's documented normalization (README, "Accepted
+ * read back: it must equal the accepted event, after the lake's documented normalization (docs/producers.md, "Accepted
  * means storable everywhere").
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';

@@ -1,7 +1,7 @@
 /**
  * End to end, black box: each class of record that once got past the validator and broke a later stage (a
  * lone surrogate stopped the whole local runtime) goes through the running pipeline. Each is quarantined with
- * its reason, or stored normalized as the README documents; the raw zone keeps every record byte for byte on
+ * its reason, or stored normalized as docs/producers.md documents; the raw zone keeps every record byte for byte on
  * one line, and its table still counts one row per record; valid events sent afterwards still flow, and
  * every record is accounted for.
  */

@@ -1,6 +1,6 @@
 /**
  * The raw zone keeps one line per record whatever the record holds, reads back byte for byte, and its table
- * counts one row per record (README, "Reading the raw zone").
+ * counts one row per record (docs/lake.md, "Reading the raw zone").
  */
 import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * The reference profile: computed directly from a user's unique events, feature by feature from the
- * definitions in the README, without the incremental fold. The aggregation must arrive at the same values
+ * definitions in docs/readers.md, without the incremental fold. The aggregation must arrive at the same values
  * whatever the delivery history.
  */
 import { EVENT_TYPES, type BehaviouralEvent } from '../../../core/contract';
