@@ -53,6 +53,10 @@ describe('samples', () => {
     expect(profileSample(probe, undefined, T + 360_000, 360)).toEqual({ seconds: 360, missing: true });
   });
 
+  it('are never negative, even with a clock that runs behind (CloudWatch has no percentiles over negative values)', () => {
+    expect(profileSample(probe, { updated_at: T - 800 }, T, 360)).toEqual({ seconds: 0, missing: false });
+  });
+
   it('lake: the first object written at or after the put (same second included), never an earlier one', () => {
     const objects = [
       { key: 'a', lastModifiedMs: T - 30_000 },
