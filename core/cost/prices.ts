@@ -82,4 +82,5 @@ export const PRICES = {
   },
 } as const;
 
-export type Prices = typeof PRICES;
+/** The shape of PRICES, with any numbers (another Region, a new price list). */
+export type Prices = { readonly [S in keyof typeof PRICES]: (typeof PRICES)[S] extends string ? string : { readonly [K in keyof (typeof PRICES)[S]]: number } };

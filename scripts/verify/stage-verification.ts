@@ -8,7 +8,8 @@
  * What a target does not model (the local runtime has no CloudWatch alarms and no Scheduler) is reported as
  * "N/A" with the reason the target gives, never as a pass.
  */
-import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, type DescribeAlarmsCommandOutput } from '@aws-sdk/client-cloudwatch';
+import { FRESHNESS_METRICS } from '../../core/canary/freshness';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { canaryBatch, newCanaryRunId, type CanaryBatch } from '../../core/canary';
 import { eventTimePartition, hourPartition, partitionPath, ZONE_PREFIX } from '../../core/lake/layout';
@@ -50,6 +51,9 @@ export interface VerifyReport {
   /** No check failed (N/A is not a failure; the table says why it could not be checked). */
   readonly ok: boolean;
 }
+
+/** How far back the freshness check looks for the canary's samples. */
+const FRESHNESS_LOOKBACK_MS = 15 * 60_000;
 
 /** Thrown inside a check: its message is the FAIL detail. */
 class CheckFailed extends Error {}
@@ -221,7 +225,30 @@ export async function verifyStage(o: VerifyOptions): Promise<VerifyReport> {
       return `${group ?? 'default'}/${name}: ENABLED, ${s.ScheduleExpression} ${s.ScheduleExpressionTimezone ?? ''}`.trim();
     });
 
-    // 7. clean up -------------------------------------------------------------------------------------------
+    // 7. the freshness canary --------------------------------------------------------------------------------
+    await run('freshness canary measuring', async () => {
+      const na = unavailable('FreshnessCanaryFunctionName');
+      if (na) return na;
+      if (!values.FreshnessCanaryFunctionName) return { na: "the stage has no freshness canary (alarms.freshnessCanary: 'off')" };
+      const cloudwatch = o.cloudwatch ?? new CloudWatchClient({});
+      const end = new Date();
+      const start = new Date(end.getTime() - FRESHNESS_LOOKBACK_MS);
+      const query = { Namespace: 'PersonalizationPlatform', MetricName: FRESHNESS_METRICS.profileSeconds, Dimensions: [{ Name: 'service', Value: 'freshness-canary' }], StartTime: start, EndTime: end, Period: FRESHNESS_LOOKBACK_MS / 1000 };
+      // GetMetricStatistics takes Statistics or ExtendedStatistics, not both in one call.
+      const counts = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, Statistics: ['SampleCount', 'Maximum'] }));
+      const samples = (counts.Datapoints ?? []).reduce((n, d) => n + (d.SampleCount ?? 0), 0);
+      if (samples === 0) {
+        throw new CheckFailed(
+          `no ${FRESHNESS_METRICS.profileSeconds} sample in the last ${FRESHNESS_LOOKBACK_MS / 60_000} minutes: the canary (${values.FreshnessCanaryFunctionName}) is not running or not publishing; right after a first deploy, run verify again in a few minutes`,
+        );
+      }
+      const p95 = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, ExtendedStatistics: ['p95'] }));
+      const value = p95.Datapoints?.[0]?.ExtendedStatistics?.p95;
+      const max = Math.max(...(counts.Datapoints ?? []).map((d) => d.Maximum ?? 0));
+      return `${samples} probes in the last ${FRESHNESS_LOOKBACK_MS / 60_000} minutes, event time to profile readable p95 ${value === undefined ? 'n/a' : `${value.toFixed(1)} s`}, max ${max.toFixed(1)} s (the freshness alarms judge it against the objective)`;
+    });
+
+    // 8. clean up -------------------------------------------------------------------------------------------
     if (!o.keepCanaries) {
       await run('canary profiles removed', async () => {
         await box.deleteProfiles(users);
