@@ -1,18 +1,20 @@
-import { Aspects, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Size, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Construct } from 'constructs';
-import type { StageConfig } from './config/stage-config';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type { Construct } from 'constructs';
+import { resourceName, stageFreshnessSlo, stageLedgerRetentionHours, type StageConfig } from './config/stage-config';
 import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
-import { FreshnessCanary } from './monitoring/freshness-canary';
-import { PipelineDashboard } from './monitoring/pipeline-dashboard';
+import { FreshnessCanary, type FreshnessCanaryProps } from './monitoring/freshness-canary';
+import { PipelineDashboard, type PipelineDashboardProps } from './monitoring/pipeline-dashboard';
 import { RunbookPointers } from './monitoring/runbook';
-import { StageSchedules } from './shared/stage-schedules';
-import { DataLake } from './lake/data-lake';
-import { LakeDelivery } from './lake/lake-delivery';
-import { ProfileExport } from './lake/profile-export';
-import { Ingestion } from './ingestion/ingestion';
-import { Profiles } from './profiles';
+import { StageSchedules, type StageSchedulesProps } from './shared/stage-schedules';
+import { DataLake, type DataLakeProps } from './lake/data-lake';
+import { LakeDelivery, type LakeDeliveryProps } from './lake/lake-delivery';
+import { ProfileExport, type ProfileExportProps } from './lake/profile-export';
+import { Ingestion, type IngestionProps } from './ingestion/ingestion';
+import { Profiles, type ProfilesProps } from './profiles';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -37,7 +39,7 @@ export class PlatformStack extends Stack {
   readonly profiles: Profiles;
   /** The daily export of the profile table into the lake (reconciliation snapshots); absent when `lake.profileExport` is 'off'. */
   readonly profileExport?: ProfileExport;
-  /** The stage's EventBridge Scheduler group and its alarms. */
+  /** The stage's EventBridge Scheduler group and the scheduler's alarms. */
   readonly schedules: StageSchedules;
   /** The freshness canary and its SLO alarms; absent when `alarms.freshnessCanary` is 'off'. */
   readonly freshnessCanary?: FreshnessCanary;
@@ -54,54 +56,56 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('stage', config.name);
 
     this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarms.email || undefined });
+    const alarmTopic = this.alarms.topic;
+    const stage = stageProps(config);
 
     // --- lake (zones, Firehose, Glue, Athena) ---
-    this.lake = new DataLake(this, 'Lake', { config });
+    this.lake = new DataLake(this, 'Lake', stage.lake);
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
-    this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
+    this.ingestion = new Ingestion(this, 'Ingestion', { ...stage.ingestion, quarantineBucket: this.lake.quarantineBucket, alarmTopic });
 
     // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
     this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {
-      config,
+      ...stage.lakeDelivery,
       lake: this.lake,
       rawStream: this.ingestion.rawStream,
       validatedStream: this.ingestion.validatedStream,
-      alarmTopic: this.alarms.topic,
+      alarmTopic,
     });
 
     // --- profiles (aggregator, profile store, reader grant) ---
-    this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
+    this.profiles = new Profiles(this, 'Profiles', { ...stage.profiles, validatedStream: this.ingestion.validatedStream, alarmTopic });
 
-    // --- schedules (the stage's EventBridge Scheduler group) ---
-    this.schedules = new StageSchedules(this, 'Schedules', { config, alarmTopic: this.alarms.topic });
+    // --- schedules (the stage's EventBridge Scheduler group, shared by the export and the canary) ---
+    this.schedules = new StageSchedules(this, 'Schedules', { ...stage.schedules, alarmTopic });
 
     // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
     if (config.lake.profileExport === 'daily') {
       this.profileExport = new ProfileExport(this, 'ProfileExport', {
-        config,
+        ...stage.profileExport,
+        scheduleGroup: this.schedules.group,
         table: this.profiles.table,
         curatedBucket: this.lake.curatedBucket,
-        alarmTopic: this.alarms.topic,
-        schedules: this.schedules,
+        alarmTopic,
       });
     }
 
     // --- freshness canary (a probe a minute, the freshness SLO and its alarms) ---
     if (config.alarms.freshnessCanary === 'on') {
       this.freshnessCanary = new FreshnessCanary(this, 'FreshnessCanary', {
-        config,
+        ...stage.freshnessCanary,
         rawStream: this.ingestion.rawStream,
         profileTable: this.profiles.table,
         curatedBucket: this.lake.curatedBucket,
         schedules: this.schedules,
-        alarmTopic: this.alarms.topic,
+        alarmTopic,
       });
     }
 
     // --- the dashboard (last: it shows every alarm's state) ---
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
-      config,
+      ...stage.dashboard,
       rawStream: this.ingestion.rawStream,
       validatedStream: this.ingestion.validatedStream,
       validation: this.ingestion.validation,
@@ -151,10 +155,136 @@ export class PlatformStack extends Stack {
     publish('AggregatorOnFailureQueueUrl', this.profiles.aggregator.onFailureQueue.queueUrl);
     publish('AlarmTopicArn', this.alarms.topic.topicArn);
     publish('DashboardName', this.dashboard.dashboardName);
-    if (this.freshnessCanary) publish('FreshnessCanaryFunctionName', this.freshnessCanary.function.functionName);
     if (this.profileExport) {
       publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
       publish('ProfileExportScheduleGroupName', this.schedules.group.scheduleGroupName);
     }
+    if (this.freshnessCanary) publish('FreshnessCanaryFunctionName', this.freshnessCanary.function.functionName);
   }
+}
+
+/**
+ * The stage configuration as the constructs' props: the one place where stage keys (plain numbers, 'retain',
+ * resource-name prefixes) become construct options (Duration, Size, RemovalPolicy, physical names). What
+ * each construct is given beyond its options (streams, buckets, the alarm topic) is wired above.
+ */
+export function stageProps(config: StageConfig): {
+  lake: DataLakeProps;
+  ingestion: Omit<IngestionProps, 'quarantineBucket' | 'alarmTopic'>;
+  lakeDelivery: Omit<LakeDeliveryProps, 'lake' | 'rawStream' | 'validatedStream' | 'alarmTopic'>;
+  profiles: Omit<ProfilesProps, 'validatedStream' | 'alarmTopic'>;
+  profileExport: Omit<ProfileExportProps, 'table' | 'curatedBucket' | 'alarmTopic' | 'scheduleGroup'>;
+  schedules: Omit<StageSchedulesProps, 'alarmTopic'>;
+  freshnessCanary: Omit<FreshnessCanaryProps, 'rawStream' | 'profileTable' | 'curatedBucket' | 'schedules' | 'alarmTopic'>;
+  dashboard: Pick<PipelineDashboardProps, 'dashboardName' | 'quarantineRatioAlarmThreshold' | 'deliveryFreshnessAlarmThreshold'>;
+} {
+  const { streams, validation, profiles, lake, alarms } = config;
+  const removalPolicy = config.removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const name = (suffix: string) => resourceName(config, suffix);
+  const maxPastAge = Duration.seconds(validation.maxPastAgeSeconds);
+  const maxFutureSkew = Duration.seconds(validation.maxFutureSkewSeconds);
+  const freshness = stageFreshnessSlo(config);
+  return {
+    lake: {
+      databaseName: name('lake').replace(/-/g, '_'),
+      workGroupName: name('analytics'),
+      zones: {
+        rawInfrequentAccessAfter: Duration.days(lake.rawInfrequentAccessDays),
+        rawGlacierAfter: Duration.days(lake.rawGlacierDays),
+        rawExpiration: Duration.days(lake.rawExpirationDays),
+        curatedInfrequentAccessAfter: Duration.days(lake.curatedInfrequentAccessDays),
+        curatedExpiration: Duration.days(lake.curatedExpirationDays),
+        quarantineExpiration: Duration.days(lake.quarantineExpirationDays),
+        athenaResultsExpiration: Duration.days(lake.athenaResultsExpirationDays),
+        accessLogsExpiration: Duration.days(lake.accessLogsExpirationDays),
+        noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionExpirationDays),
+        removalPolicy,
+      },
+      athenaScanLimit: Size.gibibytes(lake.athenaScanLimitGb),
+      maxEventLag: maxPastAge,
+    },
+    ingestion: {
+      streams: {
+        rawStreamName: name('events'),
+        validatedStreamName: name('validated'),
+        producerPolicyName: name('producer'),
+        streamMode: streams.capacityMode === 'on-demand' ? kinesis.StreamMode.ON_DEMAND : kinesis.StreamMode.PROVISIONED,
+        rawShardCount: streams.rawShardCount,
+        validatedShardCount: streams.validatedShardCount,
+        retentionPeriod: Duration.hours(streams.retentionHours),
+        encryption: streams.encryption === 'customer' ? kinesis.StreamEncryption.KMS : kinesis.StreamEncryption.MANAGED,
+        removalPolicy,
+      },
+      validation: {
+        functionName: name('validate'),
+        maxEventBytes: validation.maxEventBytes,
+        maxFutureSkew,
+        maxPastAge,
+        quarantinePayloadMaxBytes: validation.quarantinePayloadMaxBytes,
+        memorySize: validation.memoryMb,
+        batchSize: validation.batchSize,
+        maxBatchingWindow: Duration.seconds(validation.maxBatchingWindowSeconds),
+        retryAttempts: validation.retryAttempts,
+        maxRecordAge: Duration.seconds(validation.maxRecordAgeSeconds),
+        parallelizationFactor: validation.parallelizationFactor,
+        iteratorAgeAlarmThreshold: Duration.seconds(alarms.iteratorAgeSeconds),
+        quarantineRatioAlarmThreshold: alarms.quarantineRatio,
+      },
+    },
+    lakeDelivery: {
+      rawDeliveryStreamName: name('raw-to-lake'),
+      curatedDeliveryStreamName: name('curated-to-lake'),
+      rawFramingFunctionName: name('frame-raw'),
+      bufferingInterval: Duration.seconds(lake.firehoseBufferSeconds),
+      bufferingSize: Size.mebibytes(lake.firehoseBufferMb),
+      deliveryFreshnessAlarmThreshold: Duration.seconds(alarms.deliveryFreshnessSeconds),
+      acceptedEventTimes: { maxPastAge, maxFutureSkew },
+      removalPolicy,
+    },
+    profiles: {
+      store: {
+        tableName: name('profiles'),
+        ledgerTableName: name('profile-ledger'),
+        billingMode: profiles.billingMode === 'on-demand' ? dynamodb.BillingMode.PAY_PER_REQUEST : dynamodb.BillingMode.PROVISIONED,
+        readCapacity: profiles.readCapacityUnits,
+        writeCapacity: profiles.writeCapacityUnits,
+        timeToLive: profiles.ttlDays > 0,
+        removalPolicy,
+      },
+      aggregator: {
+        functionName: name('aggregate'),
+        window: Duration.seconds(profiles.windowSeconds),
+        batchSize: profiles.batchSize,
+        maxBatchingWindow: Duration.seconds(profiles.maxBatchingWindowSeconds),
+        retryAttempts: profiles.retryAttempts,
+        maxRecordAge: Duration.seconds(profiles.maxRecordAgeSeconds),
+        affinityHalfLifeDays: profiles.affinityHalfLifeDays,
+        topCategories: profiles.topCategories,
+        recentContent: profiles.recentContent,
+        sessionsKept: profiles.sessionsKept,
+        timeToLive: Duration.days(profiles.ttlDays),
+        ledgerRetention: Duration.hours(stageLedgerRetentionHours(config)),
+        writeConcurrency: profiles.writeConcurrency,
+        memorySize: profiles.memoryMb,
+        timeout: Duration.seconds(profiles.timeoutSeconds),
+        iteratorAgeAlarmThreshold: Duration.seconds(alarms.iteratorAgeSeconds),
+      },
+      readerPolicyName: name('profile-reader'),
+    },
+    profileExport: {
+      name: name('export-profiles'),
+      exportHourUtc: lake.profileExportHourUtc,
+    },
+    schedules: { scheduleGroupName: name('schedules') },
+    freshnessCanary: {
+      name: name('freshness-canary'),
+      profileObjective: Duration.seconds(freshness.profileSeconds),
+      lakeObjective: Duration.seconds(freshness.lakeSeconds),
+    },
+    dashboard: {
+      dashboardName: name('pipeline'),
+      quarantineRatioAlarmThreshold: alarms.quarantineRatio,
+      deliveryFreshnessAlarmThreshold: Duration.seconds(alarms.deliveryFreshnessSeconds),
+    },
+  };
 }

@@ -9,14 +9,15 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { FRESHNESS_METRICS, probeDeadlines } from '../../core/canary/freshness';
+import { FRESHNESS_METRICS, MAX_PROFILE_SLO_SECONDS, probeDeadlines } from '../../core/canary/freshness';
+import { ConfigError } from '../../core/errors';
 import { ZONE_PREFIX } from '../../core/lake/layout';
 import { FRESHNESS_CANARY_ENV } from '../../lambdas/freshness-canary/config';
-import { resourceName, stageFreshnessSlo, type StageConfig } from '../config/stage-config';
-import { METRICS_NAMESPACE } from '../profiles/profile-aggregator';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 import { PlatformFunction } from '../shared/platform-function';
 import type { StageSchedules } from '../shared/stage-schedules';
-import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';
+import { alarmFactory } from '../shared/alarms';
+import { acknowledgeFunctionRoleFindings } from '../shared/stream-consumer';
 
 /** Service name of the canary function (logs, and the `service` dimension of its metrics). */
 export const FRESHNESS_CANARY_SERVICE = 'freshness-canary';
@@ -29,12 +30,22 @@ export const FRESHNESS_ALARM_PERIOD = Duration.minutes(15);
 export const FRESHNESS_ALARM_PERIODS = 2;
 
 export interface FreshnessCanaryProps {
-  readonly config: StageConfig;
+  /** Where probes are put. */
   readonly rawStream: kinesis.IStream;
+  /** Where a probe's profile is read. */
   readonly profileTable: dynamodb.ITable;
+  /** Where a probe's curated object is looked for. */
   readonly curatedBucket: s3.IBucket;
+  /** The stage's schedule group (its owner alarms on the scheduler's failures). */
   readonly schedules: StageSchedules;
-  readonly alarmTopic: sns.ITopic;
+  /** p95 of event time to profile readable that fires the profile freshness alarm. @default 180 s (a 120 s window + 60 s) */
+  readonly profileObjective?: Duration;
+  /** p95 of event time to curated object that fires the lake freshness alarm. @default 180 s (a 60 s buffer + 120 s) */
+  readonly lakeObjective?: Duration;
+  /** Physical name of the function and of its schedule. @default generated names */
+  readonly name?: string;
+  /** Topic the alarms notify. @default alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -58,16 +69,16 @@ export class FreshnessCanary extends Construct {
 
   constructor(scope: Construct, id: string, props: FreshnessCanaryProps) {
     super(scope, id);
-    const { config } = props;
-    this.slo = stageFreshnessSlo(config);
+    this.slo = { profileSeconds: (props.profileObjective ?? Duration.seconds(180)).toSeconds(), lakeSeconds: (props.lakeObjective ?? Duration.seconds(180)).toSeconds() };
+    if (this.slo.profileSeconds > MAX_PROFILE_SLO_SECONDS) throw new ConfigError(`FreshnessCanary: profileObjective must be at most ${MAX_PROFILE_SLO_SECONDS} s (a run waits for its probe within one invocation), got ${this.slo.profileSeconds} s`);
     const deadlines = probeDeadlines(this.slo);
-    const scheduleName = resourceName(config, 'freshness-canary');
+    const scheduleName = props.name;
 
     this.function = new PlatformFunction(this, 'Function', {
       handlerPath: 'freshness-canary/handler.ts',
       serviceName: FRESHNESS_CANARY_SERVICE,
       description: `Freshness canary: a probe a minute, event time to profile readable (SLO ${this.slo.profileSeconds} s) and to curated object (SLO ${this.slo.lakeSeconds} s)`,
-      functionName: scheduleName,
+      ...(scheduleName ? { functionName: scheduleName } : {}),
       // Most of a run is waiting for the probe's profile: the least memory keeps that cheap.
       memorySize: 128,
       // It waits for its probe's profile up to the profile deadline.
@@ -97,9 +108,9 @@ export class FreshnessCanary extends Construct {
       }),
     );
 
-    this.scheduleRole = props.schedules.invokeRole(this, 'ScheduleRole', `EventBridge Scheduler ${scheduleName}: invoke the freshness canary`);
+    this.scheduleRole = props.schedules.invokeRole(this, 'ScheduleRole', `EventBridge Scheduler ${scheduleName ?? 'schedule'}: invoke the freshness canary`);
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      scheduleName,
+      ...(scheduleName ? { scheduleName } : {}),
       scheduleGroup: props.schedules.group,
       description: `A freshness probe every minute (SLO: profile p95 <= ${this.slo.profileSeconds} s, lake p95 <= ${this.slo.lakeSeconds} s)`,
       schedule: scheduler.ScheduleExpression.rate(PROBE_INTERVAL),

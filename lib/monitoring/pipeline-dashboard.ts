@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -9,7 +9,7 @@ import { DefaultDashboardFactory, MonitoringFacade, type CustomMetricGroup } fro
 import { Construct } from 'constructs';
 import { FRESHNESS_METRICS } from '../../core/canary/freshness';
 import { REASON_CODES } from '../../core/contract/validate';
-import { resourceName, type StageConfig } from '../config/stage-config';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 import type { FreshnessCanary } from './freshness-canary';
 
 /** The metrics a stream consumer publishes (EMF): `metric(name, options)` with its service dimension. */
@@ -18,7 +18,12 @@ interface MetricSource {
 }
 
 export interface PipelineDashboardProps {
-  readonly config: StageConfig;
+  /** Name of the dashboard. @default a generated name */
+  readonly dashboardName?: string;
+  /** Drawn on the quarantine ratio graph: the alarm's threshold. */
+  readonly quarantineRatioAlarmThreshold?: number;
+  /** Drawn on the delivery freshness graphs: the alarm's threshold. */
+  readonly deliveryFreshnessAlarmThreshold?: Duration;
   readonly rawStream: kinesis.IStream;
   readonly validatedStream: kinesis.IStream;
   readonly validation: MetricSource & { readonly function: lambda.IFunction; readonly onFailureQueue: sqs.IQueue; metricQuarantineRatio(period?: Duration): cloudwatch.MathExpression };
@@ -45,20 +50,17 @@ const FIVE_MINUTES = Duration.minutes(5);
  */
 export class PipelineDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
-  readonly dashboardName: string;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const { config } = props;
-    this.dashboardName = resourceName(config, 'pipeline');
     const factory = new DefaultDashboardFactory(this, 'Dashboards', {
-      dashboardNamePrefix: this.dashboardName,
+      dashboardNamePrefix: props.dashboardName ?? Names.uniqueResourceName(this, { maxLength: 200 }),
       createDashboard: true,
       createSummaryDashboard: false,
       createAlarmDashboard: false,
       detailDashboardRange: Duration.hours(3),
     });
-    const facade = new MonitoringFacade(this, 'Monitoring', { dashboardFactory: factory, metricFactoryDefaults: { namespace: 'PersonalizationPlatform' } });
+    const facade = new MonitoringFacade(this, 'Monitoring', { dashboardFactory: factory, metricFactoryDefaults: { namespace: METRICS_NAMESPACE } });
     const v = props.validation;
     const a = props.aggregator;
     const sum = (source: MetricSource, name: string, label: string, extra: cloudwatch.MetricOptions = {}) => source.metric(name, { statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES, label, ...extra });
@@ -122,7 +124,11 @@ export class PipelineDashboard extends Construct {
           title: 'Forwarding: retries, throttles, failed records',
           metrics: [sum(v, 'ForwardRetries', 'retries'), sum(v, 'ForwardThrottles', 'throttled'), sum(v, 'FailedRecords', 'failed')],
         },
-        { title: 'Quarantined share of records', metrics: [v.metricQuarantineRatio(FIVE_MINUTES)], horizontalAnnotations: [{ value: config.alarms.quarantineRatio, label: 'alarm' }] },
+        {
+          title: 'Quarantined share of records',
+          metrics: [v.metricQuarantineRatio(FIVE_MINUTES)],
+          ...(props.quarantineRatioAlarmThreshold !== undefined ? { horizontalAnnotations: [{ value: props.quarantineRatioAlarmThreshold, label: 'alarm' }] } : {}),
+        },
       ],
     });
 
@@ -175,7 +181,7 @@ export class PipelineDashboard extends Construct {
           {
             title: `${zone}: data freshness (s)`,
             metrics: [firehoseMetric(stream, 'DeliveryToS3.DataFreshness', 'Maximum', 'oldest record not in S3')],
-            horizontalAnnotations: [{ value: config.alarms.deliveryFreshnessSeconds, label: 'alarm' }],
+            ...(props.deliveryFreshnessAlarmThreshold ? { horizontalAnnotations: [{ value: props.deliveryFreshnessAlarmThreshold.toSeconds(), label: 'alarm' }] } : {}),
           },
           { title: `${zone}: delivery success`, metrics: [firehoseMetric(stream, 'DeliveryToS3.Success', 'Minimum', 'success (min)')] },
           { title: `${zone}: records and bytes to S3`, metrics: [firehoseMetric(stream, 'DeliveryToS3.Records', 'Sum', 'records'), firehoseMetric(stream, 'DeliveryToS3.Bytes', 'Sum', 'bytes')] },
@@ -199,5 +205,10 @@ export class PipelineDashboard extends Construct {
     const dashboard = factory.dashboard;
     if (!dashboard) throw new Error('the dashboard factory created no dashboard');
     this.dashboard = dashboard;
+  }
+
+  /** The dashboard's name. */
+  get dashboardName(): string {
+    return this.dashboard.dashboardName;
   }
 }

@@ -4,8 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { resourceName, type StageConfig } from '../config/stage-config';
-import { alarmFactory } from './stream-consumer';
+import { alarmFactory } from './alarms';
 
 /**
  * Logical id the group had when it belonged to the profile export: kept, so a deployed stage updates its
@@ -14,9 +13,10 @@ import { alarmFactory } from './stream-consumer';
 const GROUP_LOGICAL_ID = 'ProfileExportScheduleGroup90E8C415';
 
 export interface StageSchedulesProps {
-  readonly config: StageConfig;
-  /** Topic the scheduler's alarms notify. */
-  readonly alarmTopic: sns.ITopic;
+  /** Name of the schedule group. @default a generated name */
+  readonly scheduleGroupName?: string;
+  /** Topic the scheduler's alarms notify. @default alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -28,10 +28,13 @@ export class StageSchedules extends Construct {
   readonly group: scheduler.ScheduleGroup;
   readonly alarms: { readonly targetErrors: cloudwatch.Alarm; readonly dropped: cloudwatch.Alarm };
 
-  constructor(scope: Construct, id: string, props: StageSchedulesProps) {
+  constructor(scope: Construct, id: string, props: StageSchedulesProps = {}) {
     super(scope, id);
     // The stage's own group, deleted with the stack (a retained named group would block a redeploy).
-    this.group = new scheduler.ScheduleGroup(this, 'Group', { scheduleGroupName: resourceName(props.config, 'schedules'), removalPolicy: RemovalPolicy.DESTROY });
+    this.group = new scheduler.ScheduleGroup(this, 'Group', {
+      ...(props.scheduleGroupName ? { scheduleGroupName: props.scheduleGroupName } : {}),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     (this.group.node.defaultChild as CfnResource).overrideLogicalId(GROUP_LOGICAL_ID);
     const alarm = alarmFactory(this, props.alarmTopic);
     const hourly = { statistic: cloudwatch.Stats.SUM, period: Duration.hours(1) };
