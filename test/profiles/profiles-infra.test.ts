@@ -180,11 +180,16 @@ describe('profiles infrastructure', () => {
       });
     });
 
-    it('may batch-read and update profiles and ledger items, and nothing else on either table', () => {
-      const policies = dev.template.findResources('AWS::IAM::Policy');
-      const statements = Object.values(policies)
-        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement)
-        .filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
+    it('may batch-read and update profiles and ledger items, and nothing else on either table (the freshness canary only reads its probes)', () => {
+      const policies = dev.template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }>;
+      const canaryRole = dev.stack.getLogicalId(dev.stack.freshnessCanary!.function.role!.node.defaultChild as never);
+      const touching = (of: (roles: string[]) => boolean) =>
+        Object.values(policies)
+          .filter((p) => of(p.Properties.Roles.map((r) => r.Ref)))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
+      expect(touching((roles) => roles.includes(canaryRole))).toEqual([{ Sid: 'ReadProfileItems', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } }]);
+      const statements = touching((roles) => !roles.includes(canaryRole));
       expect(statements).toEqual([
         {
           Effect: 'Allow',
