@@ -56,7 +56,7 @@ export interface VerifyReport {
 const FRESHNESS_LOOKBACK_MS = 15 * 60_000;
 
 /** Thrown inside a check: its message is the FAIL detail. */
-class CheckFailed extends Error {}
+export class CheckFailed extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -230,22 +230,7 @@ export async function verifyStage(o: VerifyOptions): Promise<VerifyReport> {
       const na = unavailable('FreshnessCanaryFunctionName');
       if (na) return na;
       if (!values.FreshnessCanaryFunctionName) return { na: "the stage has no freshness canary (alarms.freshnessCanary: 'off')" };
-      const cloudwatch = o.cloudwatch ?? new CloudWatchClient({});
-      const end = new Date();
-      const start = new Date(end.getTime() - FRESHNESS_LOOKBACK_MS);
-      const query = { Namespace: 'PersonalizationPlatform', MetricName: FRESHNESS_METRICS.profileSeconds, Dimensions: [{ Name: 'service', Value: 'freshness-canary' }], StartTime: start, EndTime: end, Period: FRESHNESS_LOOKBACK_MS / 1000 };
-      // GetMetricStatistics takes Statistics or ExtendedStatistics, not both in one call.
-      const counts = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, Statistics: ['SampleCount', 'Maximum'] }));
-      const samples = (counts.Datapoints ?? []).reduce((n, d) => n + (d.SampleCount ?? 0), 0);
-      if (samples === 0) {
-        throw new CheckFailed(
-          `no ${FRESHNESS_METRICS.profileSeconds} sample in the last ${FRESHNESS_LOOKBACK_MS / 60_000} minutes: the canary (${values.FreshnessCanaryFunctionName}) is not running or not publishing; right after a first deploy, run verify again in a few minutes`,
-        );
-      }
-      const p95 = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, ExtendedStatistics: ['p95'] }));
-      const value = p95.Datapoints?.[0]?.ExtendedStatistics?.p95;
-      const max = Math.max(...(counts.Datapoints ?? []).map((d) => d.Maximum ?? 0));
-      return `${samples} probes in the last ${FRESHNESS_LOOKBACK_MS / 60_000} minutes, event time to profile readable p95 ${value === undefined ? 'n/a' : `${value.toFixed(1)} s`}, max ${max.toFixed(1)} s (the freshness alarms judge it against the objective)`;
+      return freshnessCanaryMeasuring(o.cloudwatch ?? new CloudWatchClient({}), values.FreshnessCanaryFunctionName);
     });
 
     // 8. clean up -------------------------------------------------------------------------------------------
@@ -262,6 +247,34 @@ export async function verifyStage(o: VerifyOptions): Promise<VerifyReport> {
   }
   say(`done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   return { runId, results, ok: results.every((r) => r.status !== 'FAIL') };
+}
+
+/**
+ * The freshness canary check: its ProfileFreshness samples of the last FRESHNESS_LOOKBACK_MS, with their p95
+ * and maximum; fails (with what to do) when there is none. The objective itself is the freshness alarms' to
+ * judge, which the alarms check reads.
+ */
+export async function freshnessCanaryMeasuring(cloudwatch: Pick<CloudWatchClient, 'send'>, functionName: string, now = new Date()): Promise<string> {
+  const start = new Date(now.getTime() - FRESHNESS_LOOKBACK_MS);
+  const minutes = FRESHNESS_LOOKBACK_MS / 60_000;
+  const query = {
+    Namespace: 'PersonalizationPlatform',
+    MetricName: FRESHNESS_METRICS.profileSeconds,
+    Dimensions: [{ Name: 'service', Value: 'freshness-canary' }],
+    StartTime: start,
+    EndTime: now,
+    Period: FRESHNESS_LOOKBACK_MS / 1000,
+  };
+  // GetMetricStatistics takes Statistics or ExtendedStatistics, not both in one call.
+  const counts = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, Statistics: ['SampleCount', 'Maximum'] }));
+  const samples = (counts.Datapoints ?? []).reduce((n, d) => n + (d.SampleCount ?? 0), 0);
+  if (samples === 0) {
+    throw new CheckFailed(`no ${FRESHNESS_METRICS.profileSeconds} sample in the last ${minutes} minutes: the canary (${functionName}) is not running or not publishing; right after a first deploy, run verify again in a few minutes`);
+  }
+  const p95 = await cloudwatch.send(new GetMetricStatisticsCommand({ ...query, ExtendedStatistics: ['p95'] }));
+  const value = p95.Datapoints?.[0]?.ExtendedStatistics?.p95;
+  const max = Math.max(...(counts.Datapoints ?? []).map((d) => d.Maximum ?? 0));
+  return `${samples} probes in the last ${minutes} minutes, event time to profile readable p95 ${value === undefined ? 'n/a' : `${value.toFixed(1)} s`}, max ${max.toFixed(1)} s (the freshness alarms judge it against the objective)`;
 }
 
 /** Whether a profile item counts exactly the expected events per type. */
