@@ -3,10 +3,11 @@
  * what the benchmark measured, the cost page's table is what the command prints, and the command's options
  * behave as its help says.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../scripts/cost';
 import { clickstreamCheapestStreaming, clickstreamCostAt } from '../../core/cost/clickstream';
 import { DEFAULT_WORKLOAD, estimateCost, expectedDistinctUsers, monitoredAlarms, MONTH_SECONDS, shardsFor } from '../../core/cost/estimate';
 import { PRICES } from '../../core/cost/prices';
@@ -103,23 +104,40 @@ describe('the cost page and the command', () => {
     for (const r of clickstreamCostAt(1000)!) expect(page).toContain(`$${r.monthly.toLocaleString('en-US')}`);
   });
 
-  it('npm run cost: --help, a priced stage beside the comparison, and clear refusals', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'cost.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
-    const help = run('--help');
-    expect(help.status).toBe(0);
+  it('npm run cost -- --help runs the command as a user does', () => {
+    const help = spawnSync('npm', ['run', '-s', 'cost', '--', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain('--events-per-second');
+    expect(help.stdout).toContain('core/cost/prices.ts');
+  }, 60_000);
+
+  it('prints a priced stage beside the comparison, as JSON on request, and refuses bad options clearly', () => {
+    const run = (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const log = vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
+      const error = vi.spyOn(console, 'error').mockImplementation((s: unknown) => void err.push(String(s)));
+      try {
+        return { status: main(args), stdout: out.join('\n'), stderr: err.join('\n') };
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    };
     const out = run('--stage', 'prod', '--events-per-second', '1000');
     expect(out.status).toBe(0);
-    expect(out.stdout).toContain(`Total`);
+    expect(out.stdout).toMatch(/^Total\s+\$2,\d{3}$/m);
     expect(out.stdout).toContain('Clickstream Analytics on AWS at 1000 requests/s');
-    const json = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'cost.ts'), '--stage', 'prod', '--json'], { cwd: ROOT, encoding: 'utf8' }));
-    expect(json.total).toBeCloseTo(estimateCost(prod, DEFAULT_WORKLOAD).total, 6);
+    expect(JSON.parse(run('--stage', 'prod', '--json').stdout).total).toBeCloseTo(estimateCost(prod, DEFAULT_WORKLOAD).total, 6);
+    expect(run('--stage', 'prod', '--markdown').stdout).toBe(renderCostMarkdown(estimateCost(prod, DEFAULT_WORKLOAD)));
+    expect(run('--events-per-second', '250').stdout).toContain('publishes its costs at 10, 100, 1000 requests/s only');
     const bad = run('--events-per-second', 'lots', '--users', '1.5');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--events-per-second must be a number/);
     expect(bad.stderr).toMatch(/--users must be a whole number/);
+    expect(run('--no-such-option').status).toBe(2);
     const unknown = run('--stage', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown stage 'nope'/);
-  }, 60_000);
+  });
 });
