@@ -8,7 +8,7 @@
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { parseArgs } from 'node:util';
-import { EventProducer, type SendSummary } from '../clients/producer';
+import { EventProducer, type SendSummary } from '@personalization-data-platform/producer';
 import { kinesisClient } from '../adapters/aws-clients';
 import { Workload } from '../workload/generator';
 

@@ -6,7 +6,7 @@
  *   const producer = new EventProducer({ streamName: 'pdp-prod-events' });
  *   const { results, throttled } = await producer.send(events);
  */
-import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
+import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '@personalization-data-platform/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -15,11 +15,11 @@ import {
   putRecordsWithRetry,
   type PutEntry,
   type PutLimits,
-} from '../../core/ingest/put-records';
-import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
-import { kinesisClient, type KinesisClient } from '../../adapters/aws-clients';
-import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
-import { ConfigError } from '../../core/errors';
+} from '@internal/core/ingest/put-records';
+import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '@internal/core/retry-policy';
+import { kinesisClient, type KinesisClient } from '@internal/adapters/aws-clients';
+import { kinesisPutRecordsCall } from '@internal/adapters/kinesis/put-records';
+import { ConfigError } from '@internal/core/errors';
 
 export interface EventProducerOptions {
   /** Name or ARN of the raw events stream. */

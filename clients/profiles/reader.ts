@@ -7,12 +7,12 @@
  *   const fresh = await reader.get('user-42', { consistent: true });
  *   const many = await reader.getMany(['user-1', 'user-2']);     // Map of the users that have a profile
  */
-import { DynamoProfileItems, PROFILE_READ_RETRY_POLICY, type DynamoDBDocumentClient } from '../../adapters/dynamodb/profile-items';
-import { deriveFeatures, type DerivedFeatures } from '../../core/profiles/derive';
-import { DEFAULT_PROFILE_SETTINGS, type Profile } from '../../core/profiles/model';
-import type { RetryPolicy } from '../../core/retry-policy';
+import { DynamoProfileItems, PROFILE_READ_RETRY_POLICY, type DynamoDBDocumentClient } from '@internal/adapters/dynamodb/profile-items';
+import { deriveFeatures, type DerivedFeatures } from '@internal/core/profiles/derive';
+import { DEFAULT_PROFILE_SETTINGS, type Profile } from '@internal/core/profiles/model';
+import type { RetryPolicy } from '@internal/core/retry-policy';
 
-export { BATCH_GET_LIMIT, UnprocessedKeysError } from '../../adapters/dynamodb/batch-get';
+export { BATCH_GET_LIMIT, UnprocessedKeysError } from '@internal/adapters/dynamodb/batch-get';
 export { PROFILE_READ_RETRY_POLICY };
 
 export interface UserProfile extends DerivedFeatures {

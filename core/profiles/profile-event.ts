@@ -2,7 +2,7 @@
  * The slice of a validated event that profiles use, how it is read from a stream record, and its compact
  * text form inside the tumbling-window state (which Lambda caps at 1 MB per shard).
  */
-import { EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '../contract';
+import { EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { AFFINITY_WEIGHTS } from './model';
 
 export interface ProfileEvent {

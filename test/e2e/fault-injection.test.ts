@@ -14,7 +14,7 @@
  * Needs the local runtime's fault injection, so it does not run against LocalStack.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { parseOnFailureRecord } from '../../core/ingest/redrive';
 import { seededRandom } from '../../core/seeded-random';
 import { Workload, type WorkloadRecord } from '../../workload/generator';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReasonCode } from '../../core/contract';
+import type { ReasonCode } from '@personalization-data-platform/contract';
 import { LakeQueryRunner, type Row } from '../../local/lake/query-runner';
 import { BlackBox, eventually, positionKey } from '../../scripts/verify/black-box';
 import { EXTERNAL, startTarget, type Target } from './support/target';

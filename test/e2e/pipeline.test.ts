@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BehaviouralEvent, ReasonCode } from '../../core/contract';
+import type { BehaviouralEvent, ReasonCode } from '@personalization-data-platform/contract';
 import { LakeQueryRunner } from '../../local/lake/query-runner';
 import { Workload, type WorkloadRecord } from '../../workload/generator';
 import { BlackBox, eventually } from '../../scripts/verify/black-box';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoProfileTable } from '../../adapters/dynamodb/profile-table';
 import { emptyProfile, type Profile } from '../../core/profiles/model';
-import { ProfileReader, UnprocessedKeysError } from '../../clients/profiles';
+import { ProfileReader, UnprocessedKeysError } from '@personalization-data-platform/profile-reader';
 
 type Send = (command: { constructor: { name: string }; input: Record<string, any> }) => Promise<unknown>;
 
