@@ -52,6 +52,12 @@ export const CLIENT_LIMITS = {
   quarantine: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 5_000, maxAttempts: FORWARD_RETRY_POLICY.maxAttempts },
 } as const satisfies Record<string, ClientLimits>;
 
+/** AWS_MAX_ATTEMPTS wins when set, as the SDK documents; otherwise the service's limit from CLIENT_LIMITS. */
+export function sdkMaxAttempts(limits: ClientLimits): number {
+  const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : limits.maxAttempts;
+}
+
 /** The SDK's standard retry backoff (@smithy/core retry): full jitter under base * 2^i, capped at 20 s. */
 const SDK_TRANSIENT_BACKOFF_BASE_MS = 50;
 const SDK_THROTTLING_BACKOFF_BASE_MS = 1_000;
