@@ -160,6 +160,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     // The packages are imported by name: tsconfig.json's paths resolve the names to their sources.
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(cdk\\.out|\\.local|\\.bench)/' },
+    exclude: { path: ['^(cdk\\.out|\\.local|\\.bench)/', '/dist/'] },
   },
 };
