@@ -4,6 +4,7 @@
  * no retry is started that would end after it); failed calls and unprocessed keys are retried by the one
  * retry helper until then. A batch read keeps what it got: keys it could not read are reported, not thrown.
  */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyError } from '../../core/errors';
 import type { Profile } from '../../core/profiles/model';
@@ -76,6 +77,15 @@ export class DynamoProfileItems {
 
   private retryWithin(control: ReadControl): RetryOptions {
     return control.deadlineMs === undefined ? this.retry : { ...this.retry, deadlineMs: control.deadlineMs };
+  }
+
+  /** DescribeTable: resolves credentials, opens a connection and checks that the table exists and is active. */
+  async describe(control: ReadControl): Promise<string | undefined> {
+    const out = await withRetry(
+      () => this.options.client.send(new DescribeTableCommand({ TableName: this.options.tableName }) as never, control.signal ? { abortSignal: control.signal } : {}),
+      this.retryWithin(control),
+    );
+    return (out as { Table?: { TableStatus?: string } }).Table?.TableStatus;
   }
 
   /** The item of one user, or undefined when there is none; ReadDeadlineError when the deadline passes first. */

@@ -105,6 +105,16 @@ export class ProfileReader {
   }
 
   /**
+   * Gets the reader ready for the request path, at a service's start: resolves the credentials, opens a
+   * connection and checks that the table exists (DescribeTable, which the reader policy allows). The first
+   * call of a cold client takes far longer than the next ones; without this, it is a request's.
+   */
+  async warmUp(options: Pick<ReadOptions, 'timeoutMs' | 'signal'> = {}): Promise<void> {
+    const status = await this.within(options, (control) => this.items.describe(control));
+    if (status !== 'ACTIVE') throw new ConfigError(`the profile table is ${status ?? 'in an unknown state'}, not ACTIVE`);
+  }
+
+  /**
    * The profile of one user, or undefined when the user has none. Rejects with ReadDeadlineError when the
    * call's deadline passes (or its signal aborts) first.
    */

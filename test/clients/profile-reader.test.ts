@@ -66,6 +66,12 @@ describe('ProfileReader against the table', () => {
     expect(await reader.get('nobody')).toBeUndefined();
   });
 
+  it('warms up at a service start, and says so when the table is not there', async () => {
+    await table('warm', []);
+    await new ProfileReader({ tableName: 'warm' }).warmUp({ timeoutMs: 5_000 });
+    await expect(new ProfileReader({ tableName: 'no-such-table' }).warmUp()).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
   it('tells users without a profile apart from users it could not read', async () => {
     await table('many', ['a', 'b', 'c']);
     const got = await new ProfileReader({ tableName: 'many' }).getMany(['a', 'b', 'x', 'a', 'c', 'y']);
