@@ -15,6 +15,7 @@
  * exact profile (and `last_ids`) it was computed from. Nothing here depends on arrival order, shard, batch or
  * window boundaries, so the same rule serves windows, per-batch mode and redrives.
  */
+import type { DayKeyCache } from './day-keys';
 import { applyEvents, cloneProfile } from './fold';
 import { applyLedgerWrites, lastIdEntries, lastIdsOf, ledgerHas, planLedgerWrites, type LedgerSettings, type LedgerView, type LedgerWrite } from './ledger';
 import { emptyProfile, type Profile, type ProfileSettings } from './model';
@@ -51,7 +52,14 @@ export function ledgerSettingsOf(settings: ProfileSettings): LedgerSettings {
  * Merges `segment` into `stored` (undefined when the user has no profile yet). `ledger` must cover the paths
  * of the segment's events and of the profile's `last_ids` (see ledgerReadsNeeded). Pure.
  */
-export function mergeSegment(stored: Profile | undefined, ledger: LedgerView, segment: Pick<Segment, 'userId' | 'events'>, settings: ProfileSettings, nowMs: number): MergeOutcome {
+export function mergeSegment(
+  stored: Profile | undefined,
+  ledger: LedgerView,
+  segment: Pick<Segment, 'userId' | 'events'>,
+  settings: ProfileSettings,
+  nowMs: number,
+  dayKeys?: DayKeyCache,
+): MergeOutcome {
   const ledgerSettings = ledgerSettingsOf(settings);
   const last = lastIdEntries(stored?.last_ids);
   const lastSet = new Set<string>();
@@ -81,7 +89,7 @@ export function mergeSegment(stored: Profile | undefined, ledger: LedgerView, se
   if (fresh.length === 0) return { kind: 'already-applied', events: segment.events.length, duplicates, repairs };
 
   const profile = stored ? cloneProfile(stored) : emptyProfile(segment.userId);
-  applyEvents(profile, fresh, settings);
+  applyEvents(profile, fresh, settings, dayKeys);
   profile.last_ids = lastIdsOf(fresh);
   profile.version = (stored?.version ?? 0) + 1;
   profile.updated_at = nowMs;

@@ -7,6 +7,7 @@
  * errors); what still fails lands here.
  */
 import { ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, type LedgerView, type LedgerWrite } from './ledger';
+import type { DayKeyCache } from './day-keys';
 import { mergeSegment } from './merge';
 import type { Profile, ProfileSettings } from './model';
 import type { Segment } from './window-state';
@@ -44,6 +45,8 @@ export interface WriteOptions {
   readonly concurrency?: number;
   /** Re-reads after a failed condition before the user counts as failed. @default 3 */
   readonly maxConflicts?: number;
+  /** The aggregation context's day-key cache. @default none (every day key is formatted) */
+  readonly dayKeys?: DayKeyCache;
 }
 
 export interface UserWrite {
@@ -150,7 +153,7 @@ export async function writeSegments(store: ProfileStorePort, segments: readonly 
     for (;;) {
       try {
         view ??= (await readViews(store, [segment], 1)).get(segment.userId)!;
-        const merge = mergeSegment(view.profile, view.ledger, segment, options.settings, options.now());
+        const merge = mergeSegment(view.profile, view.ledger, segment, options.settings, options.now(), options.dayKeys);
         if (merge.repairs.length > 0) {
           // Before the profile write that replaces the last_ids these ids are only recorded in.
           await store.writeLedger(segment.userId, merge.repairs);
