@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     { name: 'ingestion', run: async () => (await import('./ingestion.bench')).ingestionBench(data) },
     { name: 'profiles', run: async () => (await import('./profiles.bench')).profilesBench(data) },
     { name: 'local-runtime', run: async () => (await import('./local-runtime.bench')).localRuntimeBench() },
+    { name: 'producer', run: async () => (await import('./clients.bench')).producerBench() },
+    { name: 'reader', run: async () => (await import('./clients.bench')).readerBench() },
   ];
   for (const suite of suites) {
     if (only && !suite.name.includes(only)) continue;
