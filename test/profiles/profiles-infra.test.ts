@@ -92,7 +92,7 @@ describe('profiles infrastructure', () => {
 
     it('grants readers GetItem and BatchGetItem on the table only', () => {
       const stack = new Stack(new App(), 'ReaderGrant');
-      const store = new ProfileStore(stack, 'Store', { config: dev.stack.config.profiles, removal: 'destroy' });
+      const store = new ProfileStore(stack, 'Store');
       const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
       store.grantRead(role);
       Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
