@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LOCALSTACK_GAPS } from '../e2e/support/localstack-gaps';
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,6 +30,25 @@ function gapsUsedBySuite(): Set<string> {
 }
 
 describe('the LocalStack path', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    vi.resetModules();
+  });
+
+  it('skips a gap-dependent assertion only against LocalStack, printing the gap and why', async () => {
+    const load = async () => (await import('../e2e/support/localstack-gaps')).localstackGap;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect((await load())('raw zone', 'firehose-prefixes')).toBe(false);
+    vi.resetModules();
+    vi.stubEnv('PDP_E2E_TARGET', 'external');
+    expect((await load())('raw zone', 'firehose-prefixes'), 'another external target (AWS) runs everything').toBe(false);
+    vi.resetModules();
+    vi.stubEnv('PDP_E2E_PLATFORM', 'localstack');
+    expect((await load())('raw zone', 'firehose-prefixes')).toBe(true);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[localstack\] skipped "raw zone": firehose-prefixes: Prefixes are used literally/));
+  });
+
   it('documents exactly the gaps the suite knows, with the same handling', () => {
     expect(documentedGaps()).toEqual(Object.fromEntries(Object.entries(LOCALSTACK_GAPS).map(([id, g]) => [id, g.handling])));
   });
