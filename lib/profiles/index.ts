@@ -45,12 +45,12 @@ export class Profiles extends Construct {
     });
     this.readerPolicy = new iam.ManagedPolicy(this, 'ReaderPolicy', {
       ...(props.readerPolicyName ? { managedPolicyName: props.readerPolicyName } : {}),
-      description: `Read user profiles from ${props.store?.tableName ?? 'the profile table'} (GetItem, BatchGetItem) and nothing else`,
+      description: `Read user profiles from ${props.store?.tableName ?? 'the profile table'} (GetItem, BatchGetItem, DescribeTable) and nothing else`,
       statements: this.store.readerStatements(),
     });
   }
 
-  /** Lets a personalization service read profiles (GetItem, BatchGetItem). */
+  /** Lets a personalization service read profiles (GetItem, BatchGetItem, DescribeTable on the profile table). */
   grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.store.grantRead(grantee);
   }
