@@ -31,7 +31,7 @@ export interface BufferedProducerOptions extends Omit<EventProducerOptions, 'lim
   readonly maxBufferedBytes?: number;
   /** Longest put() waits for room before the event fails with BufferFull, in ms (0: fail at once). @default 10,000 */
   readonly maxBlockMs?: number;
-  /** PutRecords batches in flight at once. Batches of one user may then land out of order; the platform orders by event time. @default 4 */
+  /** PutRecords batches in flight at once; with more than one, a user's events may land out of order (the platform orders by event time). @default 4 */
   readonly maxConcurrentBatches?: number;
   /** Told of every event's outcome, in the order outcomes become known. */
   readonly onResult?: (result: SendResult, event: unknown) => void;
