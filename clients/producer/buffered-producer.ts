@@ -156,13 +156,46 @@ export class BufferedProducer {
     }
   }
 
-  /** Flushes, then stops: later put() calls throw. Releases the client the producer built for itself. */
-  async close(): Promise<void> {
+  /**
+   * Flushes, then stops: later put() calls throw. With `timeoutMs` (a container's shutdown grace period, say),
+   * it waits at most that long: events still buffered then fail with `ShutdownTimeout` (send them again after
+   * a restart; their event_id makes that safe), and batches already in flight finish on their own. Releases the
+   * client the producer built for itself once nothing is in flight.
+   */
+  async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     this.closed = true;
-    await this.flush();
     if (this.beforeExit) process.off('beforeExit', this.beforeExit);
     for (const waiter of this.waiters.splice(0)) waiter.wake();
-    this.producer.destroy();
+    if (options.timeoutMs === undefined) {
+      await this.flush();
+      this.producer.destroy();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), options.timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) {
+      this.producer.destroy();
+      return;
+    }
+    this.abandonBuffered(options.timeoutMs);
+    void Promise.allSettled(this.sending).then(() => this.producer.destroy());
+  }
+
+  /** Fails every event not yet handed to Kinesis (buffered or waiting for a slot) with ShutdownTimeout. */
+  private abandonBuffered(timeoutMs: number): void {
+    this.seal();
+    const left = this.ready.splice(0).flat();
+    for (const b of left) {
+      this.held--;
+      this.heldBytes -= b.bytes;
+      b.resolve(
+        this.report({ status: 'failed', errorCode: 'ShutdownTimeout', errorMessage: `not sent within the ${timeoutMs} ms close() was given`, attempts: 0, throttled: false }, b.event),
+      );
+    }
   }
 
   stats(): BufferedProducerStats {

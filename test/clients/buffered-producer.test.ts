@@ -144,6 +144,24 @@ describe('BufferedProducer', () => {
     gated.client.destroy();
   });
 
+  it('gives up on what it could not send within the time close() was given, and says so per event', async () => {
+    const { name } = await createStream('buffered-shutdown');
+    const gated = gatedClient();
+    const producer = new BufferedProducer({ streamName: name, kinesis: gated.client, maxBatchRecords: 10, maxConcurrentBatches: 1, lingerMs: 60_000 });
+    const puts = Array.from({ length: 30 }, (_, i) => producer.put(event(i)));
+    const started = Date.now();
+    await producer.close({ timeoutMs: 200 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The first batch is in flight (the stream does not answer); the other two never left the buffer.
+    const abandoned = await Promise.all(puts.slice(10));
+    expect(abandoned.every((r) => r.status === 'failed' && r.errorCode === 'ShutdownTimeout')).toBe(true);
+    expect(producer.stats()).toMatchObject({ buffered: 0, inFlight: 10, failed: 20 });
+    gated.open();
+    expect((await Promise.all(puts.slice(0, 10))).every((r) => r.status === 'sent')).toBe(true);
+    expect(await readStream(name)).toHaveLength(10);
+    gated.client.destroy();
+  });
+
   it('rejects an event that breaks the contract at once, without buffering it', async () => {
     const { name } = await createStream('buffered-reject');
     const producer = new BufferedProducer({ streamName: name });
