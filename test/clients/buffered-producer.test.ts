@@ -117,15 +117,8 @@ describe('BufferedProducer', () => {
   it('applies backpressure when the stream stops taking events: put() waits, then fails with BufferFull', async () => {
     const { name } = await createStream('buffered-full');
     const gated = gatedClient();
-    const producer = new BufferedProducer({
-      streamName: name,
-      kinesis: gated.client,
-      maxBatchRecords: 10,
-      maxBufferedEvents: 30,
-      maxConcurrentBatches: 1,
-      lingerMs: 5,
-      maxBlockMs: 200,
-    });
+    const options = { streamName: name, kinesis: gated.client, maxBatchRecords: 10, maxBufferedEvents: 30, maxConcurrentBatches: 1, lingerMs: 5 };
+    const producer = new BufferedProducer({ ...options, maxBlockMs: 200 });
     const first = Array.from({ length: 30 }, (_, i) => producer.put(event(i)));
     // The buffer holds 30: the 31st waits, then gives up after maxBlockMs without growing the buffer.
     const started = Date.now();
@@ -134,8 +127,22 @@ describe('BufferedProducer', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(producer.stats()).toMatchObject({ blocked: 1 });
     expect(producer.stats().buffered + producer.stats().inFlight).toBe(30);
-    // A waiting put() gets in as soon as the stream takes events again.
-    const waiting = producer.put(event(31));
+    gated.open();
+    await producer.close();
+    expect((await Promise.all(first)).every((r) => r.status === 'sent')).toBe(true);
+    expect(await readStream(name)).toHaveLength(30);
+    gated.client.destroy();
+  });
+
+  it('lets a waiting put() in as soon as the stream takes events again', async () => {
+    const { name } = await createStream('buffered-wait');
+    const gated = gatedClient();
+    const producer = new BufferedProducer({ streamName: name, kinesis: gated.client, maxBatchRecords: 10, maxBufferedEvents: 30, maxConcurrentBatches: 1, lingerMs: 5, maxBlockMs: 60_000 });
+    const first = Array.from({ length: 30 }, (_, i) => producer.put(event(i)));
+    let settled = false;
+    const waiting = producer.put(event(30)).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled, 'put() waits while the buffer is full').toBe(false);
     gated.open();
     expect((await waiting).status).toBe('sent');
     await producer.close();
