@@ -10,6 +10,15 @@ type Suite = { name: string; run: () => Promise<Figure[]> | Figure[] };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`usage: npm run bench -- [--only <suite>] [--json]
+
+  --only <suite>  run the suites whose name contains <suite>: validation, ingestion, profiles, local-runtime
+  --json          one JSON object per figure: {"name", "value", "unit", "baseline", "ratio"}
+
+Every ratio is measured against a baseline in the same run (the machine is shared): compare medians.`);
+    return;
+  }
   const json = args.includes('--json');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;

@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StageConfig } from '../../lib/config/stage-config';
-import { resourceName, stageLedgerRetentionHours } from '../../lib/config/stage-config';
+import { stageLedgerRetentionHours } from '../../lib/config/stage-config';
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { ProfileReader, type ProfileReaderOptions } from '@personalization-data-platform/profile-reader';
 import { dynamoDbClient } from '../../adapters/aws-clients';
