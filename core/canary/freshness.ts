@@ -17,7 +17,7 @@
  * leave them out. Pure: no AWS imports. The deployed function (lambdas/freshness-canary) and the local
  * runtime run the same code around it.
  */
-import { CONTRACT_VERSION, type BehaviouralEvent } from '../contract';
+import { CONTRACT_VERSION, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { InputError } from '../errors';
 import { eventTimePartition, partitionPath, ZONE_PREFIX } from '../lake/layout';
 import { CANARY_PROPERTY, canaryUserId } from './index';

@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FRESHNESS_METRICS } from '../../core/canary/freshness';
 import { putRecordsWithRetry } from '../../core/ingest/put-records';
 import { kinesisClient } from '../../adapters/aws-clients';
+import { documentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoProfileItems } from '../../adapters/dynamodb/profile-items';
 import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 import { sleep } from '../../adapters/retry';
@@ -33,7 +34,7 @@ export interface FreshnessCanaryResult {
 
 /** The ports over the AWS SDK: PutRecords to the raw stream, GetItem on the profile table, ListObjectsV2 on the curated zone. */
 export function awsCanaryPorts(config: FreshnessCanaryConfig): FreshnessCanaryPorts {
-  const items = new DynamoProfileItems({ tableName: config.profileTable });
+  const items = new DynamoProfileItems({ tableName: config.profileTable, client: documentClient() });
   return {
     put: async (probe) => {
       const data = Buffer.from(JSON.stringify(probe.event));
@@ -45,7 +46,7 @@ export function awsCanaryPorts(config: FreshnessCanaryConfig): FreshnessCanaryPo
       const result = report.results[0]!;
       if (!result.ok) throw new Error(`freshness canary: the probe could not be put on ${config.rawStream}: ${result.errorCode} ${result.errorMessage}`);
     },
-    profile: async (userId) => (await items.get(userId, true)) as { updated_at?: unknown; first_seen?: unknown } | undefined,
+    profile: async (userId) => (await items.get(userId, { consistent: true })) as { updated_at?: unknown; first_seen?: unknown } | undefined,
     lakeObjects: (prefix) => listObjects(config.curatedBucket, prefix),
   };
 }

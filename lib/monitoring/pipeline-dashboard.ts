@@ -8,7 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DefaultDashboardFactory, MonitoringFacade, type CustomMetricGroup } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { FRESHNESS_METRICS } from '../../core/canary/freshness';
-import { REASON_CODES } from '../../core/contract/validate';
+import { REASON_CODES } from '@personalization-data-platform/contract';
 import { METRICS_NAMESPACE } from '../shared/metrics';
 import type { FreshnessCanary } from './freshness-canary';
 

@@ -13,7 +13,7 @@ import {
   profileSample,
   quantile,
 } from '../../core/canary/freshness';
-import { validateRecord } from '../../core/contract';
+import { validateRecord } from '@personalization-data-platform/contract';
 import { BUILT_IN_STAGES, resolveStage, stageFreshnessSlo, StageConfigError } from '../../lib/config/stage-config';
 
 const T = Date.parse('2026-06-15T12:34:56.789Z');

@@ -14,7 +14,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FRESHNESS_METRICS } from '../../core/canary/freshness';
-import { REASON_CODES } from '../../core/contract/validate';
+import { REASON_CODES } from '@personalization-data-platform/contract';
 import { AGGREGATOR_METRICS } from '../../lambdas/aggregate/handler';
 import { VALIDATION_METRICS } from '../../lambdas/validate/handler';
 import { synthesizeStage, type SynthesizedStage } from './support';
