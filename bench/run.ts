@@ -33,6 +33,8 @@ Every ratio is measured against a baseline in the same run (the machine is share
     { name: 'ingestion', run: async () => (await import('./ingestion.bench')).ingestionBench(data) },
     { name: 'profiles', run: async () => (await import('./profiles.bench')).profilesBench(data) },
     { name: 'local-runtime', run: async () => (await import('./local-runtime.bench')).localRuntimeBench() },
+    { name: 'producer', run: async () => (await import('./clients.bench')).producerBench() },
+    { name: 'reader', run: async () => (await import('./clients.bench')).readerBench() },
   ];
   for (const suite of suites) {
     if (only && !suite.name.includes(only)) continue;

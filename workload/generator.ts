@@ -4,7 +4,7 @@
  * optional share of invalid and duplicate events. The same seed always gives the same events, so tests,
  * benchmarks, the load generator and `npm start` can reconcile their results against what was sent.
  */
-import type { BehaviouralEvent, EventType } from '../core/contract';
+import type { BehaviouralEvent, EventType } from '@personalization-data-platform/contract';
 import { seededRandom } from '../core/seeded-random';
 
 /** Samples ranks 0..n-1 with probability proportional to 1/(rank+1)^s, by inverse CDF over a precomputed table. */

@@ -1,4 +1,4 @@
-// Generated from contract/event.schema.json (sha256 2297d635a338ac02ac578337e6d8f9986934605c39004d2dd75dab9068635d89) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 9e30975249e79048246c671a57649877e890419f5d4e57d8a68d0dbd1ac66186) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
 /** A column of the curated events table: the contract's fields with their Hive (Glue/Athena) types. */

@@ -1,4 +1,4 @@
-// Generated from contract/event.schema.json (sha256 2297d635a338ac02ac578337e6d8f9986934605c39004d2dd75dab9068635d89) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 9e30975249e79048246c671a57649877e890419f5d4e57d8a68d0dbd1ac66186) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
 /** One behavioural event sent by a producer with Kinesis PutRecord(s), as UTF-8 JSON that is also I-JSON (RFC 7493): each member name at most once per object, no lone UTF-16 surrogates, numbers within what a double holds exactly. The single source of truth for validation, TypeScript types and the lake's columns. */
@@ -74,4 +74,4 @@ export const KNOWN_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
 };
 
 /** First 12 hex digits of the schema's sha256: identifies the validator build in quarantine records. */
-export const CONTRACT_HASH = "2297d635a338";
+export const CONTRACT_HASH = "9e30975249e7";
