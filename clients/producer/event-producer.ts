@@ -6,7 +6,7 @@
  *   const producer = new EventProducer({ streamName: 'pdp-prod-events' });
  *   const { results, throttled } = await producer.send(events);
  */
-import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
+import { partitionKeyOf, validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -102,12 +102,13 @@ export class EventProducer {
           results[index] = { status: 'rejected', reason: checked.reason, errors: checked.errors };
           return;
         }
-        entries.push({ index, partitionKey: checked.event.user_id, data: Buffer.from(JSON.stringify(checked.event), 'utf8') });
+        entries.push({ index, partitionKey: partitionKeyOf(checked.event), data: Buffer.from(JSON.stringify(checked.event), 'utf8') });
         return;
       }
       const text = JSON.stringify(value);
-      const userId = (value as { user_id?: unknown } | null)?.user_id;
-      entries.push({ index, partitionKey: typeof userId === 'string' && userId !== '' ? userId : 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') });
+      const ids = value as { user_id?: unknown; anonymous_id?: unknown } | null;
+      const key = [ids?.user_id, ids?.anonymous_id].find((k): k is string => typeof k === 'string' && k !== '');
+      entries.push({ index, partitionKey: key ?? 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') });
     });
     return this.put(entries, results);
   }

@@ -3,4 +3,5 @@ export * from './generated/event-types';
 export { EVENT_COLUMNS, type EventColumn } from './generated/event-columns';
 export * from './validate';
 export * from './fingerprint';
+export * from './identity';
 export { parseRfc3339, toCanonicalUtc } from './datetime';

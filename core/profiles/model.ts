@@ -22,6 +22,7 @@ export const AFFINITY_WEIGHTS: Readonly<Record<EventType, number>> = {
   add_to_cart: 3,
   remove_from_cart: 0,
   purchase: 5,
+  identify: 0,
 };
 
 /** The bounds and decay of a profile; from the stage configuration (`profiles` section). */

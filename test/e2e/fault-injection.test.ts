@@ -124,7 +124,7 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule, with ever
     const oracle = new Map<string, { counts: Record<string, number>; first: number; last: number; purchases: number; revenueMilli: number }>();
     for (const e of uniqueValid.values()) {
       const t = Date.parse(e.event_time);
-      const p = oracle.get(e.user_id) ?? { counts: {}, first: Infinity, last: -Infinity, purchases: 0, revenueMilli: 0 };
+      const p = oracle.get(e.user_id!) ?? { counts: {}, first: Infinity, last: -Infinity, purchases: 0, revenueMilli: 0 };
       p.counts[e.event_type] = (p.counts[e.event_type] ?? 0) + 1;
       p.first = Math.min(p.first, t);
       p.last = Math.max(p.last, t);
@@ -132,7 +132,7 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule, with ever
         p.purchases++;
         p.revenueMilli += Math.round((e.value ?? 0) * 1000);
       }
-      oracle.set(e.user_id, p);
+      oracle.set(e.user_id!, p);
     }
     const users = [...oracle.keys()];
     const revenue = (p: Record<string, unknown>) => Object.values((p.purchase_value_milli ?? {}) as Record<string, number>).reduce((a, b) => a + Number(b), 0);

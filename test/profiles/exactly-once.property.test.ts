@@ -128,7 +128,7 @@ describe('exactly-once effect (property)', () => {
 
         const byShard = new Map<number, SimRecord[]>();
         stream.forEach((event, i) => {
-          const shard = Number(event.user_id.slice(5)) % s.shards;
+          const shard = Number(event.user_id!.slice(5)) % s.shards;
           const list = byShard.get(shard) ?? [];
           list.push({ sequenceNumber: sequenceNumber(shard, i + 1), data: Buffer.from(JSON.stringify(event)).toString('base64'), arrivalMs: BASE_MS + i * 400 });
           byShard.set(shard, list);

@@ -33,9 +33,9 @@ export function uniqueByUser(events: readonly BehaviouralEvent[]): Map<string, B
     const key = `${e.user_id}\u001f${e.event_id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const list = out.get(e.user_id) ?? [];
+    const list = out.get(e.user_id!) ?? [];
     list.push(e);
-    out.set(e.user_id, list);
+    out.set(e.user_id!, list);
   }
   return out;
 }
