@@ -4,7 +4,7 @@
  * invocation (or after every batch in per-batch mode), merge every pending user into the profile store.
  */
 import type { ProfileSettings } from './model';
-import { EventScratch, readEventInto } from './profile-event';
+import { EventScratch, NO_PERSONALIZATION_CONSENT, readEventInto } from './profile-event';
 import { DEFAULT_STATE_LIMITS, WindowState, type WindowStateJson, type WindowStateLimits } from './window-state';
 import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
 import { describeError, PlatformError } from '../errors';
@@ -40,6 +40,8 @@ export interface InvocationStats {
   records: number;
   eventsIn: number;
   malformed: number;
+  /** Valid events whose consent excludes personalization: skipped. */
+  consentWithheld: number;
   /** Events whose id was already pending for the user in this window (a producer duplicate). */
   windowDuplicates: number;
   /** Mid-window flushes (state budget or a user's pending-event limit). */
@@ -82,7 +84,7 @@ function decodePayload(data: string): string {
 
 export async function aggregateInvocation(input: InvocationInput, deps: AggregateDeps): Promise<InvocationResult> {
   const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS);
-  const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, windowDuplicates: 0, flushes: 0, writes: [] };
+  const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, consentWithheld: 0, windowDuplicates: 0, flushes: 0, writes: [] };
   const write = (userIds?: readonly string[]) =>
     writeSegments(deps.store, state.segments(userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
 
@@ -98,6 +100,11 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
       parsed = undefined;
     }
     const reason = readEventInto(parsed, e);
+    if (reason === NO_PERSONALIZATION_CONSENT) {
+      // A valid event the producer may not use for personalization: it never reaches a profile.
+      stats.consentWithheld++;
+      continue;
+    }
     if (reason !== undefined) {
       stats.malformed++;
       deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : reason);

@@ -5,6 +5,7 @@ export * from './fold';
 export * from './window-state';
 export * from './ledger';
 export * from './merge';
+export * from './stitch';
 export * from './writer';
 export * from './item-size';
 export * from './derive';

@@ -120,10 +120,23 @@ export interface Profile {
    * after it, and the next merge re-adds any that did not make it (see ledger.ts).
    */
   last_ids: Record<string, string>;
+  /**
+   * On an anonymous visitor's profile (key `anon#<anonymous id>`): the user it was merged into. Nothing is
+   * applied to it any more; its events go to that user, and a reader asking for the anonymous id is given the
+   * user's profile (see stitch.ts).
+   */
+  merged_into?: string;
+  /** On a user's profile: hashes of the anonymous ids whose profiles it absorbed (each exactly once). */
+  anon_links?: string[];
+  /**
+   * A tombstone: the person was erased at this time (epoch ms). The item holds nothing else of them; events of
+   * the key are dropped until it expires (DynamoDB TTL, after the longest time a copy can still arrive).
+   */
+  erased_at?: number;
 }
 
 /** Attributes that record how a profile was built rather than what the events imply. */
-export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'last_ids'] as const;
+export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'last_ids', 'anon_links'] as const;
 
 export function emptyProfile(userId: string): Profile {
   return {

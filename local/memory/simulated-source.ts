@@ -10,6 +10,7 @@
 import { aggregateInvocation, type InvocationResult } from '../../core/profiles/aggregate';
 import type { ProfileSettings } from '../../core/profiles/model';
 import type { WindowStateJson, WindowStateLimits } from '../../core/profiles/window-state';
+import { anonymousKey } from '../../core/contract/identity';
 import type { ProfileStorePort } from '../../core/profiles/writer';
 
 export interface SimRecord {
@@ -62,6 +63,8 @@ function failingFor(store: ProfileStorePort, users: ReadonlySet<string>): Profil
   return {
     read: (u, k) => store.read(u, k),
     writeLedger: (u, w) => store.writeLedger(u, w),
+    writeLink: (u, a, e) => store.writeLink(u, a, e),
+    deleteLink: (u, a) => store.deleteLink(u, a),
     putIfVersion: (profile, expected) =>
       users.has(profile.user_id) ? Promise.reject(Object.assign(new Error('injected: writes of this user keep failing'), { name: 'InternalServerError' })) : store.putIfVersion(profile, expected),
   };
@@ -69,7 +72,8 @@ function failingFor(store: ProfileStorePort, users: ReadonlySet<string>): Profil
 
 function userOf(record: SimRecord): string | undefined {
   try {
-    return (JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as { user_id?: string }).user_id;
+    const e = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as { user_id?: string; anonymous_id?: string };
+    return e.user_id ?? (e.anonymous_id !== undefined ? anonymousKey(e.anonymous_id) : undefined);
   } catch {
     return undefined;
   }
