@@ -40,6 +40,10 @@ import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { LambdaEndpoint, type InvokableHandler } from '../lambda-endpoint';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
+import { createCurateHandler } from '../../lambdas/curate/handler';
+import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
+import { documentClient } from '../../adapters/dynamodb/document-client';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 
 /** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
 /** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
@@ -305,7 +309,13 @@ export class LocalRuntime {
           onObject,
           onError: (err) => health.fail(err),
           log,
+          // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones
+          // are read afresh each batch here, where the deployed function caches them for a minute.
+          ...(format === 'curated'
+            ? { transform: createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: new Metrics({ namespace: 'local', serviceName: 'curate' }) }) }
+            : {}),
         });
+      const tombstones = new DynamoTombstones({ ledgerTableName: names.ledgerTable, client: documentClient(), cacheMs: 0 });
       const rawDelivery = delivery('raw');
       const curatedDelivery = delivery('curated');
       await rawDelivery.start();
