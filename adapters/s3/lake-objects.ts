@@ -58,8 +58,9 @@ export class S3LakeObjects {
       try {
         page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
       } catch (err) {
-        // An S3 without versioning support (the local emulator) keeps no old versions to delete.
-        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501 || (err as Error).name === 'NotImplemented') return 0;
+        // An S3 without versioning support (the local emulator answers 405) keeps no old versions to delete.
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 501 || status === 405 || (err as Error).name === 'NotImplemented' || (err as Error).name === 'MethodNotAllowed') return 0;
         throw err;
       }
       const all = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])];

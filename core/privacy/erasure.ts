@@ -73,6 +73,34 @@ export interface ErasureRequest {
   readonly reference?: string;
 }
 
+/** The message body of an erasure request on the erasure queue. */
+export function erasureRequestBody(request: ErasureRequest): string {
+  return JSON.stringify({ user_id: request.userId, anonymous_ids: request.anonymousIds, reference: request.reference });
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+/** Reads an erasure request from a queue message; throws saying what is wrong. */
+export function parseErasureRequest(body: string): ErasureRequest {
+  let value: { user_id?: unknown; anonymous_ids?: unknown; reference?: unknown };
+  try {
+    value = JSON.parse(body) as typeof value;
+  } catch {
+    throw new Error('an erasure request is JSON: {"user_id": "...", "anonymous_ids": ["..."], "reference": "..."}');
+  }
+  const userId = value.user_id;
+  const anonymousIds = value.anonymous_ids ?? [];
+  if (userId !== undefined && (typeof userId !== 'string' || !ID.test(userId))) throw new Error('user_id is not an id of the contract');
+  if (!Array.isArray(anonymousIds) || anonymousIds.some((a) => typeof a !== 'string' || !ID.test(a))) throw new Error('anonymous_ids must be a list of ids of the contract');
+  if (userId === undefined && anonymousIds.length === 0) throw new Error('an erasure request names user_id or anonymous_ids');
+  if (value.reference !== undefined && (typeof value.reference !== 'string' || value.reference.length > 256)) throw new Error('reference is a string of at most 256 characters');
+  return {
+    ...(userId !== undefined ? { userId: userId as string } : {}),
+    ...(anonymousIds.length ? { anonymousIds: anonymousIds as string[] } : {}),
+    ...(value.reference !== undefined ? { reference: value.reference as string } : {}),
+  };
+}
+
 export interface ErasureOptions {
   readonly store: PersonStorePort;
   readonly lake: LakeErasurePort;

@@ -40,10 +40,9 @@ import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { LambdaEndpoint, type InvokableHandler } from '../lambda-endpoint';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
-import { createCurateHandler } from '../../lambdas/curate/handler';
+import { createCurateHandler, CURATE_METRICS } from '../../lambdas/curate/handler';
 import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
 import { documentClient } from '../../adapters/dynamodb/document-client';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 
 /** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
 /** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
@@ -84,7 +83,7 @@ export interface RuntimeStats {
     runner: RunnerStats;
   };
   profiles: ReturnType<ProfilesStage['stats']>;
-  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number };
+  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number; curatedDroppedByReason: Record<string, number> };
   onFailureRecords: number;
   /** On-failure records the destination did not take after the runners' retries. */
   onFailureDeliveryErrors: number;
@@ -161,6 +160,8 @@ export class LocalRuntime {
   private readonly savedEnv: NodeJS.ProcessEnv;
   private stopped?: Promise<StopReport>;
   private objects = 0;
+  /** What the curated delivery's transformation dropped (consent, erased subjects), by reason. */
+  private curationMetrics?: MetricsTap;
 
   private constructor(
     readonly stage: StageConfig,
@@ -312,9 +313,10 @@ export class LocalRuntime {
           // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones
           // are read afresh each batch here, where the deployed function caches them for a minute.
           ...(format === 'curated'
-            ? { transform: createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: new Metrics({ namespace: 'local', serviceName: 'curate' }) }) }
+            ? { transform: createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: curationMetrics }) }
             : {}),
         });
+      const curationMetrics = new MetricsTap();
       const tombstones = new DynamoTombstones({ ledgerTableName: names.ledgerTable, client: documentClient(), cacheMs: 0 });
       const rawDelivery = delivery('raw');
       const curatedDelivery = delivery('curated');
@@ -341,6 +343,7 @@ export class LocalRuntime {
         functions,
         health,
       );
+      runtime.curationMetrics = curationMetrics;
       return runtime;
     } catch (err) {
       await undo();
@@ -374,7 +377,12 @@ export class LocalRuntime {
         runner: this.validation.stats(),
       },
       profiles: this.profiles.stats(),
-      lake: { raw: this.rawDelivery.stats(), curated: this.curatedDelivery.stats(), objects: this.objects },
+      lake: {
+        raw: this.rawDelivery.stats(),
+        curated: this.curatedDelivery.stats(),
+        objects: this.objects,
+        curatedDroppedByReason: this.curationMetrics?.breakdown(CURATE_METRICS.dropped, 'reason') ?? {},
+      },
       onFailureRecords: this.onFailure.length,
       onFailureDeliveryErrors: this.validation.stats().onFailureDeliveryErrors + (this.profiles.stats().runner?.onFailureDeliveryErrors ?? 0),
       dynamoDbThrottled: this.throttling?.throttled() ?? 0,
