@@ -17,14 +17,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../core/errors';
 import { CLIENT_LIMITS, timedRequestHandler, type ClientLimits } from './client-limits';
 
 export type { DynamoDBClient, KinesisClient, S3Client, SQSClient };
 
-/** AWS_MAX_ATTEMPTS wins when set; otherwise the service's limit from CLIENT_LIMITS. */
+/** AWS_MAX_ATTEMPTS wins when set (a bad value is reported, not ignored); otherwise the service's limit from CLIENT_LIMITS. */
 function maxAttempts(limits: ClientLimits): number {
-  const fromEnv = Number(process.env.AWS_MAX_ATTEMPTS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : limits.maxAttempts;
+  const raw = process.env.AWS_MAX_ATTEMPTS;
+  if (raw === undefined || raw === '') return limits.maxAttempts;
+  const fromEnv = Number(raw);
+  if (!Number.isInteger(fromEnv) || fromEnv < 1) throw new ConfigError(`AWS_MAX_ATTEMPTS must be an integer of at least 1, got ${JSON.stringify(raw)}`);
+  return fromEnv;
 }
 
 function customEndpoint(serviceVariable: string): string | undefined {

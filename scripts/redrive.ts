@@ -42,7 +42,7 @@ import {
 } from '../core/ingest/redrive';
 import { kinesisClient, sqsClient } from '../adapters/aws-clients';
 import { withRetry } from '../adapters/retry';
-import { DependencyError, describeError } from '../core/errors';
+import { ConfigError, DependencyError, describeError } from '../core/errors';
 import type { RetryPolicy } from '../core/retry-policy';
 
 /** Replaying an event the function failed (or partly failed): up to 4 attempts, backing off up to 10 s. */
@@ -151,6 +151,23 @@ export interface RedriveOptions {
   readonly log?: (line: string) => void;
 }
 
+/** Kinesis keeps records from 24 hours up to 365 days. */
+const RETENTION_HOURS = { min: 24, max: 8760 };
+/** Lambda's largest Kinesis batch. */
+const MAX_BATCH_SIZE = 10_000;
+
+/** Throws a ConfigError naming every option whose value is not a number the redrive can use (NaN included). */
+export function checkRedriveOptions(options: Pick<RedriveOptions, 'retentionHours' | 'batchSize' | 'attempts'>): void {
+  const problems: string[] = [];
+  const int = (name: string, value: number | undefined, min: number, max: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) problems.push(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  };
+  int('retentionHours', options.retentionHours, RETENTION_HOURS.min, RETENTION_HOURS.max);
+  int('batchSize', options.batchSize, 1, MAX_BATCH_SIZE);
+  int('attempts', options.attempts, 1, 100);
+  if (problems.length > 0) throw new ConfigError(`redrive: ${problems.join('; ')}`);
+}
+
 /** The function an on-failure record names: the last part of its ARN. */
 function functionOf(range: RedriveRange, override: string | undefined): string | undefined {
   if (override) return override;
@@ -163,6 +180,7 @@ function functionOf(range: RedriveRange, override: string | undefined): string |
  * same function are read and replayed once.
  */
 export async function redriveRanges(items: readonly RedriveItem[], options: RedriveOptions = {}): Promise<RedriveOutcome[]> {
+  checkRedriveOptions(options);
   const kinesis = options.kinesis ?? kinesisClient();
   const invoke = options.invoke ?? lambdaInvoke();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -286,8 +304,10 @@ async function receiveAll(queueUrl: string, max: number): Promise<Message[]> {
   return messages;
 }
 
-async function main(): Promise<void> {
+/** The command line, checked: a usage error (exit code 2) names the option and the value. */
+export function parseRedriveArgs(args: readonly string[]): { help: true } | { help: false; queueUrl?: string; file?: string; functionName?: string; dryRun: boolean; maxMessages: number; retentionHours: number; batchSize: number } {
   const { values } = parseArgs({
+    args: [...args],
     options: {
       'queue-url': { type: 'string' },
       file: { type: 'string' },
@@ -299,21 +319,44 @@ async function main(): Promise<void> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help || (!values['queue-url'] === !values.file)) {
-    console.error(USAGE);
-    process.exit(values.help ? 0 : 2);
-  }
-  const positive = (name: string, text: string | undefined, min = 1): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) {
-      console.error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}\n${USAGE}`);
-      process.exit(2);
-    }
+  if (values.help) return { help: true };
+  if (!values['queue-url'] === !values.file) throw new ConfigError('give exactly one of --queue-url and --file');
+  // Digits only: Number() would take '', ' 7 ', '1e3', '0x10' and 'Infinity' as numbers.
+  const integer = (name: string, text: string | undefined, min: number, max: number): number => {
+    const n = /^[0-9]+$/.test(text ?? '') ? Number(text) : NaN;
+    if (!(n >= min && n <= max)) throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
     return n;
   };
-  const max = positive('max-messages', values['max-messages']);
-  const retentionHours = positive('retention-hours', values['retention-hours']);
-  const batchSize = positive('batch-size', values['batch-size']);
+  return {
+    help: false,
+    ...(values['queue-url'] ? { queueUrl: values['queue-url'] } : {}),
+    ...(values.file ? { file: values.file } : {}),
+    ...(values.function ? { functionName: values.function } : {}),
+    dryRun: values['dry-run'],
+    maxMessages: integer('max-messages', values['max-messages'], 1, 100_000),
+    retentionHours: integer('retention-hours', values['retention-hours'], RETENTION_HOURS.min, RETENTION_HOURS.max),
+    batchSize: integer('batch-size', values['batch-size'], 1, MAX_BATCH_SIZE),
+  };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseRedriveArgs>;
+  try {
+    parsed = parseRedriveArgs(process.argv.slice(2));
+  } catch (err) {
+    // parseArgs' own errors (an unknown option, a missing value) are usage errors too.
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return;
+  }
+  const { maxMessages: max, retentionHours, batchSize } = parsed;
+  const values = { 'queue-url': parsed.queueUrl, file: parsed.file, function: parsed.functionName, 'dry-run': parsed.dryRun };
   const items: RedriveItem[] = [];
   const handles = new Map<string, string>();
   const bodies: { source: string; body: string }[] = [];

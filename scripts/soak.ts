@@ -69,8 +69,8 @@ async function soak(seed: number, options: SoakOptions, log: (line: string) => v
       delayMs: [5, 200],
       dynamoDbThrottle: 0.2,
       ensureEach: true,
-      writeOutage: { userIds: writeOutageUsers, durationMs: 30_000 },
-      forwardOutage: { userIds: forwardOutageUsers, durationMs: 30_000 },
+      writeOutage: { userIds: writeOutageUsers, durationMs: 30_000, untilGivenUp: true },
+      forwardOutage: { userIds: forwardOutageUsers, durationMs: 30_000, untilGivenUp: true },
     },
   });
   const failures: string[] = [];

@@ -42,8 +42,14 @@ async function main(): Promise<number> {
   }
   const timeout = Number(a.timeout ?? 900);
   const users = Number(a.users ?? DEFAULT_CANARY_USERS);
-  if (!a.stage || (a.from !== undefined && a.from !== 'stack' && a.from !== 'ssm') || !(timeout > 0) || !Number.isInteger(users) || users < 1 || users > 20) {
-    process.stderr.write(USAGE);
+  const problems = [
+    ...(!a.stage ? ['--stage is required'] : []),
+    ...(a.from !== undefined && a.from !== 'stack' && a.from !== 'ssm' ? [`--from must be 'stack' or 'ssm', got ${JSON.stringify(a.from)}`] : []),
+    ...(!(timeout > 0 && Number.isFinite(timeout)) || a.timeout?.trim() === '' ? [`--timeout must be a number of seconds above 0, got ${JSON.stringify(a.timeout)}`] : []),
+    ...(!Number.isInteger(users) || users < 1 || users > 20 || a.users?.trim() === '' ? [`--users must be an integer from 1 to 20, got ${JSON.stringify(a.users)}`] : []),
+  ];
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join('\n')}\n\n${USAGE}`);
     return 2;
   }
   const say = (line: string) => process.stdout.write(`${line}\n`);

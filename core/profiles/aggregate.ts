@@ -3,9 +3,12 @@
  * window state (flushing users when the state would outgrow its budget) and, on the window's final
  * invocation (or after every batch in per-batch mode), merge every pending user into the profile store.
  */
+import { AggregationContext } from './aggregation-context';
+import { DEFAULT_STATE_LIMITS, type WindowStateLimits } from './flush-policy';
 import type { ProfileSettings } from './model';
 import { EventScratch, NO_PERSONALIZATION_CONSENT, readEventInto } from './profile-event';
-import { DEFAULT_STATE_LIMITS, WindowState, type WindowStateJson, type WindowStateLimits } from './window-state';
+import type { ScratchBuffer } from './scratch-buffer';
+import { WindowState, type WindowStateJson } from './window-state';
 import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
 import { describeError, PlatformError } from '../errors';
 
@@ -34,6 +37,11 @@ export interface AggregateDeps {
   readonly concurrency?: number;
   /** Told about each record that cannot be an event (it is skipped: retrying cannot help). */
   readonly onMalformed?: (sequenceNumber: string, reason: string) => void;
+  /**
+   * The caches and buffers of the shard this invocation belongs to (one invocation at a time).
+   * @default a fresh context: nothing reused from earlier invocations
+   */
+  readonly context?: AggregationContext;
 }
 
 export interface InvocationStats {
@@ -71,22 +79,19 @@ export class ProfileWriteError extends PlatformError {
   }
 }
 
-/** One buffer to decode every payload into (a Buffer per record is most of the cost of decoding it). */
-let payloadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
-
-/** The UTF-8 text of a base64 payload, decoded as Buffer.from(data, 'base64') decodes it. */
-function decodePayload(data: string): string {
-  const size = Math.ceil(data.length / 4) * 3;
-  if (size > payloadBuffer.length) payloadBuffer = Buffer.allocUnsafeSlow(Math.max(size, payloadBuffer.length * 2));
-  const n = payloadBuffer.write(data, 'base64');
-  return payloadBuffer.toString('utf8', 0, n);
+/** The UTF-8 text of a base64 payload, decoded as Buffer.from(data, 'base64') decodes it, through one reused buffer. */
+function decodePayload(data: string, scratch: ScratchBuffer): string {
+  const buffer = scratch.get(Math.ceil(data.length / 4) * 3);
+  const n = buffer.write(data, 'base64');
+  return buffer.toString('utf8', 0, n);
 }
 
 export async function aggregateInvocation(input: InvocationInput, deps: AggregateDeps): Promise<InvocationResult> {
-  const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS);
+  const context = deps.context ?? new AggregationContext();
+  const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS, context);
   const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, consentWithheld: 0, windowDuplicates: 0, flushes: 0, writes: [] };
   const write = (userIds?: readonly string[]) =>
-    writeSegments(deps.store, state.segments(userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency });
+    writeSegments(deps.store, state.segments(userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency, dayKeys: context.dayKeys });
 
   // One scratch event for every record, and one lookup of the user's pending state per record.
   const e = new EventScratch();
@@ -95,7 +100,7 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
     const record = records[i]!;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(decodePayload(record.data));
+      parsed = JSON.parse(decodePayload(record.data, context.payloadBuffer));
     } catch {
       parsed = undefined;
     }

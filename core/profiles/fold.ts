@@ -7,7 +7,9 @@
  * Affinity scores are floating-point sums, equal across orders up to rounding (relative 1e-12).
  */
 import { EVENT_TYPES } from '../contract';
-import { decodeDevice, type ProfileEvent } from './profile-event';
+import type { DayKeyCache } from './day-keys';
+import { decodeDevice, deviceKeyOf } from './device-key';
+import type { ProfileEvent } from './profile-event';
 import {
   ACTIVITY_DAYS,
   AFFINITY_WEIGHTS,
@@ -23,19 +25,6 @@ import {
 const CONTENT_VIEW = EVENT_TYPES.indexOf('content_view');
 const PURCHASE = EVENT_TYPES.indexOf('purchase');
 const TYPE_WEIGHTS = EVENT_TYPES.map((t) => AFFINITY_WEIGHTS[t]);
-
-const dayKeys = new Map<number, string>();
-/** dayKey with a small cache: a batch of events covers few days. */
-function dayKeyCached(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  let key = dayKeys.get(day);
-  if (key === undefined) {
-    if (dayKeys.size > 4096) dayKeys.clear();
-    key = dayKey(ms);
-    dayKeys.set(day, key);
-  }
-  return key;
-}
 
 export function cloneProfile(p: Profile): Profile {
   return {
@@ -60,12 +49,12 @@ function later(t: number, value: string, currentT: number | undefined, current: 
 
 /**
  * Applies `events` (unique, not yet applied) to `profile` in place and prunes it to its bounds.
- * Returns the profile for convenience.
+ * Returns the profile for convenience. `days`: the caller's day-key cache (an aggregation context's).
  */
-export function applyEvents(profile: Profile, events: readonly ProfileEvent[], settings: ProfileSettings): Profile {
+export function applyEvents(profile: Profile, events: readonly ProfileEvent[], settings: ProfileSettings, days?: DayKeyCache): Profile {
   if (events.length === 0) return profile;
   const halfLifeMs = settings.affinityHalfLifeDays * DAY_MS;
-  let deviceKey = profile.device ? deviceToKey(profile.device) : undefined;
+  let deviceKey = profile.device ? deviceKeyOf(profile.device) : undefined;
   const sessions = new Map(profile.recent_sessions.map((s) => [s[0], s]));
   const content = new Map(profile.recent_content.map((c) => [c[0], c[1]]));
   let deviceChanged = false;
@@ -91,7 +80,7 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
     profile.counts[typeName] = (profile.counts[typeName] ?? 0) + 1;
     if (e.t < profile.first_seen) profile.first_seen = e.t;
     if (e.t > profile.last_seen) profile.last_seen = e.t;
-    const day = dayKeyCached(e.t);
+    const day = days ? days.keyOf(e.t) : dayKey(e.t);
     profile.days[day] = (profile.days[day] ?? 0) + 1;
 
     const span = sessions.get(e.session);
@@ -139,15 +128,6 @@ export function applyEvents(profile: Profile, events: readonly ProfileEvent[], s
   profile.recent_content = topRecentContent(content, settings.recentContent);
   prune(profile, settings);
   return profile;
-}
-
-/** Re-encodes a stored device the way events encode it, for tie-breaking. */
-function deviceToKey(d: { type: string; os?: string; app_version?: string }): string {
-  const esc = (s: string) => s.replace(/[%:|~]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  let s = esc(d.type);
-  if (d.os !== undefined || d.app_version !== undefined) s += `:${esc(d.os ?? '')}`;
-  if (d.app_version !== undefined) s += `:${esc(d.app_version)}`;
-  return s;
 }
 
 const bySessionRecency = (a: SessionSpan, b: SessionSpan) => b[2] - a[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);

@@ -15,6 +15,7 @@
  * exact profile (and `last_ids`) it was computed from. Nothing here depends on arrival order, shard, batch or
  * window boundaries, so the same rule serves windows, per-batch mode and redrives.
  */
+import type { DayKeyCache } from './day-keys';
 import { applyEvents, cloneProfile } from './fold';
 import { applyLedgerWrites, lastIdEntries, lastIdsOf, ledgerHas, planLedgerWrites, type LedgerSettings, type LedgerView, type LedgerWrite } from './ledger';
 import { emptyProfile, type Profile, type ProfileSettings } from './model';
@@ -60,6 +61,7 @@ export function mergeSegment(
   segment: Pick<Segment, 'userId' | 'events'>,
   settings: ProfileSettings,
   nowMs: number,
+  dayKeys?: DayKeyCache,
   absorb?: ReadonlyMap<string, Profile>,
 ): MergeOutcome {
   const ledgerSettings = ledgerSettingsOf(settings);
@@ -93,7 +95,7 @@ export function mergeSegment(
   if (fresh.length === 0 && absorbing.length === 0) return { kind: 'already-applied', events: segment.events.length, duplicates, repairs };
 
   const profile = stored ? cloneProfile(stored) : emptyProfile(segment.userId);
-  applyEvents(profile, fresh, settings);
+  applyEvents(profile, fresh, settings, dayKeys);
   for (const [anonymousId, body] of absorbing.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     absorbProfile(profile, body, settings);
     links.add(anonLinkHash(anonymousId));

@@ -57,6 +57,32 @@ export const DEFAULT_PROFILE_SETTINGS: ProfileSettings = {
   ledgerItemCapacity: DEFAULT_LEDGER_ITEM_CAPACITY,
 };
 
+/** The range of each setting (the stage configuration's rules for the same keys are at least as strict). */
+const SETTING_RANGES: { readonly [K in keyof ProfileSettings]: { readonly min: number; readonly max: number; readonly integer: boolean } } = {
+  affinityHalfLifeDays: { min: 0.01, max: 3650, integer: false },
+  topCategories: { min: 1, max: 50, integer: true },
+  recentContent: { min: 0, max: 50, integer: true },
+  sessionsKept: { min: 1, max: 50, integer: true },
+  ttlDays: { min: 0, max: 3650, integer: true },
+  currencies: { min: 1, max: 50, integer: true },
+  ledgerRetentionHours: { min: 1, max: 100_000, integer: false },
+  ledgerItemCapacity: { min: 1, max: 10_000, integer: true },
+};
+
+/** What is wrong with (some of) a profile's settings: unknown keys and values out of range, one line each. */
+export function profileSettingsProblems(values: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const range = (SETTING_RANGES as Record<string, { min: number; max: number; integer: boolean } | undefined>)[key];
+    if (!Object.hasOwn(SETTING_RANGES, key) || range === undefined) {
+      problems.push(`${key} is not a profile setting (known: ${Object.keys(SETTING_RANGES).join(', ')})`);
+    } else if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
+      problems.push(`${key} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+    }
+  }
+  return problems;
+}
+
 /** [session id hash (8 characters), first event time (ms), last event time (ms)] */
 export type SessionSpan = [id: string, start: number, end: number];
 

@@ -22,7 +22,7 @@ import { anonymousKey, EVENT_TYPES } from '../contract';
 import { applyLedgerWrites, lastIdEntries, ledgerHas, planLedgerWrites, type LedgerView, type LedgerWrite } from './ledger';
 import { DAY_MS, emptyProfile, type Profile, type ProfileSettings, type RecentContent, type SessionSpan } from './model';
 import { prune } from './fold';
-import { shortHash } from './profile-event';
+import { shortHash } from './event-hash';
 
 /** Index of the identify event type. An identify event's `content` holds the anonymous id it links. */
 export const IDENTIFY = EVENT_TYPES.indexOf('identify');

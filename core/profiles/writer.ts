@@ -7,6 +7,7 @@
  * errors); what still fails lands here.
  */
 import { ledgerHas, ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, type LedgerView, type LedgerWrite } from './ledger';
+import type { DayKeyCache } from './day-keys';
 import { mergeSegment } from './merge';
 import type { Profile, ProfileSettings } from './model';
 import type { ProfileEvent } from './profile-event';
@@ -54,6 +55,8 @@ export interface WriteOptions {
   readonly concurrency?: number;
   /** Re-reads after a failed condition before the user counts as failed. @default 3 */
   readonly maxConflicts?: number;
+  /** The aggregation context's day-key cache. @default none (every day key is formatted) */
+  readonly dayKeys?: DayKeyCache;
 }
 
 export interface UserWrite {
@@ -229,7 +232,7 @@ async function writeUser(store: ProfileStorePort, segment: Segment, initial: Use
           else if (claim !== undefined) absorb.set(anonymousId, claim);
         }
       }
-      const merge = mergeSegment(stored, view.ledger, target, options.settings, options.now(), absorb);
+      const merge = mergeSegment(stored, view.ledger, target, options.settings, options.now(), options.dayKeys, absorb);
       if (merge.repairs.length > 0) {
         // Before the profile write that replaces the last_ids these ids are only recorded in.
         await store.writeLedger(target.userId, merge.repairs);

@@ -3,7 +3,8 @@
  * variables from the stage configuration; the deployed handler reads them; the local runtime passes the
  * stage's `profiles` section to createAggregatorHandler directly.
  */
-import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../../core/profiles/model';
+import { EnvReader, type Env } from '../../core/env-config';
+import { DEFAULT_PROFILE_SETTINGS, profileSettingsProblems, type ProfileSettings } from '../../core/profiles/model';
 
 export const AGGREGATOR_ENV = {
   tableName: 'PROFILE_TABLE_NAME',
@@ -37,27 +38,20 @@ export function settingsFrom(profiles: AggregatorConfig['profiles']): ProfileSet
   };
 }
 
-/** Reads the configuration the construct writes into the environment; throws naming what is missing. */
-export function aggregatorConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AggregatorConfig {
-  const tableName = env[AGGREGATOR_ENV.tableName];
-  if (!tableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.tableName} is not set`);
-  const ledgerTableName = env[AGGREGATOR_ENV.ledgerTableName];
-  if (!ledgerTableName) throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.ledgerTableName} is not set`);
-  let profiles: AggregatorConfig['profiles'] = {};
-  const raw = env[AGGREGATOR_ENV.settings];
-  if (raw) {
-    try {
-      profiles = JSON.parse(raw) as AggregatorConfig['profiles'];
-    } catch {
-      throw new Error(`aggregator configuration: ${AGGREGATOR_ENV.settings} is not JSON`);
-    }
-  }
-  const concurrency = Number(env[AGGREGATOR_ENV.writeConcurrency] ?? '');
+/** Reads the configuration the construct writes into the environment; throws one ConfigError naming every missing or bad value. */
+export function aggregatorConfigFromEnv(env: Env = process.env): AggregatorConfig {
+  const read = new EnvReader(env, 'aggregator configuration');
+  const tableName = read.text(AGGREGATOR_ENV.tableName);
+  const ledgerTableName = read.text(AGGREGATOR_ENV.ledgerTableName);
+  const windowSeconds = read.int(AGGREGATOR_ENV.windowSeconds, { min: 0, max: 900, fallback: 0 });
+  const profiles = read.jsonObject(AGGREGATOR_ENV.settings);
+  for (const problem of profileSettingsProblems(profiles)) read.report(`${AGGREGATOR_ENV.settings}: ${problem}`);
+  const concurrency = read.int(AGGREGATOR_ENV.writeConcurrency, { min: 1, max: 128, fallback: 0 });
+  read.done();
   return {
     tableName,
     ledgerTableName,
-    windowSeconds: Number(env[AGGREGATOR_ENV.windowSeconds] ?? 0) || 0,
-    profiles: { ...profiles, ...(Number.isInteger(concurrency) && concurrency > 0 ? { writeConcurrency: concurrency } : {}) },
+    windowSeconds,
+    profiles: { ...(profiles as Partial<ProfileSettings>), ...(concurrency > 0 ? { writeConcurrency: concurrency } : {}) },
   };
 }
-

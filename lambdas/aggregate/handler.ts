@@ -8,8 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { aggregateInvocation, ProfileWriteError, type InvocationStats } from '../../core/profiles/aggregate';
+import { ShardContexts } from '../../core/profiles/aggregation-context';
 import { itemSizeBytes } from '../../core/profiles/item-size';
-import { DEFAULT_STATE_LIMITS, type WindowStateJson, type WindowStateLimits } from '../../core/profiles/window-state';
+import { DEFAULT_STATE_LIMITS, type WindowStateLimits } from '../../core/profiles/flush-policy';
+import type { WindowStateJson } from '../../core/profiles/window-state';
 import type { ProfileStorePort } from '../../core/profiles/writer';
 import { documentClient } from '../../adapters/dynamodb/document-client';
 import { aggregatorConfigFromEnv as configFromEnv, settingsFrom, type AggregatorConfig } from './config';
@@ -85,6 +87,9 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
   const metrics = deps.metrics ?? new Metrics();
   const now = deps.now ?? Date.now;
   const limits = deps.stateLimits ?? DEFAULT_STATE_LIMITS;
+  // Caches and scratch buffers, one set per shard: this handler may serve several shards (at once in the
+  // local runtime), and nothing of one shard's invocation may reach another's.
+  const contexts = new ShardContexts();
   // The store of one invocation: its retries are counted for that invocation alone (the local runtime runs
   // several shards' invocations of one handler at once) and stop before the invocation's deadline.
   const storeFor = (retries: { throttle: number; transient: number }, deadlineMs: number | undefined): ProfileStorePort =>
@@ -112,7 +117,7 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
     let malformedLogged = 0;
 
     try {
-      const result = await aggregateInvocation(
+      const result = await contexts.run(shardId, (shardContext) => aggregateInvocation(
         {
           shardId,
           // The payloads as they are: each has the sequenceNumber and data the aggregation reads.
@@ -127,12 +132,13 @@ export function createAggregatorHandler(deps: AggregatorDeps): AggregatorHandler
           now,
           limits,
           concurrency: deps.config.profiles.writeConcurrency ?? 16,
+          context: shardContext,
           onMalformed: (sequenceNumber, reason) => {
             // Retrying cannot fix a record that is not an event: skip it, count it, log the first few.
             if (malformedLogged++ < 5) logger.warn('skipping a record that is not a validated event', { shardId, sequenceNumber, reason });
           },
         },
-      );
+      ));
       record(result.stats, metrics);
       if (result.failedSequenceNumber) {
         logger.warn('profile writes failed mid-window; the batch is retried from this record', { shardId, sequenceNumber: result.failedSequenceNumber });

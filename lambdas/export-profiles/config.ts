@@ -2,6 +2,8 @@
  * The export function's configuration and the environment variables that carry it. The ProfileExport
  * construct writes them; the deployed handler reads them.
  */
+import { EnvReader, type Env } from '../../core/env-config';
+
 export const EXPORT_PROFILES_ENV = {
   tableArn: 'PROFILE_TABLE_ARN',
   bucket: 'EXPORT_BUCKET',
@@ -17,12 +19,14 @@ export interface ExportProfilesConfig {
   readonly bucketOwner?: string;
 }
 
-/** Reads the configuration the construct writes into the environment; throws naming what is missing. */
-export function exportProfilesConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ExportProfilesConfig {
-  const tableArn = env[EXPORT_PROFILES_ENV.tableArn];
-  const bucket = env[EXPORT_PROFILES_ENV.bucket];
-  if (!tableArn) throw new Error(`export-profiles configuration: ${EXPORT_PROFILES_ENV.tableArn} is not set`);
-  if (!bucket) throw new Error(`export-profiles configuration: ${EXPORT_PROFILES_ENV.bucket} is not set`);
-  const bucketOwner = env[EXPORT_PROFILES_ENV.bucketOwner];
+/** Reads the configuration the construct writes into the environment; throws one ConfigError naming every missing or bad value. */
+export function exportProfilesConfigFromEnv(env: Env = process.env): ExportProfilesConfig {
+  const read = new EnvReader(env, 'export-profiles configuration');
+  const tableArn = read.text(EXPORT_PROFILES_ENV.tableArn);
+  if (tableArn && !/^arn:aws[a-z-]*:dynamodb:[^:]+:\d{12}:table\/.+$/.test(tableArn)) read.report(`${EXPORT_PROFILES_ENV.tableArn} must be a DynamoDB table ARN, got ${JSON.stringify(tableArn)}`);
+  const bucket = read.text(EXPORT_PROFILES_ENV.bucket);
+  const bucketOwner = read.optionalText(EXPORT_PROFILES_ENV.bucketOwner);
+  if (bucketOwner !== undefined && !/^\d{12}$/.test(bucketOwner)) read.report(`${EXPORT_PROFILES_ENV.bucketOwner} must be a 12-digit account id, got ${JSON.stringify(bucketOwner)}`);
+  read.done();
   return { tableArn, bucket, ...(bucketOwner ? { bucketOwner } : {}) };
 }

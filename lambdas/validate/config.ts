@@ -6,6 +6,7 @@
 import type { ValidationOptions } from '../../core/contract';
 import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../core/ingest/quarantine';
 import { FORWARD_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
+import { EnvReader, type Env } from '../../core/env-config';
 
 export const VALIDATION_ENV = {
   validatedStreamName: 'VALIDATED_STREAM_NAME',
@@ -29,37 +30,21 @@ export interface ValidationHandlerConfig {
   readonly forwardRetry: RetryPolicy;
 }
 
-/** Reads the configuration from environment variables; throws naming every missing or malformed one. */
-export function validationConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ValidationHandlerConfig {
-  const problems: string[] = [];
-  const text = (name: string): string => {
-    const v = env[name];
-    if (!v) problems.push(`${name} is not set`);
-    return v ?? '';
-  };
-  const int = (name: string, fallback?: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') {
-      if (fallback !== undefined) return fallback;
-      problems.push(`${name} is not set`);
-      return NaN;
-    }
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
+/** Reads the configuration from environment variables; throws one ConfigError naming every missing or malformed one. */
+export function validationConfigFromEnv(env: Env = process.env): ValidationHandlerConfig {
+  const read = new EnvReader(env, 'validation function configuration');
   const config: ValidationHandlerConfig = {
-    validatedStreamName: text(VALIDATION_ENV.validatedStreamName),
-    quarantineBucket: text(VALIDATION_ENV.quarantineBucket),
+    validatedStreamName: read.text(VALIDATION_ENV.validatedStreamName),
+    quarantineBucket: read.text(VALIDATION_ENV.quarantineBucket),
     validation: {
-      maxEventBytes: int(VALIDATION_ENV.maxEventBytes),
-      maxFutureSkewMs: int(VALIDATION_ENV.maxFutureSkewSeconds) * 1000,
-      maxPastAgeMs: int(VALIDATION_ENV.maxPastAgeSeconds) * 1000,
+      maxEventBytes: read.int(VALIDATION_ENV.maxEventBytes, { min: 1 }),
+      maxFutureSkewMs: read.int(VALIDATION_ENV.maxFutureSkewSeconds) * 1000,
+      maxPastAgeMs: read.int(VALIDATION_ENV.maxPastAgeSeconds) * 1000,
     },
-    quarantinePayloadMaxBytes: int(VALIDATION_ENV.quarantinePayloadMaxBytes, DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES),
-    forwardRetry: { ...FORWARD_RETRY_POLICY, maxAttempts: int(VALIDATION_ENV.forwardMaxAttempts, FORWARD_RETRY_POLICY.maxAttempts) },
+    quarantinePayloadMaxBytes: read.int(VALIDATION_ENV.quarantinePayloadMaxBytes, { fallback: DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES }),
+    forwardRetry: { ...FORWARD_RETRY_POLICY, maxAttempts: read.int(VALIDATION_ENV.forwardMaxAttempts, { min: 1, fallback: FORWARD_RETRY_POLICY.maxAttempts }) },
   };
-  if (problems.length > 0) throw new Error(`validation function configuration: ${problems.join('; ')}`);
+  read.done();
   checkRetryPolicy(config.forwardRetry);
   return config;
 }

@@ -11,6 +11,7 @@
  * unknown key or a bad value fails with the full key path, the value and what was expected.
  */
 
+import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../core/lake/catalog';
 import { ledgerRetentionHours } from '../../core/profiles/ledger';
 import { ConfigError } from '../../core/errors';
 
@@ -230,6 +231,9 @@ export const BUILT_IN_STAGES: Readonly<Record<string, StageConfig>> = { dev: DEV
 
 // ------------------------------------------------------------------------------------------ validation
 
+/** Active hour partitions the curated delivery may need at most: half of Firehose's limit, the rest is margin. */
+export const ACTIVE_PARTITION_BUDGET = FIREHOSE_ACTIVE_PARTITION_LIMIT / 2;
+
 /** A stage configuration that cannot be deployed: the message names the key path, the value and what it must be. */
 export class StageConfigError extends ConfigError {
   override name = 'StageConfigError';
@@ -351,6 +355,16 @@ function crossCheck(c: StageConfig, path: string): void {
   // S3 keeps an object in Standard-IA for at least 30 days before a further transition.
   if (l.rawGlacierDays < l.rawInfrequentAccessDays + 30) {
     fail(`${path}.lake.rawGlacierDays`, `at least 30 days after lake.rawInfrequentAccessDays (${l.rawInfrequentAccessDays})`, l.rawGlacierDays);
+  }
+  // Every hour an accepted event may fall in is a partition the curated delivery keeps open.
+  const partitions = maxActiveCuratedPartitions(c.validation.maxPastAgeSeconds, c.validation.maxFutureSkewSeconds);
+  if (partitions > ACTIVE_PARTITION_BUDGET) {
+    fail(
+      `${path}.validation.maxPastAgeSeconds`,
+      `small enough that the curated stream keeps at most ${ACTIVE_PARTITION_BUDGET} hour partitions active (Firehose's limit is ${FIREHOSE_ACTIVE_PARTITION_LIMIT}); ` +
+        `with validation.maxFutureSkewSeconds ${c.validation.maxFutureSkewSeconds} it could keep ${partitions} hour partitions active`,
+      c.validation.maxPastAgeSeconds,
+    );
   }
   if (c.profiles.maxRecordAgeSeconds < c.profiles.windowSeconds) {
     fail(`${path}.profiles.maxRecordAgeSeconds`, `at least profiles.windowSeconds (${c.profiles.windowSeconds})`, c.profiles.maxRecordAgeSeconds);

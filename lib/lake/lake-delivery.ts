@@ -10,7 +10,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../core/lake/catalog';
 import { ERROR_PREFIX, ZONE_PREFIX } from '../../core/lake/layout';
-import { resourceName, type StageConfig } from '../config/stage-config';
+import { ConfigError } from '../../core/errors';
+import { ACTIVE_PARTITION_BUDGET, resourceName, type StageConfig } from '../config/stage-config';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
@@ -27,8 +28,7 @@ export interface LakeDeliveryProps {
   readonly alarmTopic: sns.ITopic;
 }
 
-/** Share of Firehose's active-partition limit the curated stream may reach: headroom for bursts of late events. */
-export const ACTIVE_PARTITION_BUDGET = FIREHOSE_ACTIVE_PARTITION_LIMIT / 2;
+export { ACTIVE_PARTITION_BUDGET };
 
 /** Raw prefix: arrival date and hour (Firehose's own timestamp namespace, UTC). */
 export const RAW_PREFIX = `${ZONE_PREFIX.raw}dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`;
@@ -70,7 +70,7 @@ export class LakeDelivery extends Construct {
     const { config, lake } = props;
     const partitions = maxActiveCuratedPartitions(config.validation.maxPastAgeSeconds, config.validation.maxFutureSkewSeconds);
     if (partitions > ACTIVE_PARTITION_BUDGET) {
-      throw new Error(
+      throw new ConfigError(
         `lake delivery: validation accepts events up to ${config.validation.maxPastAgeSeconds} s old and ${config.validation.maxFutureSkewSeconds} s ahead, ` +
           `so the curated stream could keep ${partitions} hour partitions active; keep it within ${ACTIVE_PARTITION_BUDGET} (Firehose's limit is ${FIREHOSE_ACTIVE_PARTITION_LIMIT}).`,
       );

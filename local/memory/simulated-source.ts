@@ -8,8 +8,10 @@
  * records go to the on-failure destination, to be redriven later (redriveRanges) as the redrive command does.
  */
 import { aggregateInvocation, type InvocationResult } from '../../core/profiles/aggregate';
+import { AggregationContext } from '../../core/profiles/aggregation-context';
 import type { ProfileSettings } from '../../core/profiles/model';
-import type { WindowStateJson, WindowStateLimits } from '../../core/profiles/window-state';
+import type { WindowStateLimits } from '../../core/profiles/flush-policy';
+import type { WindowStateJson } from '../../core/profiles/window-state';
 import { anonymousKey } from '../../core/contract/identity';
 import type { ProfileStorePort } from '../../core/profiles/writer';
 
@@ -102,7 +104,9 @@ export async function simulateShard(
   const { faults } = options;
   const retryAttempts = faults.retryAttempts ?? 3;
   const windowOf = (r: SimRecord) => (options.windowMs > 0 ? Math.floor(r.arrivalMs / options.windowMs) : -1);
-  const baseDeps = { settings: options.settings, now: options.now ?? (() => 1_700_000_000_000), ...(options.limits ? { limits: options.limits } : {}) };
+  // The shard's caches and buffers, as the handler keeps them for a shard across its invocations.
+  const context = new AggregationContext();
+  const baseDeps = { settings: options.settings, now: options.now ?? (() => 1_700_000_000_000), context, ...(options.limits ? { limits: options.limits } : {}) };
   // Faults stop after a while so every schedule terminates; Lambda's retries are bounded too.
   let budget = 200;
   const fault = (p: number) => budget > 0 && faults.random() < p && budget-- > 0;

@@ -74,6 +74,21 @@ export interface WriteOutageOptions {
   durationMs: number;
   /** Commands that fail (default: UpdateItem, on any table: the profile and its ledger items). */
   commands?: readonly string[];
+  /**
+   * When given, each user's outage lasts past `durationMs` until this says the failing function has given a
+   * range up to its on-failure destination (at most `OUTAGE_CAP_FACTOR` times `durationMs`). On a slow or loaded
+   * machine the event source's retries stretch, and a fixed outage could end before they run out.
+   */
+  healWhen?: () => boolean;
+}
+
+/** An outage with `healWhen` lasts at most this many times its duration. */
+export const OUTAGE_CAP_FACTOR = 4;
+
+/** Whether an outage that started `elapsed` ms ago still holds. */
+export function outageHolds(elapsed: number, options: { durationMs: number; healWhen?: () => boolean }): boolean {
+  if (elapsed < options.durationMs) return true;
+  return options.healWhen !== undefined && elapsed < options.durationMs * OUTAGE_CAP_FACTOR && !options.healWhen();
 }
 
 export interface InjectedOutage {
@@ -108,7 +123,7 @@ export function injectDynamoDbWriteOutage(client: DynamoDBClient, options: Write
       if (user !== undefined && users.has(user)) {
         const now = Date.now();
         if (!started.has(user)) started.set(user, now);
-        if (now - started.get(user)! < options.durationMs) {
+        if (outageHolds(now - started.get(user)!, options)) {
           failed++;
           throw Object.assign(new Error(`Internal server error (injected outage of ${user}'s writes)`), {
             name: 'InternalServerError',
@@ -131,7 +146,10 @@ export function injectDynamoDbWriteOutage(client: DynamoDBClient, options: Write
  * then reports them as batch item failures, and past its retries the range goes to the on-failure destination,
  * although the records after them in the batch were forwarded.
  */
-export function injectKinesisPutOutage(client: KinesisClient, options: { streamName: string; userIds: readonly string[]; durationMs: number }): InjectedOutage {
+export function injectKinesisPutOutage(
+  client: KinesisClient,
+  options: { streamName: string; userIds: readonly string[]; durationMs: number; healWhen?: () => boolean },
+): InjectedOutage {
   const users = new Set(options.userIds);
   const started = new Map<string, number>();
   let failed = 0;
@@ -144,7 +162,7 @@ export function injectKinesisPutOutage(client: KinesisClient, options: { streamN
       const refused = input.Records.map((r) => {
         if (!users.has(r.PartitionKey ?? '')) return false;
         if (!started.has(r.PartitionKey!)) started.set(r.PartitionKey!, now);
-        return now - started.get(r.PartitionKey!)! < options.durationMs;
+        return outageHolds(now - started.get(r.PartitionKey!)!, options);
       });
       if (!refused.some(Boolean)) return next(args);
       const passed = input.Records.filter((_, i) => !refused[i]);

@@ -50,9 +50,20 @@ export interface RuntimeFaults extends SeededFaultOptions {
   /** Share of DynamoDB write attempts answered with ProvisionedThroughputExceededException. */
   dynamoDbThrottle?: number;
   /** These users' profile and ledger writes fail for a while (from their first write): see injectDynamoDbWriteOutage. */
-  writeOutage?: { userIds: readonly string[]; durationMs: number };
+  writeOutage?: OutageFault;
   /** The validated stream refuses these users' records for a while: see injectKinesisPutOutage. */
-  forwardOutage?: { userIds: readonly string[]; durationMs: number };
+  forwardOutage?: OutageFault;
+}
+
+export interface OutageFault {
+  userIds: readonly string[];
+  durationMs: number;
+  /**
+   * The outage also lasts until the failing function (the aggregator for writes, the validation function for
+   * forwarding) has given a range up to its on-failure destination, at most OUTAGE_CAP_FACTOR times
+   * `durationMs`: a drill that must exercise the on-failure path then does so whatever the machine's speed.
+   */
+  untilGivenUp?: boolean;
 }
 
 export interface LocalRuntimeOptions {
@@ -226,11 +237,19 @@ export class LocalRuntime {
         options.faults?.dynamoDbThrottle && options.faults.dynamoDbThrottle > 0
           ? injectDynamoDbThrottling(dynamoDbClient(), { seed: options.faults.seed, probability: options.faults.dynamoDbThrottle })
           : undefined;
-      const outages: InjectedOutage[] = [];
-      if (options.faults?.writeOutage) outages.push(injectDynamoDbWriteOutage(dynamoDbClient(), options.faults.writeOutage));
-      if (options.faults?.forwardOutage) outages.push(injectKinesisPutOutage(kinesisClient(), { streamName: names.validatedStream, ...options.faults.forwardOutage }));
-
       const onFailure: OnFailureRecord[] = [];
+      const gaveUp = (functionName: string) => () => onFailure.some((r) => r.requestContext.functionArn.endsWith(`:${functionName}`));
+      const outage = (fault: OutageFault, functionName: string) => ({
+        userIds: fault.userIds,
+        durationMs: fault.durationMs,
+        ...(fault.untilGivenUp ? { healWhen: gaveUp(functionName) } : {}),
+      });
+      const outages: InjectedOutage[] = [];
+      if (options.faults?.writeOutage) outages.push(injectDynamoDbWriteOutage(dynamoDbClient(), outage(options.faults.writeOutage, names.aggregatorFunction)));
+      if (options.faults?.forwardOutage) {
+        outages.push(injectKinesisPutOutage(kinesisClient(), { streamName: names.validatedStream, ...outage(options.faults.forwardOutage, names.validationFunction) }));
+      }
+
       const onFailureFile = join(dataDir, 'on-failure.jsonl');
       // The on-failure destination is an SQS queue in AWS; locally the records are kept and appended to a file.
       const destination = async (record: OnFailureRecord) => {

@@ -3,6 +3,7 @@
  * defaults and the error messages are specified by tests.
  */
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
 
 /** The deployed dev stage's aggregator window, in seconds (for the help text). */
@@ -85,50 +86,68 @@ export type ParseResult = { kind: 'run'; options: RuntimeOptions } | { kind: 'he
 
 type NumericKey = 'rate' | 'users' | 'durationSeconds' | 'windowSeconds' | 'seed' | 'invalidRatio' | 'duplicateRatio' | 'bufferSeconds';
 
+/** The numeric options: the key each sets and the values it takes. */
 const NUMERIC: Record<string, { key: NumericKey; min: number; max: number; integer: boolean }> = {
-  '--rate': { key: 'rate', min: 1, max: 5_000, integer: false },
-  '--users': { key: 'users', min: 1, max: 1_000_000, integer: true },
-  '--duration': { key: 'durationSeconds', min: 1, max: 86_400, integer: false },
-  '--window': { key: 'windowSeconds', min: 0, max: 900, integer: true },
-  '--seed': { key: 'seed', min: 0, max: 2 ** 32 - 1, integer: true },
-  '--invalid-ratio': { key: 'invalidRatio', min: 0, max: 1, integer: false },
-  '--duplicate-ratio': { key: 'duplicateRatio', min: 0, max: 1, integer: false },
-  '--buffer': { key: 'bufferSeconds', min: 0.1, max: 900, integer: false },
+  rate: { key: 'rate', min: 1, max: 5_000, integer: false },
+  users: { key: 'users', min: 1, max: 1_000_000, integer: true },
+  duration: { key: 'durationSeconds', min: 1, max: 86_400, integer: false },
+  window: { key: 'windowSeconds', min: 0, max: 900, integer: true },
+  seed: { key: 'seed', min: 0, max: 2 ** 32 - 1, integer: true },
+  'invalid-ratio': { key: 'invalidRatio', min: 0, max: 1, integer: false },
+  'duplicate-ratio': { key: 'duplicateRatio', min: 0, max: 1, integer: false },
+  buffer: { key: 'bufferSeconds', min: 0.1, max: 900, integer: false },
 };
 
-/** Parses `npm start -- ...` arguments; accepts `--name value` and `--name=value`. */
-export function parseOptions(argv: readonly string[], cwd = process.cwd()): ParseResult {
-  const out: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = { ...DEFAULT_OPTIONS };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
+/** Every option parseArgs accepts (the numbers as strings, checked below; HELP describes each). */
+const PARSE_OPTIONS = {
+  ...Object.fromEntries(Object.keys(NUMERIC).map((name) => [name, { type: 'string' }])),
+  stage: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'keep-running': { type: 'boolean' },
+  plain: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
 
-    if (name === '-h' || name === '--help') return { kind: 'help' };
-    if (name === '--keep-running' || name === '--plain') {
-      if (inline !== undefined) return { kind: 'error', message: `${name} takes no value` };
-      if (name === '--keep-running') out.keepRunning = true;
-      else out.plain = true;
-      continue;
-    }
-    if (name === '--stage' || name === '--data-dir') {
-      const v = value();
-      if (v === undefined || v === '' || v.startsWith('--')) return { kind: 'error', message: `${name} needs a value` };
-      if (name === '--stage') out.stage = v;
-      else out.dataDir = v;
-      continue;
-    }
-    const spec = NUMERIC[name];
-    if (!spec) return { kind: 'error', message: `unknown option ${arg} (see --help)` };
-    const raw = value();
-    const n = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+/** parseArgs' errors in the words of HELP: which option, and what it needs. */
+function usageError(err: unknown): string | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const message = String(e.message);
+  const named = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${named} (see --help)`;
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''} (see --help)`;
+  if (/does not take an argument/.test(message)) return `${named} takes no value`;
+  if (/ambiguous/.test(message)) return `${named} needs a value (write ${named}=<value> for a value that starts with '-')`;
+  return `${named} needs a value`;
+}
+
+/** Parses `npm start -- ...` arguments (node:util parseArgs: `--name value` and `--name=value`). */
+export function parseOptions(argv: readonly string[], cwd = process.cwd()): ParseResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: PARSE_OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    const message = usageError(err);
+    if (message === undefined) throw err;
+    return { kind: 'error', message };
+  }
+  if (values.help) return { kind: 'help' };
+  const out: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = { ...DEFAULT_OPTIONS };
+  if (values['keep-running']) out.keepRunning = true;
+  if (values.plain) out.plain = true;
+  for (const name of ['stage', 'data-dir'] as const) {
+    const v = values[name];
+    if (v === undefined) continue;
+    if (v === '') return { kind: 'error', message: `--${name} needs a value` };
+    if (name === 'stage') out.stage = v as string;
+    else out.dataDir = v as string;
+  }
+  for (const [name, spec] of Object.entries(NUMERIC)) {
+    const raw = values[name] as string | undefined;
+    if (raw === undefined) continue;
+    const n = raw.trim() === '' ? NaN : Number(raw);
     if (!Number.isFinite(n) || n < spec.min || n > spec.max || (spec.integer && !Number.isInteger(n))) {
-      return {
-        kind: 'error',
-        message: `${name} must be ${spec.integer ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max}, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`,
-      };
+      return { kind: 'error', message: `--${name} must be ${spec.integer ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max}, got ${JSON.stringify(raw)}` };
     }
     out[spec.key] = n;
   }

@@ -55,6 +55,16 @@ describe.concurrent('the shared SDK clients against an endpoint that never answe
     await new Promise((r) => hole?.server.close(r));
   });
 
+  it('refuse an AWS_MAX_ATTEMPTS that is not a number of attempts instead of ignoring it', () => {
+    for (const bad of ['NaN', '0', '2.5', 'three']) {
+      resetClients();
+      process.env.AWS_MAX_ATTEMPTS = bad;
+      expect(() => kinesisClient(), bad).toThrow(`AWS_MAX_ATTEMPTS must be an integer of at least 1, got ${JSON.stringify(bad)}`);
+    }
+    delete process.env.AWS_MAX_ATTEMPTS;
+    resetClients();
+  });
+
   it('fail every call with a timeout after their attempts, each within its request timeout', async () => {
     // Attempts come from AWS_MAX_ATTEMPTS when the client is built: one for the clients with the longest
     // request timeout, two for the others (the retry happens and stays bounded), so the test takes ~10 s.

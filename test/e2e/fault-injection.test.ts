@@ -4,7 +4,8 @@
  * schedule drawn from a seed: function crashes after their side effects, lost checkpoints (redelivered
  * batches), Lambda throttles, slow invocations, DynamoDB throttling, and outages of one dependency for some
  * users (their profile writes fail for seconds; the validated stream refuses their records for seconds) long
- * enough to outlast the event sources' retries, so both functions give ranges up to their on-failure
+ * enough to outlast the event sources' retries (they last until each function has given a range up, however slow
+ * the machine), so both functions give ranges up to their on-failure
  * destinations. Every range is then redriven, twice, as an operator would with `npm run redrive`.
  *
  * Seen from outside, nothing may change: every record accounted for, and every profile equal to what the
@@ -59,8 +60,8 @@ describe.skipIf(EXTERNAL)('the pipeline under a seeded fault schedule, with ever
         dynamoDbThrottle: 0.1,
         // Each kind at least once, whatever the machine's speed does to the number of invocations.
         ensureEach: true,
-        writeOutage: { userIds: writeOutageUsers, durationMs: 25_000 },
-        forwardOutage: { userIds: forwardOutageUsers, durationMs: 25_000 },
+        writeOutage: { userIds: writeOutageUsers, durationMs: 25_000, untilGivenUp: true },
+        forwardOutage: { userIds: forwardOutageUsers, durationMs: 25_000, untilGivenUp: true },
       },
     });
     box = new BlackBox(target.names);

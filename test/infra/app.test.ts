@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -8,6 +12,8 @@ import { StageConfigError } from '../../lib/config/stage-config';
 import { requiredValueNames } from '../../core/discovery/catalog';
 import { retainedResources, type SynthesizedTemplate } from '../../lib/discovery/retained';
 import { expectHonestAcknowledgements, synthesizeStage, violations, type SynthesizedStage } from './support';
+
+const ROOT = join(__dirname, '..', '..');
 
 describe('the CDK app', () => {
   describe('dev stage (with CloudFormation validation of the template)', () => {
@@ -79,4 +85,32 @@ describe('the CDK app', () => {
       /stages\.qa\.streams\.retentionHours must be an integer from 24 to 8760, got 1/,
     );
   });
+
+  it('bin/app.ts, as cdk.json runs it, prints a bad stage as a friendly message: no stack trace, exit code 1', () => {
+    const run = (context: object) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'pdp-app-'));
+      try {
+        return spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'app.ts')], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          // How the CDK CLI hands -c values to the app.
+          env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: outdir },
+          timeout: 120_000,
+        });
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    };
+    const unknown = run({ stage: 'staging' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("stage configuration: unknown stage 'staging' (defined: dev, prod)");
+    expect(unknown.stderr).toContain('cdk.json');
+    const bad = run({ stage: 'wide', stages: { wide: { validation: { maxPastAgeSeconds: 30 * 86_400 } } } });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/stages\.wide\.validation\.maxPastAgeSeconds must be small enough .* could keep 723 hour partitions active/);
+    for (const out of [unknown, bad]) {
+      expect(out.stderr).not.toMatch(/^\s+at /m);
+      expect(out.stderr).not.toMatch(/StageConfigError|\.ts:\d+/);
+    }
+  }, 240_000);
 });

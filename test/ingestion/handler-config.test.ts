@@ -24,12 +24,12 @@ describe('validation function configuration', () => {
 
   it('names every missing or malformed variable at once', () => {
     expect(() => validationConfigFromEnv({ ...ENV, QUARANTINE_BUCKET: undefined, MAX_EVENT_BYTES: '8k' })).toThrow(
-      /QUARANTINE_BUCKET is not set; MAX_EVENT_BYTES must be a non-negative integer, got "8k"/,
+      /QUARANTINE_BUCKET is not set; MAX_EVENT_BYTES must be an integer from 1 to \d+, got "8k"/,
     );
   });
 
   it('refuses a forwarding policy without a single attempt', () => {
-    expect(() => validationConfigFromEnv({ ...ENV, [VALIDATION_ENV.forwardMaxAttempts]: '0' })).toThrow(/maxAttempts/);
+    expect(() => validationConfigFromEnv({ ...ENV, [VALIDATION_ENV.forwardMaxAttempts]: '0' })).toThrow(/FORWARD_MAX_ATTEMPTS must be an integer from 1 to/);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { EVENT_TYPES, subjectKey, type BehaviouralEvent } from '../../../core/contract';
 import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../core/profiles/model';
-import { encodeDevice } from '../../../core/profiles/profile-event';
+import { encodeDevice } from '../../../core/profiles/device-key';
 
 export interface ExpectedProfile {
   events: number;
