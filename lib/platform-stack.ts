@@ -8,6 +8,7 @@ import { LakeDelivery } from './lake/lake-delivery';
 import { ProfileExport } from './lake/profile-export';
 import { Ingestion } from './ingestion/ingestion';
 import { Profiles } from './profiles';
+import { ErasureService } from './privacy/erasure-service';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -32,6 +33,8 @@ export class PlatformStack extends Stack {
   readonly profiles: Profiles;
   /** The daily export of the profile table into the lake (reconciliation snapshots); absent when `lake.profileExport` is 'off'. */
   readonly profileExport?: ProfileExport;
+  /** The erasure request path (queue, function, dead-letter queue, audit bucket). */
+  readonly erasure: ErasureService;
   /** The stage's names as stack outputs (and exports) and SSM parameters under `/<prefix>/<stage>/`. */
   readonly discovery: StageDiscovery;
 
@@ -50,6 +53,9 @@ export class PlatformStack extends Stack {
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
     this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
 
+    // --- profiles (aggregator, profile store, reader grant) ---
+    this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
+
     // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
     this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {
       config,
@@ -57,15 +63,16 @@ export class PlatformStack extends Stack {
       rawStream: this.ingestion.rawStream,
       validatedStream: this.ingestion.validatedStream,
       alarmTopic: this.alarms.topic,
+      profileStore: this.profiles.store,
     });
-
-    // --- profiles (aggregator, profile store, reader grant) ---
-    this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
 
     // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
     if (config.lake.profileExport === 'daily') {
       this.profileExport = new ProfileExport(this, 'ProfileExport', { config, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic: this.alarms.topic });
     }
+
+    // --- erasure (the privacy tooling's request queue, the function that erases a person everywhere, the audit log) ---
+    this.erasure = new ErasureService(this, 'Erasure', { config, profileStore: this.profiles.store, lake: this.lake, alarmTopic: this.alarms.topic });
 
     // --- discovery (outputs, exports and SSM parameters with the documented names) ---
     this.discovery = new StageDiscovery(this, 'Discovery', { resourcePrefix: config.resourcePrefix, stage: config.name });
@@ -98,6 +105,9 @@ export class PlatformStack extends Stack {
     publish('ValidationOnFailureQueueUrl', this.ingestion.validation.onFailureQueue.queueUrl);
     publish('AggregatorOnFailureQueueUrl', this.profiles.aggregator.onFailureQueue.queueUrl);
     publish('AlarmTopicArn', this.alarms.topic.topicArn);
+    publish('ErasureQueueUrl', this.erasure.queue.queueUrl);
+    publish('ErasureRequesterPolicyArn', this.erasure.requesterPolicy.managedPolicyArn);
+    publish('ErasureAuditBucketName', this.erasure.auditBucket.bucketName);
     if (this.profileExport) {
       publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
       publish('ProfileExportScheduleGroupName', this.profileExport.scheduleGroup.scheduleGroupName);

@@ -14,9 +14,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { resolveStage } from '../lib/config/stage-config';
-import { sqsClient } from '../adapters/aws-clients';
+import { sendErasureRequest } from '../adapters/sqs/erasure-queue';
 import { stageResourceNames } from '../local/runtime/resources';
 import { eraseOnLocalRuntime } from '../local/runtime/erasure';
 import { erasureRequestBody, type ErasureRequest } from '../core/privacy/erasure';
@@ -43,8 +42,8 @@ async function main(): Promise<number> {
     ...(values.reference ? { reference: values.reference } : {}),
   };
   if (values['queue-url']) {
-    const out = await sqsClient().send(new SendMessageCommand({ QueueUrl: values['queue-url'], MessageBody: erasureRequestBody(request) }));
-    console.log(`erasure requested (message ${out.MessageId}); the stage's erasure function records it in its audit log when done`);
+    const id = await sendErasureRequest(values['queue-url'], erasureRequestBody(request));
+    console.log(`erasure requested (message ${id}); the stage's erasure function records it in its audit log when done`);
     return 0;
   }
   const text = await readFile(join(__dirname, '..', 'cdk.json'), 'utf8').catch(() => undefined);

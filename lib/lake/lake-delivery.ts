@@ -15,6 +15,8 @@ import { ACTIVE_PARTITION_BUDGET, resourceName, type StageConfig } from '../conf
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
+import type { ProfileStore } from '../profiles/profile-store';
+import { CURATE_ENV } from '../../lambdas/curate/config';
 
 export interface LakeDeliveryProps {
   readonly config: StageConfig;
@@ -26,6 +28,8 @@ export interface LakeDeliveryProps {
   readonly validatedStream: kinesis.IStream;
   /** Topic every alarm notifies. */
   readonly alarmTopic: sns.ITopic;
+  /** The profile store, whose ledger table holds the tombstones the curated lake's gate reads. */
+  readonly profileStore: ProfileStore;
 }
 
 export { ACTIVE_PARTITION_BUDGET };
@@ -63,6 +67,8 @@ export class LakeDelivery extends Construct {
   /** The raw stream's transformation: one line per record in the raw zone, whatever the record holds. */
   readonly rawFraming: PlatformFunction;
   readonly curatedDelivery: firehose.CfnDeliveryStream;
+  /** The curated stream's transformation: the lake's gate for analytics consent and erased subjects (lambdas/curate). */
+  readonly curation: PlatformFunction;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: LakeDeliveryProps) {
@@ -150,6 +156,27 @@ export class LakeDelivery extends Construct {
         ],
       }),
     );
+    // The gate of the curated zone: events without analytics consent, and events of erased people, are dropped
+    // before partitioning (Firehose runs a Lambda transformation before inline parsing when both are set:
+    // "Understand partitioning keys" and "Apply dynamic partitioning to aggregated data" in its guide).
+    this.curation = new PlatformFunction(this, 'Curation', {
+      handlerPath: 'curate/handler.ts',
+      serviceName: 'curate',
+      functionName: resourceName(config, 'curate'),
+      description: `Transformation of Firehose ${curatedName}: drops events without analytics consent and events of erased people`,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { [CURATE_ENV.ledgerTableName]: props.profileStore.ledger.tableName },
+    });
+    acknowledgeFunctionRoleFindings(this.curation);
+    props.profileStore.grantReadTombstones(this.curation);
+    curated.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CurateRecords',
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        resources: [this.curation.functionArn],
+      }),
+    );
     this.curatedDelivery = new firehose.CfnDeliveryStream(this, 'CuratedDelivery', {
       deliveryStreamName: curatedName,
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -167,6 +194,15 @@ export class LakeDelivery extends Construct {
         processingConfiguration: {
           enabled: true,
           processors: [
+            {
+              type: 'Lambda',
+              parameters: [
+                { parameterName: 'LambdaArn', parameterValue: this.curation.functionArn },
+                { parameterName: 'BufferSizeInMBs', parameterValue: String(RAW_FRAMING_BUFFER_MB) },
+                { parameterName: 'BufferIntervalInSeconds', parameterValue: String(RAW_FRAMING_BUFFER_SECONDS) },
+                { parameterName: 'NumberOfRetries', parameterValue: '3' },
+              ],
+            },
             {
               type: 'MetadataExtraction',
               parameters: [
@@ -192,7 +228,7 @@ export class LakeDelivery extends Construct {
         s3BackupMode: 'Disabled',
       },
     });
-    this.curatedDelivery.node.addDependency(curated.role, table);
+    this.curatedDelivery.node.addDependency(curated.role, table, this.curation);
 
     for (const s of [this.rawDelivery, this.curatedDelivery]) {
       Validations.of(s).acknowledge({

@@ -22,6 +22,9 @@ const WHY: Partial<Record<StageValueName, string>> = {
   AlarmTopicArn: 'the local runtime has no CloudWatch alarms or SNS',
   ProfileExportScheduleName: 'the local runtime has no EventBridge Scheduler',
   ProfileExportScheduleGroupName: 'the local runtime has no EventBridge Scheduler',
+  ErasureQueueUrl: 'the local runtime erases with npm run erase directly, not through a queue',
+  ErasureRequesterPolicyArn: 'the local runtime has no IAM',
+  ErasureAuditBucketName: 'the local runtime writes its erasure audit log to erasure-audit.jsonl in its data folder',
 };
 
 /** The outputs file of the local runtime of `stage`. */

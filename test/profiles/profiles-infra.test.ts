@@ -180,18 +180,32 @@ describe('profiles infrastructure', () => {
       });
     });
 
-    it('may batch-read and update profiles and ledger items, and nothing else on either table', () => {
-      const policies = dev.template.findResources('AWS::IAM::Policy');
-      const statements = Object.values(policies)
-        .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement)
-        .filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
-      expect(statements).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-          Resource: [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, { 'Fn::GetAtt': [ids.ledger, 'Arn'] }],
-        },
+    it('may batch-read and update profiles and ledger items, write and delete link items, and nothing else on either table; so may each other role only its part', () => {
+      const policies = dev.template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }>;
+      const byRole = new Map<string, unknown[]>();
+      for (const p of Object.values(policies)) {
+        const statements = p.Properties.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
+        if (statements.length === 0) continue;
+        const role = p.Properties.Roles[0]!.Ref;
+        byRole.set(role, [...(byRole.get(role) ?? []), ...statements]);
+      }
+      const table = { 'Fn::GetAtt': [ids.table, 'Arn'] };
+      const ledger = { 'Fn::GetAtt': [ids.ledger, 'Arn'] };
+      const roleOf = (fragment: string) => [...byRole.keys()].filter((r) => r.includes(fragment));
+      expect(roleOf('Aggregator')).toHaveLength(1);
+      expect(byRole.get(roleOf('Aggregator')[0]!)).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], Resource: [table, ledger] },
+        // Identity stitching: the link item of an anonymous id, and its removal when another user claimed it first.
+        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: ledger },
       ]);
+      // The curated lake's gate reads the tombstones' partition of the ledger.
+      expect(byRole.get(roleOf('Curation')[0]!)).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: ledger }]);
+      // An erasure replaces profiles with tombstones and deletes ledger items and links.
+      expect(byRole.get(roleOf('Erasure')[0]!)).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: table },
+        { Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'], Resource: ledger },
+      ]);
+      expect(byRole.size).toBe(3);
     });
   });
 
