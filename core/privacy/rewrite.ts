@@ -60,7 +60,13 @@ function quarantineLineIsTheirs(line: string, matcher: SubjectMatcher): boolean 
   } catch {
     return matcher.mentions(line);
   }
-  if (typeof row.payload_base64 === 'string' && matcher.isRecord(Buffer.from(row.payload_base64, 'base64'))) return true;
+  if (typeof row.payload_base64 === 'string') {
+    const payload = Buffer.from(row.payload_base64, 'base64');
+    // An event that says whose it is decides by that; anything else by its text and its partition key.
+    const whose = matcher.ownerOf(payload);
+    if (whose !== undefined) return whose;
+    if (matcher.isRecord(payload)) return true;
+  }
   // The producer's partition key is the person's id (an event too broken to say whose it is).
   return typeof row.partition_key === 'string' && matcher.mentions(JSON.stringify(row.partition_key));
 }

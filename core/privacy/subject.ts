@@ -56,6 +56,19 @@ export class SubjectMatcher {
     return this.quoted.some((q) => text.includes(q));
   }
 
+  /** Whether an event record (a JSON object naming a user or anonymous id) is theirs; undefined for anything else. */
+  ownerOf(bytes: Uint8Array): boolean | undefined {
+    try {
+      const value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+      const row = value as { user_id?: unknown; anonymous_id?: unknown };
+      if (typeof row.user_id !== 'string' && typeof row.anonymous_id !== 'string') return undefined;
+      return this.isEvent(row);
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Whether a record's bytes are the person's: an event of theirs when the bytes are a JSON object with an id,
    * else (not JSON, cut short, no id) when the text mentions one of their ids.
