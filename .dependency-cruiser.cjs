@@ -1,5 +1,5 @@
 /**
- * The dependency rules of the layout (README, "Layout"): which folder may import which. `npm test` checks
+ * The dependency rules of the layout (docs/layout.md): which folder may import which. `npm test` checks
  * them (test/layout/dependency-rules.test.ts); `npm run deps` prints the violations. Type-only imports count
  * like any other: "no AWS imports" means no AWS types either.
  */

@@ -1,14 +1,16 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
-import type { StageConfig } from './config/stage-config';
+import { Duration, RemovalPolicy, Size, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type { Construct } from 'constructs';
+import { resourceName, stageLedgerRetentionHours, type StageConfig } from './config/stage-config';
 import { StageDiscovery } from './discovery/stage-discovery';
 import { AlarmTopic } from './monitoring/alarm-topic';
-import { DataLake } from './lake/data-lake';
-import { LakeDelivery } from './lake/lake-delivery';
-import { ProfileExport } from './lake/profile-export';
-import { Ingestion } from './ingestion/ingestion';
-import { Profiles } from './profiles';
-import { ErasureService } from './privacy/erasure-service';
+import { DataLake, type DataLakeProps } from './lake/data-lake';
+import { LakeDelivery, type LakeDeliveryProps } from './lake/lake-delivery';
+import { ProfileExport, type ProfileExportProps } from './lake/profile-export';
+import { Ingestion, type IngestionProps } from './ingestion/ingestion';
+import { Profiles, type ProfilesProps } from './profiles';
+import { ErasureService, type ErasureServiceProps } from './privacy/erasure-service';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -46,33 +48,35 @@ export class PlatformStack extends Stack {
     Tags.of(this).add('stage', config.name);
 
     this.alarms = new AlarmTopic(this, 'Alarms', { email: config.alarms.email || undefined });
+    const alarmTopic = this.alarms.topic;
+    const stage = stageProps(config);
 
     // --- lake (zones, Firehose, Glue, Athena) ---
-    this.lake = new DataLake(this, 'Lake', { config });
+    this.lake = new DataLake(this, 'Lake', stage.lake);
 
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
-    this.ingestion = new Ingestion(this, 'Ingestion', { config, quarantineBucket: this.lake.quarantineBucket, alarmTopic: this.alarms.topic });
+    this.ingestion = new Ingestion(this, 'Ingestion', { ...stage.ingestion, quarantineBucket: this.lake.quarantineBucket, alarmTopic });
 
     // --- profiles (aggregator, profile store, reader grant) ---
-    this.profiles = new Profiles(this, 'Profiles', { config, validatedStream: this.ingestion.validatedStream, alarmTopic: this.alarms.topic });
+    this.profiles = new Profiles(this, 'Profiles', { ...stage.profiles, validatedStream: this.ingestion.validatedStream, alarmTopic });
 
-    // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
+    // --- lake delivery (Firehose from the raw and validated streams into the lake; the curated gate reads tombstones) ---
     this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {
-      config,
+      ...stage.lakeDelivery,
       lake: this.lake,
       rawStream: this.ingestion.rawStream,
       validatedStream: this.ingestion.validatedStream,
-      alarmTopic: this.alarms.topic,
+      alarmTopic,
       profileStore: this.profiles.store,
     });
 
     // --- profile exports (daily snapshot of the profile table into the curated zone, for reconciliation) ---
     if (config.lake.profileExport === 'daily') {
-      this.profileExport = new ProfileExport(this, 'ProfileExport', { config, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic: this.alarms.topic });
+      this.profileExport = new ProfileExport(this, 'ProfileExport', { ...stage.profileExport, table: this.profiles.table, curatedBucket: this.lake.curatedBucket, alarmTopic });
     }
 
     // --- erasure (the privacy tooling's request queue, the function that erases a person everywhere, the audit log) ---
-    this.erasure = new ErasureService(this, 'Erasure', { config, profileStore: this.profiles.store, lake: this.lake, alarmTopic: this.alarms.topic });
+    this.erasure = new ErasureService(this, 'Erasure', { ...stage.erasure, profileStore: this.profiles.store, lake: this.lake, alarmTopic });
 
     // --- discovery (outputs, exports and SSM parameters with the documented names) ---
     this.discovery = new StageDiscovery(this, 'Discovery', { resourcePrefix: config.resourcePrefix, stage: config.name });
@@ -113,4 +117,126 @@ export class PlatformStack extends Stack {
       publish('ProfileExportScheduleGroupName', this.profileExport.scheduleGroup.scheduleGroupName);
     }
   }
+}
+
+/**
+ * The stage configuration as the constructs' props: the one place where stage keys (plain numbers, 'retain',
+ * resource-name prefixes) become construct options (Duration, Size, RemovalPolicy, physical names). What
+ * each construct is given beyond its options (streams, buckets, the alarm topic) is wired above.
+ */
+export function stageProps(config: StageConfig): {
+  lake: DataLakeProps;
+  ingestion: Omit<IngestionProps, 'quarantineBucket' | 'alarmTopic'>;
+  lakeDelivery: Omit<LakeDeliveryProps, 'lake' | 'rawStream' | 'validatedStream' | 'alarmTopic' | 'profileStore'>;
+  erasure: Omit<ErasureServiceProps, 'profileStore' | 'lake' | 'alarmTopic'>;
+  profiles: Omit<ProfilesProps, 'validatedStream' | 'alarmTopic'>;
+  profileExport: Omit<ProfileExportProps, 'table' | 'curatedBucket' | 'alarmTopic'>;
+} {
+  const { streams, validation, profiles, lake, alarms } = config;
+  const removalPolicy = config.removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const name = (suffix: string) => resourceName(config, suffix);
+  const maxPastAge = Duration.seconds(validation.maxPastAgeSeconds);
+  const maxFutureSkew = Duration.seconds(validation.maxFutureSkewSeconds);
+  return {
+    lake: {
+      databaseName: name('lake').replace(/-/g, '_'),
+      workGroupName: name('analytics'),
+      zones: {
+        rawInfrequentAccessAfter: Duration.days(lake.rawInfrequentAccessDays),
+        rawGlacierAfter: Duration.days(lake.rawGlacierDays),
+        rawExpiration: Duration.days(lake.rawExpirationDays),
+        curatedInfrequentAccessAfter: Duration.days(lake.curatedInfrequentAccessDays),
+        curatedExpiration: Duration.days(lake.curatedExpirationDays),
+        quarantineExpiration: Duration.days(lake.quarantineExpirationDays),
+        athenaResultsExpiration: Duration.days(lake.athenaResultsExpirationDays),
+        accessLogsExpiration: Duration.days(lake.accessLogsExpirationDays),
+        noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionExpirationDays),
+        removalPolicy,
+      },
+      athenaScanLimit: Size.gibibytes(lake.athenaScanLimitGb),
+      maxEventLag: maxPastAge,
+    },
+    ingestion: {
+      streams: {
+        rawStreamName: name('events'),
+        validatedStreamName: name('validated'),
+        producerPolicyName: name('producer'),
+        streamMode: streams.capacityMode === 'on-demand' ? kinesis.StreamMode.ON_DEMAND : kinesis.StreamMode.PROVISIONED,
+        rawShardCount: streams.rawShardCount,
+        validatedShardCount: streams.validatedShardCount,
+        retentionPeriod: Duration.hours(streams.retentionHours),
+        encryption: streams.encryption === 'customer' ? kinesis.StreamEncryption.KMS : kinesis.StreamEncryption.MANAGED,
+        removalPolicy,
+      },
+      validation: {
+        functionName: name('validate'),
+        maxEventBytes: validation.maxEventBytes,
+        maxFutureSkew,
+        maxPastAge,
+        quarantinePayloadMaxBytes: validation.quarantinePayloadMaxBytes,
+        memorySize: validation.memoryMb,
+        batchSize: validation.batchSize,
+        maxBatchingWindow: Duration.seconds(validation.maxBatchingWindowSeconds),
+        retryAttempts: validation.retryAttempts,
+        maxRecordAge: Duration.seconds(validation.maxRecordAgeSeconds),
+        parallelizationFactor: validation.parallelizationFactor,
+        iteratorAgeAlarmThreshold: Duration.seconds(alarms.iteratorAgeSeconds),
+        quarantineRatioAlarmThreshold: alarms.quarantineRatio,
+      },
+    },
+    lakeDelivery: {
+      rawDeliveryStreamName: name('raw-to-lake'),
+      curatedDeliveryStreamName: name('curated-to-lake'),
+      rawFramingFunctionName: name('frame-raw'),
+      curationFunctionName: name('curate'),
+      bufferingInterval: Duration.seconds(lake.firehoseBufferSeconds),
+      bufferingSize: Size.mebibytes(lake.firehoseBufferMb),
+      deliveryFreshnessAlarmThreshold: Duration.seconds(alarms.deliveryFreshnessSeconds),
+      acceptedEventTimes: { maxPastAge, maxFutureSkew },
+      removalPolicy,
+    },
+    profiles: {
+      store: {
+        tableName: name('profiles'),
+        ledgerTableName: name('profile-ledger'),
+        billingMode: profiles.billingMode === 'on-demand' ? dynamodb.BillingMode.PAY_PER_REQUEST : dynamodb.BillingMode.PROVISIONED,
+        readCapacity: profiles.readCapacityUnits,
+        writeCapacity: profiles.writeCapacityUnits,
+        timeToLive: profiles.ttlDays > 0,
+        removalPolicy,
+      },
+      aggregator: {
+        functionName: name('aggregate'),
+        window: Duration.seconds(profiles.windowSeconds),
+        batchSize: profiles.batchSize,
+        maxBatchingWindow: Duration.seconds(profiles.maxBatchingWindowSeconds),
+        retryAttempts: profiles.retryAttempts,
+        maxRecordAge: Duration.seconds(profiles.maxRecordAgeSeconds),
+        affinityHalfLifeDays: profiles.affinityHalfLifeDays,
+        topCategories: profiles.topCategories,
+        recentContent: profiles.recentContent,
+        sessionsKept: profiles.sessionsKept,
+        timeToLive: Duration.days(profiles.ttlDays),
+        ledgerRetention: Duration.hours(stageLedgerRetentionHours(config)),
+        writeConcurrency: profiles.writeConcurrency,
+        memorySize: profiles.memoryMb,
+        timeout: Duration.seconds(profiles.timeoutSeconds),
+        iteratorAgeAlarmThreshold: Duration.seconds(alarms.iteratorAgeSeconds),
+      },
+      readerPolicyName: name('profile-reader'),
+    },
+    profileExport: {
+      name: name('export-profiles'),
+      scheduleGroupName: name('schedules'),
+      exportHourUtc: lake.profileExportHourUtc,
+    },
+    erasure: {
+      queueName: name('erasure-requests'),
+      functionName: name('erase'),
+      requesterPolicyName: name('erasure-requester'),
+      // Tombstones outlive every copy of an earlier event that could still be accepted: the ledger's retention.
+      tombstoneRetention: Duration.hours(stageLedgerRetentionHours(config)),
+      removalPolicy,
+    },
+  };
 }

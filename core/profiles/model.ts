@@ -161,9 +161,6 @@ export interface Profile {
   erased_at?: number;
 }
 
-/** Attributes that record how a profile was built rather than what the events imply. */
-export const BOOKKEEPING_ATTRIBUTES = ['version', 'updated_at', 'expires_at', 'last_ids', 'anon_links'] as const;
-
 export function emptyProfile(userId: string): Profile {
   return {
     user_id: userId,
@@ -195,13 +192,4 @@ export function dayKey(ms: number): string {
 /** Days since the epoch of a 'YYYYMMDD' key. */
 export function dayNumber(key: string): number {
   return Math.floor(Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8))) / DAY_MS);
-}
-
-/**
- * Compares two Kinesis sequence numbers (decimal strings of up to 128 digits) numerically.
- * Returns a negative number, zero or a positive number.
- */
-export function compareSequence(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -274,18 +274,3 @@ export function decodeEvents(text: string, t0: number, dict: readonly string[]):
   }
   return out;
 }
-
-/** The id hashes of a user's encoded events, without decoding the rest. */
-export function encodedIds(text: string): string[] {
-  if (text === '') return [];
-  const ids: string[] = [];
-  let start = 0;
-  for (;;) {
-    const a = text.indexOf('|', start);
-    const b = text.indexOf('|', a + 1);
-    ids.push(text.slice(b + 1, b + 9));
-    const next = text.indexOf('~', b);
-    if (next < 0) return ids;
-    start = next + 1;
-  }
-}

@@ -1,20 +1,17 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import type { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { ZONE_PREFIX } from '../../core/lake/layout';
+import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../core/ingest/quarantine';
 import { VALIDATION_ENV } from '../../lambdas/validate/config';
-import type { ValidationConfig } from '../config/stage-config';
-import { PlatformFunction } from '../shared/platform-function';
-import { acknowledgeFunctionRoleFindings, alarmFactory, consumerAlarms, createOnFailureQueue, resilientKinesisSource } from '../shared/stream-consumer';
+import { atLeastOnce, KinesisConsumer, type ConsumerAlarms } from '../shared/kinesis-consumer';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 
-/** Namespace of the platform's EMF metrics (POWERTOOLS_METRICS_NAMESPACE of every PlatformFunction). */
-export const METRICS_NAMESPACE = 'PersonalizationPlatform';
+export { METRICS_NAMESPACE };
 /** Service name of the validation function: the `service` dimension of its metrics. */
 export const VALIDATION_SERVICE = 'validate';
 
@@ -25,55 +22,86 @@ export interface ValidationStageProps {
   readonly validatedStream: kinesis.IStream;
   /** The quarantine zone's bucket: objects are written under `quarantine/` only. */
   readonly quarantineBucket: s3.IBucket;
-  /** The stage's `validation` section. */
-  readonly config: ValidationConfig;
-  /** Every alarm of the stage notifies this topic. */
-  readonly alarmTopic: sns.ITopic;
-  /** Iterator age at which the function is considered behind, in seconds. */
-  readonly iteratorAgeAlarmSeconds: number;
-  /** Share of quarantined records (0-1) above which the data-quality alarm fires. */
-  readonly quarantineRatioAlarm: number;
+  /** Every alarm notifies this topic. @default alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
   /** Physical function name. @default a generated name */
   readonly functionName?: string;
+  /** Largest event accepted, in bytes of UTF-8 JSON. @default 8192 */
+  readonly maxEventBytes?: number;
+  /** How far event_time may lead arrival time (producer clock skew). @default Duration.minutes(5) */
+  readonly maxFutureSkew?: Duration;
+  /** How far event_time may trail arrival time (offline buffering). @default Duration.days(7) */
+  readonly maxPastAge?: Duration;
+  /** Largest original payload kept in a quarantine line, in bytes; larger records keep their start and size. @default 8192 */
+  readonly quarantinePayloadMaxBytes?: number;
+  /** Memory of the function in MB (CPU scales with it). @default 512 */
+  readonly memorySize?: number;
+  /** Records per invocation. @default 500 */
+  readonly batchSize?: number;
+  /** How long Lambda gathers records before invoking. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** Retries of a failed batch before the on-failure destination. @default 3 */
+  readonly retryAttempts?: number;
+  /** Records older than this go to the on-failure destination instead of being retried. @default Duration.hours(1) */
+  readonly maxRecordAge?: Duration;
+  /** Concurrent batches per shard (1-10). @default 1 */
+  readonly parallelizationFactor?: number;
+  /** Iterator age at which the function counts as behind. @default Duration.minutes(5) */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+  /** Share of quarantined records (0-1) above which the data-quality alarm fires. @default 0.05 */
+  readonly quarantineRatioAlarmThreshold?: number;
+  /** Bring your own on-failure destination. @default an encrypted queue (see KinesisConsumer) */
+  readonly existingOnFailureQueue?: KinesisConsumer['onFailureQueue'];
 }
 
 /**
- * The validation stage: a function on the raw stream that forwards valid, normalized events to the
- * validated stream and quarantines the rest in S3 with their reasons. The event source reports partial
- * batch failures, bisects failing batches, retries a bounded number of times, skips records older than
- * the maximum age, and sends what it gives up on to an encrypted on-failure queue (`npm run redrive`
- * re-injects those ranges). A poison record therefore never blocks a shard.
+ * The validation stage: a Kinesis consumer on the raw stream that forwards valid, normalized events to the
+ * validated stream and quarantines the rest in S3 with their reasons. As every KinesisConsumer, its event
+ * source reports partial batch failures, bisects failing batches, retries a bounded number of times, skips
+ * records older than the maximum age and sends what it gives up on to an encrypted on-failure queue
+ * (`npm run redrive` re-injects those ranges): a poison record never blocks a shard. Besides the consumer's
+ * alarms: throttling and the share of quarantined records.
  */
-export class ValidationStage extends Construct {
-  readonly function: PlatformFunction;
-  readonly eventSource: KinesisEventSource;
-  /** Where the event source sends the shard ranges it gave up on (the on-failure destination). */
-  readonly onFailureQueue: sqs.Queue;
-  readonly alarms: {
-    readonly iteratorAge: cloudwatch.Alarm;
-    readonly errors: cloudwatch.Alarm;
+export class ValidationStage extends KinesisConsumer {
+  declare readonly alarms: ConsumerAlarms & {
     readonly throttles: cloudwatch.Alarm;
-    readonly onFailureQueueDepth: cloudwatch.Alarm;
     readonly quarantineRatio: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: ValidationStageProps) {
-    super(scope, id);
-    const { config } = props;
-
-    this.function = new PlatformFunction(this, 'Function', {
-      handlerPath: 'validate/handler.ts',
-      serviceName: VALIDATION_SERVICE,
-      description: 'Validates raw events: valid ones to the validated stream, invalid ones to the quarantine zone',
-      ...(props.functionName ? { functionName: props.functionName } : {}),
-      memorySize: config.memoryMb,
-      environment: {
-        [VALIDATION_ENV.validatedStreamName]: props.validatedStream.streamName,
-        [VALIDATION_ENV.quarantineBucket]: props.quarantineBucket.bucketName,
-        [VALIDATION_ENV.maxEventBytes]: String(config.maxEventBytes),
-        [VALIDATION_ENV.maxFutureSkewSeconds]: String(config.maxFutureSkewSeconds),
-        [VALIDATION_ENV.maxPastAgeSeconds]: String(config.maxPastAgeSeconds),
-        [VALIDATION_ENV.quarantinePayloadMaxBytes]: String(config.quarantinePayloadMaxBytes),
+    const iteratorAge = props.iteratorAgeAlarmThreshold ?? Duration.minutes(5);
+    super(scope, id, {
+      stream: props.rawStream,
+      functionProps: {
+        handlerPath: 'validate/handler.ts',
+        serviceName: VALIDATION_SERVICE,
+        description: 'Validates raw events: valid ones to the validated stream, invalid ones to the quarantine zone',
+        ...(props.functionName ? { functionName: props.functionName } : {}),
+        memorySize: props.memorySize ?? 512,
+        environment: {
+          [VALIDATION_ENV.validatedStreamName]: props.validatedStream.streamName,
+          [VALIDATION_ENV.quarantineBucket]: props.quarantineBucket.bucketName,
+          [VALIDATION_ENV.maxEventBytes]: String(props.maxEventBytes ?? 8192),
+          [VALIDATION_ENV.maxFutureSkewSeconds]: String((props.maxFutureSkew ?? Duration.minutes(5)).toSeconds()),
+          [VALIDATION_ENV.maxPastAgeSeconds]: String((props.maxPastAge ?? Duration.days(7)).toSeconds()),
+          [VALIDATION_ENV.quarantinePayloadMaxBytes]: String(props.quarantinePayloadMaxBytes ?? DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES),
+        },
+      },
+      batchSize: props.batchSize ?? 500,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      retryAttempts: props.retryAttempts ?? 3,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(1),
+      parallelizationFactor: props.parallelizationFactor ?? 1,
+      ...(props.existingOnFailureQueue ? { existingOnFailureQueue: props.existingOnFailureQueue } : {}),
+      onFailureQueueReason:
+        "This queue is itself the dead-letter destination of the validation function's event source: it receives the on-failure records of skipped shard ranges, which an operator redrives with `npm run redrive`. A further DLQ would only move them out of the redrive command's reach.",
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      iteratorAgeAlarmThreshold: iteratorAge,
+      alarmDescriptions: {
+        iteratorAge: `The validation function is more than ${iteratorAge.toSeconds()} s behind the raw stream (3 of the last 5 minutes)`,
+        // Invalid records and forwarding failures never fail an invocation; an error is a bug or a timeout.
+        errors: 'The validation function failed whole invocations (a bug or a timeout): its shard is retrying and bisecting',
+        onFailureQueueDepth: 'Records were skipped after retries or by age: redrive them (npm run redrive) before the stream trims them',
       },
     });
 
@@ -89,28 +117,37 @@ export class ValidationStage extends Construct {
       new iam.PolicyStatement({ sid: 'WriteQuarantine', actions: ['s3:PutObject'], resources: [props.quarantineBucket.arnForObjects(`${ZONE_PREFIX.quarantine}*`)] }),
     );
     props.quarantineBucket.encryptionKey?.grantEncrypt(this.function);
+    this.acknowledgeQuarantineWrites(props.quarantineBucket);
 
-    this.onFailureQueue = createOnFailureQueue(
-      this,
-      "This queue is itself the dead-letter destination of the validation function's event source: it receives the on-failure records of skipped shard ranges, which an operator redrives with `npm run redrive`. A further DLQ would only move them out of the redrive command's reach.",
-    );
-    this.eventSource = resilientKinesisSource(props.rawStream, this.onFailureQueue, config);
-    this.function.addEventSource(this.eventSource);
-
-    this.acknowledgeFindings(props);
-    this.alarms = this.createAlarms(props);
+    const ratio = props.quarantineRatioAlarmThreshold ?? 0.05;
+    Object.assign(this.alarms, {
+      throttles: this.alarm('ThrottlesAlarm', this.metricThrottles(), {
+        alarmDescription: 'The validation function was throttled (account or reserved concurrency): the raw stream is falling behind',
+        ...atLeastOnce,
+      }),
+      quarantineRatio: this.alarm('QuarantineRatioAlarm', this.metricQuarantineRatio(), {
+        alarmDescription: `More than ${ratio * 100}% of incoming records were quarantined (2 of the last 3 five-minute periods)`,
+        threshold: ratio,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      }),
+    });
   }
 
-  /** A metric the function publishes (EMF), with its `service` dimension. */
-  metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { service: VALIDATION_SERVICE },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+  /** Records the function read (EMF). @default sum over 5 minutes */
+  metricRecordsIn(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('RecordsIn', props);
+  }
+
+  /** Records the function quarantined (EMF). @default sum over 5 minutes */
+  metricQuarantined(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('QuarantinedRecords', props);
+  }
+
+  /** Invocations Lambda throttled. @default sum over 5 minutes */
+  metricThrottles(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.function.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5), ...props });
   }
 
   /** Quarantined records as a share of records in (0 when nothing came in). */
@@ -118,50 +155,21 @@ export class ValidationStage extends Construct {
     return new cloudwatch.MathExpression({
       expression: 'IF(recordsIn > 0, quarantined / recordsIn, 0)',
       usingMetrics: {
-        recordsIn: this.metric('RecordsIn', { period }),
-        quarantined: this.metric('QuarantinedRecords', { period }),
+        recordsIn: this.metricRecordsIn({ period }),
+        quarantined: this.metricQuarantined({ period }),
       },
       label: 'Quarantined share of records',
       period,
     });
   }
 
-  private createAlarms(props: ValidationStageProps): ValidationStage['alarms'] {
-    const fn = this.function;
-    const alarm = alarmFactory(this, props.alarmTopic);
-    return {
-      ...consumerAlarms(alarm, fn, this.onFailureQueue, props.iteratorAgeAlarmSeconds, {
-        iteratorAge: `The validation function is more than ${props.iteratorAgeAlarmSeconds} s behind the raw stream (3 of the last 5 minutes)`,
-        // Invalid records and forwarding failures never fail an invocation; an error is a bug or a timeout.
-        errors: 'The validation function failed whole invocations (a bug or a timeout): its shard is retrying and bisecting',
-        onFailureQueueDepth: 'Records were skipped after retries or by age: redrive them (npm run redrive) before the stream trims them',
-      }),
-      throttles: alarm('ThrottlesAlarm', fn.metricThrottles({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), {
-        alarmDescription: 'The validation function was throttled (account or reserved concurrency): the raw stream is falling behind',
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      }),
-      quarantineRatio: alarm('QuarantineRatioAlarm', this.metricQuarantineRatio(), {
-        alarmDescription: `More than ${props.quarantineRatioAlarm * 100}% of incoming records were quarantined (2 of the last 3 five-minute periods)`,
-        threshold: props.quarantineRatioAlarm,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-      }),
-    };
-  }
-
-  /** Acknowledges each cdk-nag finding of the function's role by its exact finding id, with its reason. */
-  private acknowledgeFindings(props: ValidationStageProps): void {
-    acknowledgeFunctionRoleFindings(this.function);
-    const role = this.function.role!;
-    const ack = (finding: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    const bucketArn = Stack.of(this).resolve(props.quarantineBucket.bucketArn) as { 'Fn::GetAtt'?: [string, string] } | string;
+  /** Acknowledges the role's finding for the quarantine prefix by its exact finding id, with its reason. */
+  private acknowledgeQuarantineWrites(bucket: s3.IBucket): void {
+    const bucketArn = Stack.of(this).resolve(bucket.bucketArn) as { 'Fn::GetAtt'?: [string, string] } | string;
     const arnToken = typeof bucketArn === 'object' && bucketArn['Fn::GetAtt'] ? `<${bucketArn['Fn::GetAtt'][0]}.Arn>` : String(bucketArn);
-    ack(
-      `AwsSolutions-IAM5[Resource::${arnToken}/${ZONE_PREFIX.quarantine}*]`,
-      'Quarantine objects are written only under the quarantine/ prefix of the quarantine bucket; their keys (per batch: hour partition, shard, sequence range) are not known in advance.',
-    );
+    Validations.of(this.function.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${arnToken}/${ZONE_PREFIX.quarantine}*]`,
+      reason: 'Quarantine objects are written only under the quarantine/ prefix of the quarantine bucket; their keys (per batch: hour partition, shard, sequence range) are not known in advance.',
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -11,10 +11,14 @@ export interface AnalyticsWorkgroupProps {
   readonly databaseName: string;
   /** Bucket of query results (encrypted with SSE-S3, expired by its lifecycle rule). */
   readonly resultsBucket: s3.IBucket;
-  /** Largest amount of data one query may scan, in GB; larger queries are cancelled. */
-  readonly scanLimitGb: number;
-  /** Delete the workgroup's saved queries and history with it (dev stages). */
-  readonly recursiveDelete: boolean;
+  /** Largest amount of data one query may scan; larger queries are cancelled. @default Size.gibibytes(10) */
+  readonly scanLimit?: Size;
+  /**
+   * DESTROY deletes the workgroup's saved queries and history with it; RETAIN refuses to delete a workgroup
+   * that still has them.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Athena engine version of the workgroup: version 3 (Trino). */
@@ -38,11 +42,11 @@ export class AnalyticsWorkgroup extends Construct {
       name: props.workGroupName,
       description: `Personalization lake analytics (${Stack.of(this).stackName})`,
       state: 'ENABLED',
-      recursiveDeleteOption: props.recursiveDelete,
+      recursiveDeleteOption: (props.removalPolicy ?? RemovalPolicy.DESTROY) !== RemovalPolicy.RETAIN,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
         engineVersion: { selectedEngineVersion: ATHENA_ENGINE_VERSION },
-        bytesScannedCutoffPerQuery: props.scanLimitGb * 1024 ** 3,
+        bytesScannedCutoffPerQuery: (props.scanLimit ?? Size.gibibytes(10)).toBytes(),
         publishCloudWatchMetricsEnabled: true,
         requesterPaysEnabled: false,
         resultConfiguration: {

@@ -1,6 +1,5 @@
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -11,7 +10,9 @@ import { Construct } from 'constructs';
 import { FIREHOSE_ACTIVE_PARTITION_LIMIT, maxActiveCuratedPartitions } from '../../core/lake/catalog';
 import { ERROR_PREFIX, ZONE_PREFIX } from '../../core/lake/layout';
 import { ConfigError } from '../../core/errors';
-import { ACTIVE_PARTITION_BUDGET, resourceName, type StageConfig } from '../config/stage-config';
+import { ACTIVE_PARTITION_BUDGET } from '../config/stage-config';
+import { alarmFactory } from '../shared/alarms';
+import { atLeastOnce } from '../shared/kinesis-consumer';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
@@ -19,17 +20,38 @@ import type { ProfileStore } from '../profiles/profile-store';
 import { CURATE_ENV } from '../../lambdas/curate/config';
 
 export interface LakeDeliveryProps {
-  readonly config: StageConfig;
   /** The lake to deliver into (zones and the curated table's schema). */
   readonly lake: DataLake;
   /** Every record as producers sent it: delivered to the raw zone. */
   readonly rawStream: kinesis.IStream;
   /** Normalized valid events: delivered to the curated zone as Parquet. */
   readonly validatedStream: kinesis.IStream;
-  /** Topic every alarm notifies. */
-  readonly alarmTopic: sns.ITopic;
-  /** The profile store, whose ledger table holds the tombstones the curated lake's gate reads. */
+  /** Topic every alarm notifies. @default alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** Name of the raw zone's delivery stream (and of its log group). @default a name derived from the construct path */
+  readonly rawDeliveryStreamName?: string;
+  /** Name of the curated zone's delivery stream (and of its log group). @default a name derived from the construct path */
+  readonly curatedDeliveryStreamName?: string;
+  /** Physical name of the raw framing function. @default a generated name */
+  readonly rawFramingFunctionName?: string;
+  /** How long Firehose buffers before it writes an object (60 s to 900 s): longer means fewer, bigger files. @default Duration.seconds(60) */
+  readonly bufferingInterval?: Duration;
+  /** How much Firehose buffers before it writes an object (64 MiB to 128 MiB with Parquet conversion). @default Size.mebibytes(64) */
+  readonly bufferingSize?: Size;
+  /** Age of the oldest record not yet in S3 at which delivery counts as stale. @default Duration.minutes(15) */
+  readonly deliveryFreshnessAlarmThreshold?: Duration;
+  /**
+   * How far event time may trail and lead arrival (the validation's maximum past age and future skew): they
+   * bound the hour partitions the curated stream keeps active, which must stay within ACTIVE_PARTITION_BUDGET.
+   * @default { maxPastAge: Duration.days(7), maxFutureSkew: Duration.minutes(5) }
+   */
+  readonly acceptedEventTimes?: { readonly maxPastAge: Duration; readonly maxFutureSkew: Duration };
+  /** What happens to the delivery log groups when the stack is deleted. @default RemovalPolicy.DESTROY */
+  readonly removalPolicy?: RemovalPolicy;
+  /** The profile store, whose ledger table holds the tombstones the curated lake's gate reads (docs/privacy.md). */
   readonly profileStore: ProfileStore;
+  /** Physical name of the curated lake's gate function. @default a generated name */
+  readonly curationFunctionName?: string;
 }
 
 export { ACTIVE_PARTITION_BUDGET };
@@ -57,10 +79,11 @@ export const RAW_FRAMING_BUFFER_SECONDS = 60;
 
 /**
  * Firehose delivery into the lake: the raw stream to the raw zone (gzip, one line per record whatever it
- * holds, framed by a transformation function, by arrival hour) and the validated stream to the curated zone (dynamic partitioning by event hour, record
- * format conversion to Parquet with the curated Glue table's schema). Each delivery stream has its own role
- * limited to its source stream, its zone's prefixes, its log stream and (curated) the table it reads; errors
- * land under the zone's `errors/` prefix; delivery freshness and delivery errors are alarmed.
+ * holds, framed by a transformation function, by arrival hour) and the validated stream to the curated zone
+ * (dynamic partitioning by event hour, record format conversion to Parquet with the curated Glue table's
+ * schema). Each delivery stream has its own role limited to its source stream, its zone's prefixes, its log
+ * stream and (curated) the table it reads; errors land under the zone's `errors/` prefix; delivery
+ * freshness and delivery errors are alarmed.
  */
 export class LakeDelivery extends Construct {
   readonly rawDelivery: firehose.CfnDeliveryStream;
@@ -73,32 +96,62 @@ export class LakeDelivery extends Construct {
 
   constructor(scope: Construct, id: string, props: LakeDeliveryProps) {
     super(scope, id);
-    const { config, lake } = props;
-    const partitions = maxActiveCuratedPartitions(config.validation.maxPastAgeSeconds, config.validation.maxFutureSkewSeconds);
-    if (partitions > ACTIVE_PARTITION_BUDGET) {
-      throw new ConfigError(
-        `lake delivery: validation accepts events up to ${config.validation.maxPastAgeSeconds} s old and ${config.validation.maxFutureSkewSeconds} s ahead, ` +
-          `so the curated stream could keep ${partitions} hour partitions active; keep it within ${ACTIVE_PARTITION_BUDGET} (Firehose's limit is ${FIREHOSE_ACTIVE_PARTITION_LIMIT}).`,
-      );
+    checkPartitionBudget(props.acceptedEventTimes ?? { maxPastAge: Duration.days(7), maxFutureSkew: Duration.minutes(5) });
+    const buffering = {
+      intervalInSeconds: (props.bufferingInterval ?? Duration.seconds(60)).toSeconds(),
+      sizeInMBs: (props.bufferingSize ?? Size.mebibytes(64)).toMebibytes(),
+    };
+    const removal = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const name = (given: string | undefined, suffix: string) => given ?? `${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}-${suffix}`;
+    const rawName = name(props.rawDeliveryStreamName, 'raw');
+    this.rawFraming = this.createRawFraming(props, rawName);
+    this.rawDelivery = this.createRawDelivery(props, rawName, buffering, removal);
+    const curatedName = name(props.curatedDeliveryStreamName, 'curated');
+    this.curation = this.createCuration(props, curatedName);
+    this.curatedDelivery = this.createCuratedDelivery(props, curatedName, buffering, removal);
+    for (const s of [this.rawDelivery, this.curatedDelivery]) {
+      Validations.of(s).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-KDF1',
+        reason: 'Kinesis-sourced delivery streams cannot use Firehose server-side encryption; the source streams are encrypted and the zone buckets encrypt every object (SSE-S3).',
+      });
     }
-    const buffering = { intervalInSeconds: config.lake.firehoseBufferSeconds, sizeInMBs: config.lake.firehoseBufferMb };
-    const removal = config.removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.alarms = this.createAlarms(props);
+  }
 
-    // raw -----------------------------------------------------------------------------------------------
-    const rawName = resourceName(config, 'raw-to-lake');
-    const raw = this.deliveryRole('Raw', rawName, props.rawStream, lake.rawBucket, 'raw', removal);
-    // Firehose's own processors cannot encode a record that holds newlines, or is not text, or is empty:
-    // a Lambda transformation frames every record as one line (core/lake/raw-framing.ts).
-    this.rawFraming = new PlatformFunction(this, 'RawFraming', {
+  /** A Firehose metric of a delivery stream. @default over 5 minutes */
+  metric(deliveryStream: firehose.CfnDeliveryStream, metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: deliveryStream.ref }, period: Duration.minutes(5), ...props });
+  }
+
+  /** Age of the oldest record of `deliveryStream` not yet in S3, in seconds. @default maximum over 5 minutes */
+  metricDataFreshness(deliveryStream: firehose.CfnDeliveryStream, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(deliveryStream, 'DeliveryToS3.DataFreshness', { statistic: 'Maximum', ...props });
+  }
+
+  /** Share of successful S3 puts of `deliveryStream` (1 when all succeed). @default minimum over 5 minutes */
+  metricDeliverySuccess(deliveryStream: firehose.CfnDeliveryStream, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric(deliveryStream, 'DeliveryToS3.Success', { statistic: 'Minimum', ...props });
+  }
+
+  /** The framing function: Firehose's own processors cannot write a record that holds newlines, is not text, or is empty. */
+  private createRawFraming(props: LakeDeliveryProps, rawName: string): PlatformFunction {
+    const fn = new PlatformFunction(this, 'RawFraming', {
       handlerPath: 'frame-raw/handler.ts',
       serviceName: 'frame-raw',
-      functionName: resourceName(config, 'frame-raw'),
+      ...(props.rawFramingFunctionName ? { functionName: props.rawFramingFunctionName } : {}),
       description: `Transformation of Firehose ${rawName}: each raw record on one line of the raw zone (as sent, or 0x1E and base64)`,
       memorySize: 256,
       // Firehose waits up to 5 minutes for a transformation; a 1 MB batch frames in milliseconds.
       timeout: Duration.seconds(60),
     });
-    acknowledgeFunctionRoleFindings(this.rawFraming);
+    acknowledgeFunctionRoleFindings(fn);
+    return fn;
+  }
+
+  /** The raw stream to the raw zone: gzip, one line per record (core/lake/raw-framing.ts), by arrival hour. */
+  private createRawDelivery(props: LakeDeliveryProps, rawName: string, buffering: { intervalInSeconds: number; sizeInMBs: number }, removal: RemovalPolicy): firehose.CfnDeliveryStream {
+    const { lake } = props;
+    const raw = this.deliveryRole('Raw', rawName, props.rawStream, lake.rawBucket, 'raw', removal);
     // What Firehose documents its role needs to run a transformation: invoke it and read its configuration.
     raw.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -107,7 +160,7 @@ export class LakeDelivery extends Construct {
         resources: [this.rawFraming.functionArn],
       }),
     );
-    this.rawDelivery = new firehose.CfnDeliveryStream(this, 'RawDelivery', {
+    const delivery = new firehose.CfnDeliveryStream(this, 'RawDelivery', {
       deliveryStreamName: rawName,
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: { kinesisStreamArn: props.rawStream.streamArn, roleArn: raw.role.roleArn },
@@ -138,10 +191,33 @@ export class LakeDelivery extends Construct {
         s3BackupMode: 'Disabled',
       },
     });
-    this.rawDelivery.node.addDependency(raw.role, this.rawFraming);
+    delivery.node.addDependency(raw.role, this.rawFraming);
+    return delivery;
+  }
 
-    // curated -------------------------------------------------------------------------------------------
-    const curatedName = resourceName(config, 'curated-to-lake');
+  /** The validated stream to the curated zone: dynamic partitioning by event hour, Parquet with the curated table's schema. */
+  /**
+   * The gate of the curated zone: events without analytics consent, and events of erased people, are dropped
+   * before partitioning (Firehose runs a Lambda transformation before inline parsing when both are set:
+   * "Understand partitioning keys" and "Apply dynamic partitioning to aggregated data" in its guide).
+   */
+  private createCuration(props: LakeDeliveryProps, curatedName: string): PlatformFunction {
+    const fn = new PlatformFunction(this, 'Curation', {
+      handlerPath: 'curate/handler.ts',
+      serviceName: 'curate',
+      ...(props.curationFunctionName ? { functionName: props.curationFunctionName } : {}),
+      description: `Transformation of Firehose ${curatedName}: drops events without analytics consent and events of erased people`,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { [CURATE_ENV.ledgerTableName]: props.profileStore.ledger.tableName },
+    });
+    acknowledgeFunctionRoleFindings(fn);
+    props.profileStore.grantReadTombstones(fn);
+    return fn;
+  }
+
+  private createCuratedDelivery(props: LakeDeliveryProps, curatedName: string, buffering: { intervalInSeconds: number; sizeInMBs: number }, removal: RemovalPolicy): firehose.CfnDeliveryStream {
+    const { lake } = props;
     const curated = this.deliveryRole('Curated', curatedName, props.validatedStream, lake.curatedBucket, 'curated', removal);
     const table = lake.catalog.curatedTable;
     const tableName = (table.tableInput as { name: string }).name;
@@ -156,28 +232,10 @@ export class LakeDelivery extends Construct {
         ],
       }),
     );
-    // The gate of the curated zone: events without analytics consent, and events of erased people, are dropped
-    // before partitioning (Firehose runs a Lambda transformation before inline parsing when both are set:
-    // "Understand partitioning keys" and "Apply dynamic partitioning to aggregated data" in its guide).
-    this.curation = new PlatformFunction(this, 'Curation', {
-      handlerPath: 'curate/handler.ts',
-      serviceName: 'curate',
-      functionName: resourceName(config, 'curate'),
-      description: `Transformation of Firehose ${curatedName}: drops events without analytics consent and events of erased people`,
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-      environment: { [CURATE_ENV.ledgerTableName]: props.profileStore.ledger.tableName },
-    });
-    acknowledgeFunctionRoleFindings(this.curation);
-    props.profileStore.grantReadTombstones(this.curation);
     curated.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CurateRecords',
-        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
-        resources: [this.curation.functionArn],
-      }),
+      new iam.PolicyStatement({ sid: 'CurateRecords', actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [this.curation.functionArn] }),
     );
-    this.curatedDelivery = new firehose.CfnDeliveryStream(this, 'CuratedDelivery', {
+    const delivery = new firehose.CfnDeliveryStream(this, 'CuratedDelivery', {
       deliveryStreamName: curatedName,
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: { kinesisStreamArn: props.validatedStream.streamArn, roleArn: curated.role.roleArn },
@@ -228,76 +286,50 @@ export class LakeDelivery extends Construct {
         s3BackupMode: 'Disabled',
       },
     });
-    this.curatedDelivery.node.addDependency(curated.role, table, this.curation);
+    delivery.node.addDependency(curated.role, table, this.curation);
+    return delivery;
+  }
 
-    for (const s of [this.rawDelivery, this.curatedDelivery]) {
-      Validations.of(s).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-KDF1',
-        reason: 'Kinesis-sourced delivery streams cannot use Firehose server-side encryption; the source streams are encrypted and the zone buckets encrypt every object (SSE-S3).',
-      });
-    }
-
-    // alarms --------------------------------------------------------------------------------------------
+  /** Delivery freshness and errors of both streams, framing errors, conversion errors, the partition limit. */
+  private createAlarms(props: LakeDeliveryProps): cloudwatch.Alarm[] {
+    const alarm = alarmFactory(this, props.alarmTopic);
+    const freshness = props.deliveryFreshnessAlarmThreshold ?? Duration.minutes(15);
     const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (id: string, a: cloudwatch.AlarmProps) => {
-      const created = new cloudwatch.Alarm(this, id, a);
-      created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      alarms.push(created);
-    };
-    const metric = (stream: firehose.CfnDeliveryStream, metricName: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/Firehose',
-        metricName,
-        dimensionsMap: { DeliveryStreamName: stream.ref },
-        statistic,
-        period: Duration.minutes(5),
-      });
     for (const [label, stream] of [['Raw', this.rawDelivery], ['Curated', this.curatedDelivery]] as const) {
-      alarm(`${label}DeliveryFreshness`, {
-        alarmDescription: `${label} zone delivery is behind: the oldest record not yet in S3 is older than ${config.alarms.deliveryFreshnessSeconds} s.`,
-        metric: metric(stream, 'DeliveryToS3.DataFreshness', 'Maximum'),
-        threshold: config.alarms.deliveryFreshnessSeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        // No data means no records to deliver: quiet, not stale (an idle raw stream is the ingestion alarms' concern).
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm(`${label}DeliveryErrors`, {
-        alarmDescription: `${label} zone delivery to S3 is failing (DeliveryToS3.Success below 1): records are retried, then written under ${ERROR_PREFIX.raw}.`,
-        metric: metric(stream, 'DeliveryToS3.Success', 'Minimum'),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      // No data means no records to deliver: quiet, not stale (an idle raw stream is the ingestion alarms' concern).
+      alarms.push(
+        alarm(`${label}DeliveryFreshness`, this.metricDataFreshness(stream), {
+          alarmDescription: `${label} zone delivery is behind: the oldest record not yet in S3 is older than ${freshness.toSeconds()} s.`,
+          threshold: freshness.toSeconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 2,
+        }),
+        alarm(`${label}DeliveryErrors`, this.metricDeliverySuccess(stream), {
+          alarmDescription: `${label} zone delivery to S3 is failing (DeliveryToS3.Success below 1): records are retried, then written under ${ERROR_PREFIX.raw}.`,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 1,
+        }),
+      );
     }
-    alarm('RawFramingErrors', {
-      alarmDescription: `The raw stream's framing function failed: after Firehose's retries those records are under ${ERROR_PREFIX.raw}processing-failed/ of the raw bucket instead of events/ (the function's log says why).`,
-      metric: this.rawFraming.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm('CuratedConversionErrors', {
-      alarmDescription: 'Curated records failed Parquet conversion (schema mismatch with the Glue table); they are under errors/format-conversion-failed/.',
-      metric: metric(this.curatedDelivery, 'FailedConversion.Records', 'Sum'),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm('CuratedPartitionLimit', {
-      alarmDescription: `Curated delivery exceeded Firehose's ${FIREHOSE_ACTIVE_PARTITION_LIMIT} active partitions; records beyond it go to the error prefix.`,
-      metric: metric(this.curatedDelivery, 'PartitionCountExceeded', 'Maximum'),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.alarms = alarms;
+    const anyIn = { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluationPeriods: 1 };
+    alarms.push(
+      alarm('RawFramingErrors', this.rawFraming.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }), {
+        alarmDescription: `The raw stream's framing function failed: after Firehose's retries those records are under ${ERROR_PREFIX.raw}processing-failed/ of the raw bucket instead of events/ (the function's log says why).`,
+        ...atLeastOnce,
+      }),
+      alarm('CuratedConversionErrors', this.metric(this.curatedDelivery, 'FailedConversion.Records', { statistic: 'Sum' }), {
+        alarmDescription: 'Curated records failed Parquet conversion (schema mismatch with the Glue table); they are under errors/format-conversion-failed/.',
+        ...anyIn,
+      }),
+      alarm('CuratedPartitionLimit', this.metric(this.curatedDelivery, 'PartitionCountExceeded', { statistic: 'Maximum' }), {
+        alarmDescription: `Curated delivery exceeded Firehose's ${FIREHOSE_ACTIVE_PARTITION_LIMIT} active partitions; records beyond it go to the error prefix.`,
+        ...anyIn,
+      }),
+    );
+    return alarms;
   }
 
   /** A role only Firehose (of this account) can assume, reading one stream and writing one zone's prefixes. */
@@ -350,5 +382,16 @@ export class LakeDelivery extends Construct {
       });
     }
     return { role, logGroup, logStream };
+  }
+}
+
+/** Throws a ConfigError when accepted event times would keep more curated hour partitions active than the budget. */
+function checkPartitionBudget(times: { readonly maxPastAge: Duration; readonly maxFutureSkew: Duration }): void {
+  const partitions = maxActiveCuratedPartitions(times.maxPastAge.toSeconds(), times.maxFutureSkew.toSeconds());
+  if (partitions > ACTIVE_PARTITION_BUDGET) {
+    throw new ConfigError(
+      `lake delivery: events up to ${times.maxPastAge.toSeconds()} s old and ${times.maxFutureSkew.toSeconds()} s ahead are accepted, ` +
+        `so the curated stream could keep ${partitions} hour partitions active; keep it within ${ACTIVE_PARTITION_BUDGET} (Firehose's limit is ${FIREHOSE_ACTIVE_PARTITION_LIMIT}).`,
+    );
   }
 }

@@ -1,15 +1,50 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { LakeConfig, RemovalMode } from '../config/stage-config';
-import { planLakeLifecycles, type LakeZone, type ZoneLifecycle } from './lifecycle';
+import { planLakeLifecycles, type LakeLifecycleDays, type LakeZone, type ZoneLifecycle } from './lifecycle';
 import { PROFILE_EXPORT_PREFIX, PROFILE_EXPORT_RETENTION_DAYS } from '../../core/lake/catalog';
 
 export interface LakeZonesProps {
-  /** The stage's lake configuration (lifecycle days). */
-  readonly lake: LakeConfig;
-  /** 'retain' keeps every bucket and its objects when the stack is deleted; 'destroy' empties and deletes them. */
-  readonly removal: RemovalMode;
+  /** Raw zone: age at which objects move to Infrequent Access. @default Duration.days(30) */
+  readonly rawInfrequentAccessAfter?: Duration;
+  /** Raw zone: age at which objects move to Glacier Instant Retrieval (at least 30 days after Infrequent Access). @default Duration.days(90) */
+  readonly rawGlacierAfter?: Duration;
+  /** Raw zone: age at which objects are deleted. @default Duration.days(30) */
+  readonly rawExpiration?: Duration;
+  /** Curated zone: age at which objects move to Infrequent Access. @default Duration.days(90) */
+  readonly curatedInfrequentAccessAfter?: Duration;
+  /** Curated zone: age at which objects are deleted; zero keeps them forever. @default Duration.days(30) */
+  readonly curatedExpiration?: Duration;
+  /** Quarantine zone: age at which objects are deleted. @default Duration.days(14) */
+  readonly quarantineExpiration?: Duration;
+  /** Athena query results: age at which they are deleted. @default Duration.days(7) */
+  readonly athenaResultsExpiration?: Duration;
+  /** Server access logs: age at which they are deleted. @default Duration.days(30) */
+  readonly accessLogsExpiration?: Duration;
+  /** Noncurrent object versions are deleted this long after they stop being current. @default Duration.days(7) */
+  readonly noncurrentVersionExpiration?: Duration;
+  /**
+   * What happens to the buckets when the stack is deleted: RETAIN keeps every bucket and its objects;
+   * DESTROY empties and deletes them.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** LakeZonesProps as whole days, the defaults filled in. */
+export function lakeLifecycleDays(props: LakeZonesProps): LakeLifecycleDays {
+  const days = (d: Duration | undefined, fallback: number) => (d ?? Duration.days(fallback)).toDays();
+  return {
+    rawInfrequentAccessDays: days(props.rawInfrequentAccessAfter, 30),
+    rawGlacierDays: days(props.rawGlacierAfter, 90),
+    rawExpirationDays: days(props.rawExpiration, 30),
+    curatedInfrequentAccessDays: days(props.curatedInfrequentAccessAfter, 90),
+    curatedExpirationDays: days(props.curatedExpiration, 30),
+    quarantineExpirationDays: days(props.quarantineExpiration, 14),
+    athenaResultsExpirationDays: days(props.athenaResultsExpiration, 7),
+    accessLogsExpirationDays: days(props.accessLogsExpiration, 30),
+    noncurrentVersionExpirationDays: days(props.noncurrentVersionExpiration, 7),
+  };
 }
 
 /** Days after which incomplete multipart uploads are aborted: Firehose finishes its uploads within minutes. */
@@ -38,13 +73,14 @@ export class LakeZones extends Construct {
   /** The lifecycle applied to each zone, after dropping transitions S3 would reject. */
   readonly lifecycles: Readonly<Record<LakeZone, ZoneLifecycle>>;
 
-  constructor(scope: Construct, id: string, props: LakeZonesProps) {
+  constructor(scope: Construct, id: string, props: LakeZonesProps = {}) {
     super(scope, id);
+    const lake = lakeLifecycleDays(props);
     // Log delivery through a bucket policy (not the legacy ACL), so ACLs stay disabled on every bucket. Set
     // here as well as in cdk.json so that apps built without cdk.json (tests) synthesize the same template.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    this.lifecycles = planLakeLifecycles(props.lake);
-    const retain = props.removal === 'retain';
+    this.lifecycles = planLakeLifecycles(lake);
+    const retain = props.removalPolicy === RemovalPolicy.RETAIN;
     const common: s3.BucketProps = {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -57,7 +93,7 @@ export class LakeZones extends Construct {
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       ...common,
-      lifecycleRules: rules(this.lifecycles.accessLogs, props.lake, false),
+      lifecycleRules: rules(this.lifecycles.accessLogs, lake, false),
     });
     this.accessLogsBucket = accessLogs;
 
@@ -67,7 +103,7 @@ export class LakeZones extends Construct {
         versioned,
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: `${name.toLowerCase()}/`,
-        lifecycleRules: rules(lifecycle, props.lake, versioned),
+        lifecycleRules: rules(lifecycle, lake, versioned),
       });
     this.rawBucket = zone('Raw', this.lifecycles.raw, true);
     const curated = zone('Curated', this.lifecycles.curated, true);
@@ -87,7 +123,7 @@ export class LakeZones extends Construct {
 }
 
 /** The lifecycle rules of one bucket: current objects, aborted uploads and, when versioned, old versions. */
-function rules(lifecycle: ZoneLifecycle, lake: LakeConfig, versioned: boolean): s3.LifecycleRule[] {
+function rules(lifecycle: ZoneLifecycle, lake: LakeLifecycleDays, versioned: boolean): s3.LifecycleRule[] {
   const out: s3.LifecycleRule[] = [
     {
       id: 'current-objects',

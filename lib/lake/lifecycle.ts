@@ -1,4 +1,16 @@
-import type { LakeConfig } from '../config/stage-config';
+/** The lifecycle settings of the zones, in days (the stage configuration's `lake` section has these keys). */
+export interface LakeLifecycleDays {
+  readonly rawInfrequentAccessDays: number;
+  readonly rawGlacierDays: number;
+  readonly rawExpirationDays: number;
+  readonly curatedInfrequentAccessDays: number;
+  /** 0 keeps curated data forever. */
+  readonly curatedExpirationDays: number;
+  readonly quarantineExpirationDays: number;
+  readonly athenaResultsExpirationDays: number;
+  readonly accessLogsExpirationDays: number;
+  readonly noncurrentVersionExpirationDays: number;
+}
 
 /** A storage-class transition of a lifecycle rule. */
 export interface PlannedTransition {
@@ -52,8 +64,8 @@ export function planZoneLifecycle(transitions: readonly PlannedTransition[], exp
   return { transitions: kept, ...(expirationDays !== undefined ? { expirationDays } : {}), omitted };
 }
 
-/** The lifecycle of every zone from the stage's lake configuration. */
-export function planLakeLifecycles(lake: LakeConfig): Record<LakeZone, ZoneLifecycle> {
+/** The lifecycle of every zone. */
+export function planLakeLifecycles(lake: LakeLifecycleDays): Record<LakeZone, ZoneLifecycle> {
   return {
     raw: planZoneLifecycle(
       [

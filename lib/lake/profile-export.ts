@@ -10,9 +10,10 @@ import { Construct } from 'constructs';
 import { PROFILE_EXPORT_PREFIX } from '../../core/lake/catalog';
 import { EXPORT_RUN_DELAY_MINUTES } from '../../core/lake/profile-export';
 import { EXPORT_PROFILES_ENV } from '../../lambdas/export-profiles/config';
-import { resourceName, type StageConfig } from '../config/stage-config';
+import { ConfigError } from '../../core/errors';
 import { PlatformFunction } from '../shared/platform-function';
-import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';
+import { alarmFactory } from '../shared/alarms';
+import { acknowledgeFunctionRoleFindings } from '../shared/stream-consumer';
 
 /** Service name of the export function (logs). */
 export const EXPORT_PROFILES_SERVICE = 'export-profiles';
@@ -28,13 +29,18 @@ export const FUNCTION_MAX_EVENT_AGE = Duration.hours(1);
 export const FUNCTION_RETRY_ATTEMPTS = 2;
 
 export interface ProfileExportProps {
-  readonly config: StageConfig;
   /** The profile table (point-in-time recovery on). */
   readonly table: dynamodb.ITable;
   /** The curated zone, where the profile_exports table reads the snapshots. */
   readonly curatedBucket: s3.IBucket;
-  /** Topic the errors alarm notifies. */
-  readonly alarmTopic: sns.ITopic;
+  /** Topic the alarms notify. @default alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** UTC hour (0-23) as of which the daily export is taken. @default 2 */
+  readonly exportHourUtc?: number;
+  /** Physical name of the export function and of the schedule. @default generated names */
+  readonly name?: string;
+  /** Name of the schedule group (the role's trust condition names it). @default a generated name */
+  readonly scheduleGroupName?: string;
 }
 
 /**
@@ -72,14 +78,14 @@ export class ProfileExport extends Construct {
 
   constructor(scope: Construct, id: string, props: ProfileExportProps) {
     super(scope, id);
-    const { config } = props;
-    const hour = config.lake.profileExportHourUtc;
+    const hour = props.exportHourUtc ?? 2;
+    if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new ConfigError(`profile export: exportHourUtc must be an integer from 0 to 23, got ${hour}`);
 
     this.function = new PlatformFunction(this, 'Function', {
       handlerPath: 'export-profiles/handler.ts',
       serviceName: EXPORT_PROFILES_SERVICE,
       description: `Starts the daily DynamoDB export of the profile table into the curated zone (${PROFILE_EXPORT_PREFIX}snapshot=YYYY-MM-DD/)`,
-      functionName: resourceName(config, 'export-profiles'),
+      ...(props.name ? { functionName: props.name } : {}),
       memorySize: 256,
       timeout: Duration.seconds(30),
       // Scheduler invokes asynchronously: Lambda retries a failed run this often, within this age.
@@ -106,17 +112,17 @@ export class ProfileExport extends Construct {
       }),
     );
 
-    const scheduleName = resourceName(config, 'export-profiles');
+    const scheduleName = props.name;
     // The stage's own group, deleted with the stack (a retained named group would block a redeploy).
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
-      scheduleGroupName: resourceName(config, 'schedules'),
+      ...(props.scheduleGroupName ? { scheduleGroupName: props.scheduleGroupName } : {}),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Only schedules of this group, in this account, may assume the role (confused-deputy protection). The
     // condition must name the schedule GROUP: EventBridge Scheduler's confused-deputy guidance says "Do not
     // scope the aws:SourceArn statement to a specific schedule ... The ARN you specify must be a schedule group."
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      description: `EventBridge Scheduler ${scheduleName}: invoke the profile export function`,
+      description: `EventBridge Scheduler ${scheduleName ?? 'schedule'}: invoke the profile export function`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: {
@@ -128,7 +134,7 @@ export class ProfileExport extends Construct {
     });
     const hh = String(hour).padStart(2, '0');
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      scheduleName,
+      ...(scheduleName ? { scheduleName } : {}),
       scheduleGroup: this.scheduleGroup,
       description: `Daily export of the profile table as of ${hh}:00 UTC, run at ${hh}:${EXPORT_RUN_DELAY_MINUTES} UTC, for the golden-dataset reconciliation`,
       schedule: scheduler.ScheduleExpression.cron({ minute: String(EXPORT_RUN_DELAY_MINUTES), hour: String(hour), timeZone: TimeZone.ETC_UTC }),

@@ -8,22 +8,34 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAKE_TABLES } from '../../core/lake/catalog';
 import { ERASE_ENV } from '../../lambdas/erase/config';
-import { resourceName, stageLedgerRetentionHours, type StageConfig } from '../config/stage-config';
 import type { DataLake } from '../lake/data-lake';
 import type { ProfileStore } from '../profiles/profile-store';
 import { PlatformFunction } from '../shared/platform-function';
-import { acknowledgeFunctionRoleFindings, alarmFactory } from '../shared/stream-consumer';
+import { alarmFactory } from '../shared/alarms';
+import { acknowledgeFunctionRoleFindings } from '../shared/stream-consumer';
 
 export interface ErasureServiceProps {
-  readonly config: StageConfig;
   /** The profile and ledger tables: tombstones, ledger items and links. */
   readonly profileStore: ProfileStore;
   /** The lake: zone buckets, Athena workgroup, Glue database. */
   readonly lake: DataLake;
-  /** Topic the dead-letter alarm notifies. */
-  readonly alarmTopic: sns.ITopic;
-  /** How long erasure audit entries are kept, in days. @default 2190 (six years) */
-  readonly auditRetentionDays?: number;
+  /** Topic the dead-letter alarm notifies. @default an alarm without actions */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * How long tombstones are kept: as long as a copy of an earlier event can still be accepted (the ledger's
+   * retention, stageLedgerRetentionHours).
+   */
+  readonly tombstoneRetention: Duration;
+  /** How long erasure audit entries are kept. @default Duration.days(2190), six years */
+  readonly auditRetention?: Duration;
+  /** Physical name of the request queue. @default a generated name */
+  readonly queueName?: string;
+  /** Physical name of the erase function. @default a generated name */
+  readonly functionName?: string;
+  /** Name of the requester managed policy. @default a generated name */
+  readonly requesterPolicyName?: string;
+  /** What happens to the audit bucket when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** The erasure function's timeout: Lambda's longest. Athena queries over a large lake take minutes. */
@@ -51,8 +63,8 @@ export class ErasureService extends Construct {
 
   constructor(scope: Construct, id: string, props: ErasureServiceProps) {
     super(scope, id);
-    const { config, lake, profileStore } = props;
-    const retain = config.removal === 'retain';
+    const { lake, profileStore } = props;
+    const retain = (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -60,7 +72,7 @@ export class ErasureService extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
-      queueName: resourceName(config, 'erasure-requests'),
+      ...(props.queueName ? { queueName: props.queueName } : {}),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -78,7 +90,7 @@ export class ErasureService extends Construct {
       versioned: true,
       serverAccessLogsBucket: lake.zones.accessLogsBucket,
       serverAccessLogsPrefix: 'erasure-audit/',
-      lifecycleRules: [{ id: 'audit-retention', expiration: Duration.days(props.auditRetentionDays ?? 2190), noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [{ id: 'audit-retention', expiration: props.auditRetention ?? Duration.days(2190), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       autoDeleteObjects: !retain,
     });
@@ -87,7 +99,7 @@ export class ErasureService extends Construct {
     this.function = new PlatformFunction(this, 'Function', {
       handlerPath: 'erase/handler.ts',
       serviceName: 'erase',
-      functionName: resourceName(config, 'erase'),
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       description: 'Erases a person everywhere (profiles, ledger, links, every lake zone, exports, query results) and records it in the audit log',
       memorySize: 1024,
       timeout: ERASURE_FUNCTION_TIMEOUT,
@@ -104,7 +116,7 @@ export class ErasureService extends Construct {
         [ERASE_ENV.database]: lake.catalog.databaseName,
         [ERASE_ENV.auditBucket]: this.auditBucket.bucketName,
         [ERASE_ENV.queueUrl]: this.queue.queueUrl,
-        [ERASE_ENV.tombstoneHours]: String(stageLedgerRetentionHours(config)),
+        [ERASE_ENV.tombstoneHours]: String(props.tombstoneRetention.toHours()),
         [ERASE_ENV.followUpSeconds]: String(ERASURE_FOLLOW_UP_SECONDS),
       },
     });
@@ -169,8 +181,8 @@ export class ErasureService extends Construct {
     });
 
     this.requesterPolicy = new iam.ManagedPolicy(this, 'RequesterPolicy', {
-      managedPolicyName: resourceName(config, 'erasure-requester'),
-      description: `Request erasures: sqs:SendMessage on ${resourceName(config, 'erasure-requests')} and nothing else`,
+      ...(props.requesterPolicyName ? { managedPolicyName: props.requesterPolicyName } : {}),
+      description: 'Request erasures: sqs:SendMessage on the erasure queue and nothing else',
       statements: [new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] })],
     });
 

@@ -3,7 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { ProfilesConfig, RemovalMode } from '../config/stage-config';
 
 /** Partition key of the profile table (one item per user). */
 export const PROFILE_PARTITION_KEY = 'user_id';
@@ -11,7 +10,7 @@ export const PROFILE_PARTITION_KEY = 'user_id';
 export const PROFILE_TTL_ATTRIBUTE = 'expires_at';
 /** Sort key of the ledger of applied event ids (partition key user_id): the event-time slot. */
 export const LEDGER_SORT_KEY = 'slot';
-/** What a personalization service may do with the profile table: read items (and describe the table). */
+/** What a personalization service may do with the profile table: read items, and describe the table. */
 export const PROFILE_READER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable'] as const;
 /** Operations whose throttling the store's alarm watches: the aggregator's and the readers'. */
 export const PROFILE_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
@@ -19,66 +18,87 @@ export const PROFILE_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.O
 export const LEDGER_TABLE_OPERATIONS = [dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
 
 export interface ProfileStoreProps {
-  /** The stage's `profiles` section (billing mode, capacities, TTL). */
-  readonly config: ProfilesConfig;
-  /** 'retain' keeps the table when the stack is deleted and turns on deletion protection. */
-  readonly removal: RemovalMode;
   /** Physical table name. @default a generated name */
   readonly tableName?: string;
   /** Physical name of the ledger table. @default a generated name */
   readonly ledgerTableName?: string;
+  /** On-demand (no idle cost) or provisioned capacity (cheaper when steady). @default BillingMode.PAY_PER_REQUEST */
+  readonly billingMode?: dynamodb.BillingMode;
+  /** Read capacity units of each table in provisioned mode. @default 5 */
+  readonly readCapacity?: number;
+  /** Write capacity units of each table in provisioned mode. @default 5 */
+  readonly writeCapacity?: number;
+  /** Whether profiles expire (DynamoDB TTL on `expires_at`, which the aggregator sets). @default true */
+  readonly timeToLive?: boolean;
+  /**
+   * What happens to both tables when the stack is deleted; RETAIN also turns on deletion protection.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Bring your own profile table (partition key `user_id`, a string; TTL on `expires_at` if profiles
+   * should expire). The store then creates only the ledger.
+   * @default a new table
+   */
+  readonly existingTable?: dynamodb.ITable;
+  /** Bring your own ledger table (partition key `user_id`, sort key `slot`, both strings; TTL on `expires_at`). @default a new table */
+  readonly existingLedgerTable?: dynamodb.ITable;
 }
 
 /**
  * The profile table: one item per user (partition key `user_id`), encrypted with the AWS-managed DynamoDB
  * key, point-in-time recovery on, a TTL on `expires_at` so inactive profiles expire at no cost, on-demand
- * billing by default, and deletion protection plus RETAIN in stages that keep their data.
+ * billing by default, and deletion protection plus RETAIN when the removal policy retains.
  *
  * Beside it, the ledger of applied event ids (core/profiles/ledger.ts): partition key `user_id`, sort
  * key `slot` (an event-time slot), the same encryption, billing, recovery and retention, and a TTL that
  * removes a slot's ids once no copy of its events can be applied any more. Only the aggregator uses it.
+ *
+ * Either table can be brought (`existingTable`, `existingLedgerTable`); the grants and metrics then apply to it.
  */
 export class ProfileStore extends Construct {
-  readonly table: dynamodb.Table;
-  readonly ledger: dynamodb.Table;
+  readonly table: dynamodb.ITable;
+  readonly ledger: dynamodb.ITable;
 
-  constructor(scope: Construct, id: string, props: ProfileStoreProps) {
+  constructor(scope: Construct, id: string, props: ProfileStoreProps = {}) {
     super(scope, id);
-    const { config } = props;
-    const retain = props.removal === 'retain';
-    this.table = new dynamodb.Table(this, 'Table', {
-      ...(props.tableName ? { tableName: props.tableName } : {}),
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const common = {
       partitionKey: { name: PROFILE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      ...(config.billingMode === 'on-demand'
+      ...((props.billingMode ?? dynamodb.BillingMode.PAY_PER_REQUEST) === dynamodb.BillingMode.PAY_PER_REQUEST
         ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
-        : { billingMode: dynamodb.BillingMode.PROVISIONED, readCapacity: config.readCapacityUnits, writeCapacity: config.writeCapacityUnits }),
+        : { billingMode: dynamodb.BillingMode.PROVISIONED, readCapacity: props.readCapacity ?? 5, writeCapacity: props.writeCapacity ?? 5 }),
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      ...(config.ttlDays > 0 ? { timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE } : {}),
-      deletionProtection: retain,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    this.ledger = new dynamodb.Table(this, 'Ledger', {
-      ...(props.ledgerTableName ? { tableName: props.ledgerTableName } : {}),
-      partitionKey: { name: PROFILE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: LEDGER_SORT_KEY, type: dynamodb.AttributeType.STRING },
-      ...(config.billingMode === 'on-demand'
-        ? { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }
-        : { billingMode: dynamodb.BillingMode.PROVISIONED, readCapacity: config.readCapacityUnits, writeCapacity: config.writeCapacityUnits }),
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE,
-      deletionProtection: retain,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    };
+    this.table =
+      props.existingTable ??
+      new dynamodb.Table(this, 'Table', {
+        ...(props.tableName ? { tableName: props.tableName } : {}),
+        ...common,
+        ...(props.timeToLive ?? true ? { timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE } : {}),
+      });
+    this.ledger =
+      props.existingLedgerTable ??
+      new dynamodb.Table(this, 'Ledger', {
+        ...(props.ledgerTableName ? { tableName: props.ledgerTableName } : {}),
+        ...common,
+        sortKey: { name: LEDGER_SORT_KEY, type: dynamodb.AttributeType.STRING },
+        timeToLiveAttribute: PROFILE_TTL_ATTRIBUTE,
+      });
   }
 
-  /** Lets a personalization service read profiles: GetItem and BatchGetItem on this table, nothing else. */
+  /**
+   * Lets a personalization service read profiles: GetItem and BatchGetItem on the profile table (and
+   * DescribeTable, which readers use to check the table), nothing on the ledger, nothing else.
+   */
   grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: [...PROFILE_READER_ACTIONS], resourceArns: [this.table.tableArn] });
   }
 
-  /** What a reader needs, as policy statements (the readers' managed policy): one per table readers read. */
+  /** What grantRead grants, as policy statements (the readers' managed policy). */
   readerStatements(): iam.PolicyStatement[] {
     return [new iam.PolicyStatement({ sid: 'ReadProfiles', actions: [...PROFILE_READER_ACTIONS], resources: [this.table.tableArn] })];
   }
@@ -116,7 +136,7 @@ export class ProfileStore extends Construct {
   /** Throttled requests of the aggregator's and readers' operations on both tables, summed. */
   metricThrottledRequests(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
     const usingMetrics: Record<string, cloudwatch.IMetric> = {};
-    const add = (prefix: string, table: dynamodb.Table, operations: readonly dynamodb.Operation[]) => {
+    const add = (prefix: string, table: dynamodb.ITable, operations: readonly dynamodb.Operation[]) => {
       for (const operation of operations) {
         usingMetrics[`${prefix}${operation.toLowerCase()}`] = table.metric('ThrottledRequests', {
           dimensionsMap: { TableName: table.tableName, Operation: operation },

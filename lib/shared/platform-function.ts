@@ -5,6 +5,7 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { METRICS_NAMESPACE } from './metrics';
 
 /** The Lambda runtime of every function of the platform: the current Node.js runtime. */
 export const PLATFORM_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -83,7 +84,7 @@ export class PlatformFunction extends NodejsFunction {
       logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'PersonalizationPlatform',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...environment,
       },

@@ -44,7 +44,6 @@ import { createCurateHandler, CURATE_METRICS } from '../../lambdas/curate/handle
 import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
 import { documentClient } from '../../adapters/dynamodb/document-client';
 
-/** Seeded faults injected into both stream functions (see seededFaults) and into DynamoDB. */
 /** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
 export interface RuntimeFaults extends SeededFaultOptions {
   /** Share of DynamoDB write attempts answered with ProvisionedThroughputExceededException. */
@@ -166,35 +165,41 @@ export const RESOURCE_ENV = {
   quarantineBucket: 'PDP_QUARANTINE_BUCKET',
 } as const satisfies Record<keyof StageResourceNames, string>;
 
-export class LocalRuntime {
+/** What a started runtime is made of (start() builds it). */
+interface RuntimeParts {
+  readonly stage: StageConfig;
+  readonly names: StageResourceNames;
+  readonly emulators: Emulators;
+  readonly dataDir: string;
   readonly lake: LocalLake;
-  private readonly savedEnv: NodeJS.ProcessEnv;
+  /** The environment before start() changed it. */
+  readonly savedEnv: NodeJS.ProcessEnv;
+  readonly validation: ValidationFunction & { readonly runner: KinesisEventSourceRunner };
+  readonly profiles: ProfilesStage;
+  readonly rawDelivery: FirehoseStandIn;
+  readonly curatedDelivery: FirehoseStandIn;
+  readonly faults: InjectedFaults;
+  /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
+  readonly functions: LambdaEndpoint;
+  readonly health: RuntimeHealth;
+}
+
+export class LocalRuntime {
+  readonly stage: StageConfig;
+  readonly names: StageResourceNames;
+  readonly emulators: Emulators;
+  readonly dataDir: string;
+  readonly lake: LocalLake;
+  readonly profiles: ProfilesStage;
+  /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
+  readonly functions: LambdaEndpoint;
   private stopped?: Promise<StopReport>;
   private objects = 0;
   /** What the curated delivery's transformation dropped (consent, erased subjects), by reason. */
   private curationMetrics?: MetricsTap;
 
-  private constructor(
-    readonly stage: StageConfig,
-    readonly names: StageResourceNames,
-    readonly emulators: Emulators,
-    readonly dataDir: string,
-    lake: LocalLake,
-    savedEnv: NodeJS.ProcessEnv,
-    private readonly validationMetrics: MetricsTap,
-    private readonly validation: KinesisEventSourceRunner,
-    readonly profiles: ProfilesStage,
-    private readonly rawDelivery: FirehoseStandIn,
-    private readonly curatedDelivery: FirehoseStandIn,
-    private readonly onFailure: OnFailureRecord[],
-    private readonly throttling: InjectedThrottling | undefined,
-    private readonly outages: readonly InjectedOutage[],
-    /** The functions behind a Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA): what a redrive invokes. */
-    readonly functions: LambdaEndpoint,
-    private readonly health: RuntimeHealth,
-  ) {
-    this.lake = lake;
-    this.savedEnv = savedEnv;
+  private constructor(private readonly parts: RuntimeParts) {
+    ({ stage: this.stage, names: this.names, emulators: this.emulators, dataDir: this.dataDir, lake: this.lake, profiles: this.profiles, functions: this.functions } = parts);
   }
 
   /** Starts everything; on any failure stops what was started and rethrows. */
@@ -232,66 +237,25 @@ export class LocalRuntime {
       const lake = await LocalLake.open(join(dataDir, 'lake'));
       cleanup.push(() => lake.close());
 
-      const faults: FaultInjector | undefined = options.faults ? seededFaults({ ...options.faults }) : undefined;
-      const throttling =
-        options.faults?.dynamoDbThrottle && options.faults.dynamoDbThrottle > 0
-          ? injectDynamoDbThrottling(dynamoDbClient(), { seed: options.faults.seed, probability: options.faults.dynamoDbThrottle })
-          : undefined;
-      const onFailure: OnFailureRecord[] = [];
-      const gaveUp = (functionName: string) => () => onFailure.some((r) => r.requestContext.functionArn.endsWith(`:${functionName}`));
-      const outage = (fault: OutageFault, functionName: string) => ({
-        userIds: fault.userIds,
-        durationMs: fault.durationMs,
-        ...(fault.untilGivenUp ? { healWhen: gaveUp(functionName) } : {}),
-      });
-      const outages: InjectedOutage[] = [];
-      if (options.faults?.writeOutage) outages.push(injectDynamoDbWriteOutage(dynamoDbClient(), outage(options.faults.writeOutage, names.aggregatorFunction)));
-      if (options.faults?.forwardOutage) {
-        outages.push(injectKinesisPutOutage(kinesisClient(), { streamName: names.validatedStream, ...outage(options.faults.forwardOutage, names.validationFunction) }));
-      }
-
-      const onFailureFile = join(dataDir, 'on-failure.jsonl');
-      // The on-failure destination is an SQS queue in AWS; locally the records are kept and appended to a file.
-      const destination = async (record: OnFailureRecord) => {
-        onFailure.push(record);
-        await appendFile(onFailureFile, `${JSON.stringify(record)}\n`);
-      };
+      const faults = injectFaults(options, names, join(dataDir, 'on-failure.jsonl'));
+      cleanup.push(() => faults.remove());
       const common: Pick<KinesisEventSourceRunnerOptions, 'pollIntervalMs' | 'log' | 'faults' | 'onFailure'> = {
         pollIntervalMs: options.pollIntervalMs ?? 1_000,
         log,
-        onFailure: destination,
-        ...(faults ? { faults } : {}),
+        onFailure: faults.destination,
+        ...(faults.injector ? { faults: faults.injector } : {}),
       };
 
       // The validation function with its deployed configuration and event-source mapping
       // (lib/ingestion/validation-stage.ts), setting for setting.
-      const v = stage.validation;
-      const validationMetrics = new MetricsTap();
-      const validationConfig: ValidationHandlerConfig = {
-        validatedStreamName: names.validatedStream,
-        quarantineBucket: names.quarantineBucket,
-        validation: { maxEventBytes: v.maxEventBytes, maxFutureSkewMs: v.maxFutureSkewSeconds * 1000, maxPastAgeMs: v.maxPastAgeSeconds * 1000 },
-        quarantinePayloadMaxBytes: v.quarantinePayloadMaxBytes,
-        forwardRetry: FORWARD_RETRY_POLICY,
-      };
-      const validation = new KinesisEventSourceRunner({
-        ...common,
-        streamName: names.rawStream,
-        functionName: names.validationFunction,
-        handler: createValidationHandler({
-          config: validationConfig,
-          metrics: validationMetrics,
-          // Handler logs would tear through the progress display; the runner's log keeps what went wrong.
-          logger: new Logger({ logLevel: 'SILENT' }),
-        }) as KinesisEventSourceRunnerOptions['handler'],
-        ...validationMapping(stage),
-      });
+      const validationFunction = createValidationFunction(stage, names);
+      const validation = { ...validationFunction, runner: new KinesisEventSourceRunner({ ...common, ...validationFunction.runnerOptions(stage), streamName: names.rawStream, functionName: names.validationFunction }) };
       // The runner invokes one batch per shard at a time (see event-source-settings.ts).
-      if (v.parallelizationFactor > 1) {
-        log(`validation: the stage's parallelizationFactor ${v.parallelizationFactor} runs locally as 1 concurrent batch per shard`);
+      if (stage.validation.parallelizationFactor > 1) {
+        log(`validation: the stage's parallelizationFactor ${stage.validation.parallelizationFactor} runs locally as 1 concurrent batch per shard`);
       }
-      await validation.start();
-      cleanup.push(() => validation.stop());
+      await validation.runner.start();
+      cleanup.push(() => validation.runner.stop());
 
       const windowSeconds = options.windowSeconds ?? stage.profiles.windowSeconds;
       await profiles.start({ ...common, windowSeconds });
@@ -302,10 +266,7 @@ export class LocalRuntime {
         timeoutMs: (name) => (name === names.aggregatorFunction ? stage.profiles.timeoutSeconds : VALIDATION_FUNCTION_TIMEOUT_SECONDS) * 1000,
         log,
       });
-      functions.register(
-        names.validationFunction,
-        createValidationHandler({ config: validationConfig, metrics: validationMetrics, logger: new Logger({ logLevel: 'SILENT' }) }) as InvokableHandler,
-      );
+      functions.register(names.validationFunction, validation.createHandler() as InvokableHandler);
       functions.register(names.aggregatorFunction, profiles.createHandler() as InvokableHandler);
       process.env.AWS_ENDPOINT_URL_LAMBDA = await functions.start();
       cleanup.push(() => functions.stop());
@@ -344,24 +305,7 @@ export class LocalRuntime {
       await curatedDelivery.start();
       cleanup.push(() => curatedDelivery.stop());
 
-      runtime = new LocalRuntime(
-        stage,
-        names,
-        emulators,
-        dataDir,
-        lake,
-        savedEnv,
-        validationMetrics,
-        validation,
-        profiles,
-        rawDelivery,
-        curatedDelivery,
-        onFailure,
-        throttling,
-        outages,
-        functions,
-        health,
-      );
+      runtime = new LocalRuntime({ stage, names, emulators, dataDir, lake, savedEnv, validation, profiles, rawDelivery, curatedDelivery, faults, functions, health });
       runtime.curationMetrics = curationMetrics;
       return runtime;
     } catch (err) {
@@ -385,7 +329,8 @@ export class LocalRuntime {
 
   stats(): RuntimeStats {
     const m = VALIDATION_METRICS;
-    const t = this.validationMetrics;
+    const { validation, rawDelivery, curatedDelivery, faults } = this.parts;
+    const t = validation.metrics;
     return {
       validation: {
         recordsIn: t.total(m.recordsIn),
@@ -393,19 +338,19 @@ export class LocalRuntime {
         quarantined: t.total(m.quarantined),
         duplicates: t.total(m.duplicates),
         quarantinedByReason: t.breakdown(m.quarantined, 'reason'),
-        runner: this.validation.stats(),
+        runner: validation.runner.stats(),
       },
       profiles: this.profiles.stats(),
       lake: {
-        raw: this.rawDelivery.stats(),
-        curated: this.curatedDelivery.stats(),
+        raw: rawDelivery.stats(),
+        curated: curatedDelivery.stats(),
         objects: this.objects,
         curatedDroppedByReason: this.curationMetrics?.breakdown(CURATE_METRICS.dropped, 'reason') ?? {},
       },
-      onFailureRecords: this.onFailure.length,
-      onFailureDeliveryErrors: this.validation.stats().onFailureDeliveryErrors + (this.profiles.stats().runner?.onFailureDeliveryErrors ?? 0),
-      dynamoDbThrottled: this.throttling?.throttled() ?? 0,
-      outageFailures: this.outages.reduce((n, o) => n + o.failed(), 0),
+      onFailureRecords: faults.onFailure.length,
+      onFailureDeliveryErrors: validation.runner.stats().onFailureDeliveryErrors + (this.profiles.stats().runner?.onFailureDeliveryErrors ?? 0),
+      dynamoDbThrottled: faults.throttling?.throttled() ?? 0,
+      outageFailures: faults.outages.reduce((n, o) => n + o.failed(), 0),
     };
   }
 
@@ -414,30 +359,26 @@ export class LocalRuntime {
    * growing age. For the lake, the age of the oldest record not yet in S3 (Firehose's DataFreshness).
    */
   iteratorAges(): { validate: number; aggregate: number; lake: number } {
+    const { validation, rawDelivery, curatedDelivery } = this.parts;
     return {
-      validate: this.validation.iteratorAgeMs(),
+      validate: validation.runner.iteratorAgeMs(),
       aggregate: this.profiles.iteratorAgeMs(),
-      lake: Math.max(
-        this.rawDelivery.iteratorAgeMs(),
-        this.curatedDelivery.iteratorAgeMs(),
-        this.rawDelivery.dataFreshnessMs(),
-        this.curatedDelivery.dataFreshnessMs(),
-      ),
+      lake: Math.max(rawDelivery.iteratorAgeMs(), curatedDelivery.iteratorAgeMs(), rawDelivery.dataFreshnessMs(), curatedDelivery.dataFreshnessMs()),
     };
   }
 
   /** Resolves with the first problem the runtime cannot go on after (see the class comment); never rejects. */
   get failure(): Promise<Error> {
-    return this.health.failure;
+    return this.parts.health.failure;
   }
 
   /** Problems the runtime handled and went on after, one line each, in order. */
   incidents(): readonly string[] {
-    return this.health.incidents;
+    return this.parts.health.incidents;
   }
 
   onFailureRecords(): readonly OnFailureRecord[] {
-    return this.onFailure;
+    return this.parts.faults.onFailure;
   }
 
   /**
@@ -448,10 +389,11 @@ export class LocalRuntime {
   async settle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1_000, deadline - Date.now());
-    await this.validation.drain({ timeoutMs: left() });
+    const { validation, rawDelivery, curatedDelivery } = this.parts;
+    await validation.runner.drain({ timeoutMs: left() });
     await this.profiles.drain(left());
-    await Promise.all([this.rawDelivery.catchUp(left()), this.curatedDelivery.catchUp(left())]);
-    await Promise.all([this.rawDelivery.flush(), this.curatedDelivery.flush()]);
+    await Promise.all([rawDelivery.catchUp(left()), curatedDelivery.catchUp(left())]);
+    await Promise.all([rawDelivery.flush(), curatedDelivery.flush()]);
     await this.mirrorQuarantine();
   }
 
@@ -500,8 +442,9 @@ export class LocalRuntime {
    * killed anyway, so stop() always ends. Idempotent: later calls get the first call's report.
    */
   stop(options: { timeoutMs?: number } = {}): Promise<StopReport> {
+    const { validation, rawDelivery, curatedDelivery, faults, health, savedEnv } = this.parts;
     this.stopped ??= (async () => {
-      this.health.stopping = true;
+      health.stopping = true;
       const unfinished = new Set<string>();
       const part = (name: string, stopping: Promise<unknown>) => {
         unfinished.add(name);
@@ -514,10 +457,10 @@ export class LocalRuntime {
         );
       };
       const consumers = Promise.all([
-        part('validation', this.validation.stop()),
+        part('validation', validation.runner.stop()),
         part('aggregation', this.profiles.stop()),
-        part('raw lake delivery', this.rawDelivery.stop()),
-        part('curated lake delivery', this.curatedDelivery.stop()),
+        part('raw lake delivery', rawDelivery.stop()),
+        part('curated lake delivery', curatedDelivery.stop()),
         part('lambda endpoint', this.functions.stop()),
       ]);
       let timer: NodeJS.Timeout | undefined;
@@ -527,21 +470,20 @@ export class LocalRuntime {
       ]);
       clearTimeout(timer);
       if (timedOut) this.log(`stop: ${[...unfinished].join(', ')} had not finished in time; abandoned`);
-      this.throttling?.remove();
-      for (const o of this.outages) o.remove();
+      faults.remove();
       // A lake write still running uses the DuckDB connection: closing it under that write is not safe.
       if (!timedOut) await this.lake.close().catch(() => undefined);
       resetClients();
-      restoreEnv(this.savedEnv);
+      restoreEnv(savedEnv);
       await this.emulators.stop();
-      const objectsNotUploaded = [this.rawDelivery, this.curatedDelivery].reduce((n, d) => n + d.stats().pendingUploads + d.stats().objectsNotDelivered, 0);
+      const objectsNotUploaded = [rawDelivery, curatedDelivery].reduce((n, d) => n + d.stats().pendingUploads + d.stats().objectsNotDelivered, 0);
       return { orderly: !timedOut, unfinished: [...unfinished], objectsNotUploaded };
     })();
     return this.stopped;
   }
 
   private log(line: string): void {
-    this.health.log(line);
+    this.parts.health.log(line);
   }
 }
 
@@ -554,4 +496,74 @@ function envOfNames(names: StageResourceNames): Record<string, string> {
 function restoreEnv(saved: NodeJS.ProcessEnv): void {
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
+}
+
+/** The faults a run injects, and the on-failure destination that keeps what the consumers give up on. */
+interface InjectedFaults {
+  readonly injector?: FaultInjector;
+  readonly throttling?: InjectedThrottling;
+  readonly outages: readonly InjectedOutage[];
+  /** Every on-failure record of the run, in order. */
+  readonly onFailure: OnFailureRecord[];
+  /** The on-failure destination: an SQS queue in AWS; locally the records are kept and appended to a file. */
+  readonly destination: (record: OnFailureRecord) => Promise<void>;
+  remove(): void;
+}
+
+function injectFaults(options: LocalRuntimeOptions, names: StageResourceNames, onFailureFile: string): InjectedFaults {
+  const f = options.faults;
+  const onFailure: OnFailureRecord[] = [];
+  const gaveUp = (functionName: string) => () => onFailure.some((r) => r.requestContext.functionArn.endsWith(`:${functionName}`));
+  const outage = (fault: OutageFault, functionName: string) => ({
+    userIds: fault.userIds,
+    durationMs: fault.durationMs,
+    ...(fault.untilGivenUp ? { healWhen: gaveUp(functionName) } : {}),
+  });
+  const throttling = f?.dynamoDbThrottle && f.dynamoDbThrottle > 0 ? injectDynamoDbThrottling(dynamoDbClient(), { seed: f.seed, probability: f.dynamoDbThrottle }) : undefined;
+  const outages: InjectedOutage[] = [];
+  if (f?.writeOutage) outages.push(injectDynamoDbWriteOutage(dynamoDbClient(), outage(f.writeOutage, names.aggregatorFunction)));
+  if (f?.forwardOutage) outages.push(injectKinesisPutOutage(kinesisClient(), { streamName: names.validatedStream, ...outage(f.forwardOutage, names.validationFunction) }));
+  return {
+    ...(f ? { injector: seededFaults({ ...f }) } : {}),
+    ...(throttling ? { throttling } : {}),
+    outages,
+    onFailure,
+    destination: async (record) => {
+      onFailure.push(record);
+      await appendFile(onFailureFile, `${JSON.stringify(record)}\n`);
+    },
+    remove() {
+      throttling?.remove();
+      for (const o of outages) o.remove();
+    },
+  };
+}
+
+/** The validation function as deployed: its configuration from the stage, its metrics, its event-source mapping. */
+interface ValidationFunction {
+  readonly config: ValidationHandlerConfig;
+  readonly metrics: MetricsTap;
+  /** A handler with the deployed configuration (one for the runner, one behind the Invoke endpoint; both count into `metrics`). */
+  createHandler(): ReturnType<typeof createValidationHandler>;
+  runnerOptions(stage: StageConfig): Pick<KinesisEventSourceRunnerOptions, 'handler'> & ReturnType<typeof validationMapping>;
+}
+
+function createValidationFunction(stage: StageConfig, names: StageResourceNames): ValidationFunction {
+  const v = stage.validation;
+  const metrics = new MetricsTap();
+  const config: ValidationHandlerConfig = {
+    validatedStreamName: names.validatedStream,
+    quarantineBucket: names.quarantineBucket,
+    validation: { maxEventBytes: v.maxEventBytes, maxFutureSkewMs: v.maxFutureSkewSeconds * 1000, maxPastAgeMs: v.maxPastAgeSeconds * 1000 },
+    quarantinePayloadMaxBytes: v.quarantinePayloadMaxBytes,
+    forwardRetry: FORWARD_RETRY_POLICY,
+  };
+  // Handler logs would tear through the progress display; the runner's log keeps what went wrong.
+  const createHandler = () => createValidationHandler({ config, metrics, logger: new Logger({ logLevel: 'SILENT' }) });
+  return {
+    config,
+    metrics,
+    createHandler,
+    runnerOptions: (s) => ({ handler: createHandler() as KinesisEventSourceRunnerOptions['handler'], ...validationMapping(s) }),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * The layout's dependency rules (README, "Layout"; .dependency-cruiser.cjs), checked with dependency-cruiser:
+ * The layout's dependency rules (docs/layout.md; .dependency-cruiser.cjs), checked with dependency-cruiser:
  * the repository keeps them, and each rule fails a wrong-way import it exists for.
  */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';

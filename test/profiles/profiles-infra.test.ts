@@ -90,9 +90,9 @@ describe('profiles infrastructure', () => {
       expect(values).toContain(JSON.stringify({ 'Fn::GetAtt': [ids.table, 'Arn'] }));
     });
 
-    it('grants readers GetItem and BatchGetItem on the table only', () => {
+    it('grants readers GetItem, BatchGetItem and DescribeTable on the profile table only', () => {
       const stack = new Stack(new App(), 'ReaderGrant');
-      const store = new ProfileStore(stack, 'Store', { config: dev.stack.config.profiles, removal: 'destroy' });
+      const store = new ProfileStore(stack, 'Store');
       const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
       store.grantRead(role);
       Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
