@@ -129,7 +129,8 @@ function compare(actual: Profile | undefined, events: BehaviouralEvent[], settin
 }
 
 describe('exactly-once effect (property)', () => {
-  it('profiles equal the oracle of the unique events under any fault schedule, copies, heavy users, late events and redrives', async () => {
+  // About 10 s alone; several times that on a loaded two-core machine.
+  it('profiles equal the oracle of the unique events under any fault schedule, copies, heavy users, late events and redrives', { timeout: 300_000 }, async () => {
     let givenUp = 0;
     let splitLedgers = 0;
     await fc.assert(
