@@ -6,6 +6,8 @@
 const SHIPPED = '^(core|adapters|lambdas|lib|bin|clients|local|workload|scripts)/';
 const AWS_SDK = 'node_modules/(@aws-sdk|@smithy)/';
 const CDK = 'node_modules/(aws-cdk-lib|constructs|cdk-nag)/';
+/** The installable packages (npm workspaces): the contract, the producer and the profile reader. */
+const PACKAGES = '^(core/contract|clients/producer|clients/profiles)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -115,6 +117,27 @@ module.exports = {
       to: { path: '^scripts/' },
     },
     {
+      name: 'packages-stand-alone',
+      comment: 'A package is installed without the repository around it: it imports its own files by relative path and anything else by name (another package, or an @internal/ layer its build inlines).',
+      severity: 'error',
+      from: { path: PACKAGES },
+      to: { dependencyTypes: ['local'], dependencyTypesNot: ['aliased'], pathNot: '^$1/' },
+    },
+    {
+      name: 'contract-stands-alone',
+      comment: 'The contract package depends on nothing but Node built-ins: producers in any setting install it.',
+      severity: 'error',
+      from: { path: '^core/contract/' },
+      to: { pathNot: '^core/contract/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'packages-by-name',
+      comment: 'The rest of the repository uses the packages the way their users do: by package name, through their public entry point.',
+      severity: 'error',
+      from: { pathNot: PACKAGES },
+      to: { path: PACKAGES, dependencyTypesNot: ['aliased'] },
+    },
+    {
       name: 'no-circular',
       comment: 'A cycle hides which module is the lower layer.',
       severity: 'error',
@@ -135,6 +158,8 @@ module.exports = {
     // Keep imports that compile away (type-only): "no AWS imports" means types too.
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(cdk\\.out|\\.local|\\.bench)/' },
+    // The packages are imported by name: tsconfig.json's paths resolve the names to their sources.
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: ['^(cdk\\.out|\\.local|\\.bench)/', '/dist/'] },
   },
 };

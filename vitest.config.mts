@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The packages are imported by name; tsconfig.json's paths map the names to their sources.
+  resolve: { tsconfigPaths: true },
   test: {
     include: ['test/**/*.test.ts'],
     // Two cores: integration files each start their own emulators, so run at most two files at once.

@@ -17,19 +17,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError } from '../core/errors';
-import { CLIENT_LIMITS, timedRequestHandler, type ClientLimits } from './client-limits';
+import { CLIENT_LIMITS, sdkMaxAttempts as maxAttempts, timedRequestHandler } from './client-limits';
+import { createKinesisClient } from './kinesis/kinesis-client';
 
 export type { DynamoDBClient, KinesisClient, S3Client, SQSClient };
-
-/** AWS_MAX_ATTEMPTS wins when set (a bad value is reported, not ignored); otherwise the service's limit from CLIENT_LIMITS. */
-function maxAttempts(limits: ClientLimits): number {
-  const raw = process.env.AWS_MAX_ATTEMPTS;
-  if (raw === undefined || raw === '') return limits.maxAttempts;
-  const fromEnv = Number(raw);
-  if (!Number.isInteger(fromEnv) || fromEnv < 1) throw new ConfigError(`AWS_MAX_ATTEMPTS must be an integer of at least 1, got ${JSON.stringify(raw)}`);
-  return fromEnv;
-}
 
 function customEndpoint(serviceVariable: string): string | undefined {
   return process.env[serviceVariable] || process.env.AWS_ENDPOINT_URL || undefined;
@@ -41,14 +32,7 @@ let s3: S3Client | undefined;
 let sqs: SQSClient | undefined;
 
 export function kinesisClient(): KinesisClient {
-  kinesis ??= new KinesisClient({
-    // The Kinesis client defaults to HTTP/2 (for SubscribeToShard), which kinesis-local breaks on for
-    // bodies over ~8 KB. Plain HTTP/1.1 with keep-alive is equally good for GetRecords/PutRecords in AWS.
-    requestHandler: timedRequestHandler(CLIENT_LIMITS.kinesis),
-    // PutRecords reports throttled entries in its answer (the callers retry those); the SDK retries whole
-    // calls that failed, within the limits' worst case.
-    maxAttempts: maxAttempts(CLIENT_LIMITS.kinesis),
-  });
+  kinesis ??= createKinesisClient();
   return kinesis;
 }
 

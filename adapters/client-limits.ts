@@ -25,6 +25,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { ConfigError } from '../core/errors';
 import { FORWARD_RETRY_POLICY } from '../core/retry-policy';
 
 export interface ClientLimits {
@@ -51,6 +52,15 @@ export const CLIENT_LIMITS = {
   /** The validation function's quarantine PUTs (one small JSON-lines object per batch), retried by its forward retry policy. */
   quarantine: { connectionTimeoutMs: IN_REGION_CONNECT_TIMEOUT_MS, requestTimeoutMs: 5_000, maxAttempts: FORWARD_RETRY_POLICY.maxAttempts },
 } as const satisfies Record<string, ClientLimits>;
+
+/** AWS_MAX_ATTEMPTS wins when set (a bad value is reported, not ignored); otherwise the service's limit from CLIENT_LIMITS. */
+export function sdkMaxAttempts(limits: ClientLimits): number {
+  const raw = process.env.AWS_MAX_ATTEMPTS;
+  if (raw === undefined || raw === '') return limits.maxAttempts;
+  const fromEnv = Number(raw);
+  if (!Number.isInteger(fromEnv) || fromEnv < 1) throw new ConfigError(`AWS_MAX_ATTEMPTS must be an integer of at least 1, got ${JSON.stringify(raw)}`);
+  return fromEnv;
+}
 
 /** The SDK's standard retry backoff (@smithy/core retry): full jitter under base * 2^i, capped at 20 s. */
 const SDK_TRANSIENT_BACKOFF_BASE_MS = 50;

@@ -17,7 +17,7 @@ import { documentClient } from '../adapters/dynamodb/document-client';
 import { LocalRuntime } from '../local/runtime/local-runtime';
 import { DEFAULT_OPTIONS } from '../local/runtime/options';
 import { SyntheticProducer } from '../local/runtime/synthetic-producer';
-import { EventProducer } from '../clients/producer';
+import { EventProducer } from '@personalization-data-platform/producer';
 import { Workload } from '../workload/generator';
 import { median, percentile, type Figure } from './harness';
 

@@ -20,8 +20,6 @@ import { sequenceNumber, simulateShard, type SimRecord } from '../local/memory/s
 import { DATASET_START_MS, type Dataset } from './dataset';
 import { median, percentile, ratioFigure, type Figure } from './harness';
 
-const SHARD = 'shardId-000000000000';
-
 function settingsOf(stage: 'dev' | 'prod'): ProfileSettings {
   const p = BUILT_IN_STAGES[stage]!.profiles;
   return {

@@ -10,6 +10,15 @@ type Suite = { name: string; run: () => Promise<Figure[]> | Figure[] };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`usage: npm run bench -- [--only <suite>] [--json]
+
+  --only <suite>  run the suites whose name contains <suite>: validation, ingestion, profiles, local-runtime
+  --json          one JSON object per figure: {"name", "value", "unit", "baseline", "ratio"}
+
+Every ratio is measured against a baseline in the same run (the machine is shared): compare medians.`);
+    return;
+  }
   const json = args.includes('--json');
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
@@ -24,6 +33,8 @@ async function main(): Promise<void> {
     { name: 'ingestion', run: async () => (await import('./ingestion.bench')).ingestionBench(data) },
     { name: 'profiles', run: async () => (await import('./profiles.bench')).profilesBench(data) },
     { name: 'local-runtime', run: async () => (await import('./local-runtime.bench')).localRuntimeBench() },
+    { name: 'producer', run: async () => (await import('./clients.bench')).producerBench() },
+    { name: 'reader', run: async () => (await import('./clients.bench')).readerBench() },
   ];
   for (const suite of suites) {
     if (only && !suite.name.includes(only)) continue;

@@ -1,4 +1,4 @@
-import { validateRecord } from '../core/contract';
+import { validateRecord } from '@personalization-data-platform/contract';
 import type { Dataset } from './dataset';
 import { measure, ratioFigure, type Figure } from './harness';
 

@@ -1,19 +1,104 @@
 /**
- * `npm run produce -- --rate N --users N --duration S [--invalid-ratio x --duplicate-ratio y] [--stream name] [--seed n]`
+ * `npm run produce` sends events to the raw stream, in one of three modes:
  *
- * A load generator: a seeded, realistic workload (Zipf-distributed users, sessions, event-type mix; see
- * workload/generator.ts) written to the raw stream at a steady rate through the producer client, with a
- * progress line and a final count. Invalid and duplicate events are sent as they are (no local validation)
- * so the pipeline's quarantine and dedup get exercised. Endpoints come from the standard AWS variables.
+ * - `--event '<json>'`: one event given on the command line; prints its outcome.
+ * - `--file <events.jsonl>` (or `--file -` for standard input): a file of events, one JSON object per line,
+ *   through the buffered producer; prints a line per event it could not send and a final count.
+ * - `--rate N --users N --duration S [--invalid-ratio x --duplicate-ratio y] [--seed n]`: a load generator: a
+ *   seeded, realistic workload (Zipf-distributed users, sessions, event-type mix; see workload/generator.ts)
+ *   written at a steady rate, with a progress line and a final count. Invalid and duplicate events are sent as
+ *   they are (no local validation) so the pipeline's quarantine and dedup get exercised.
+ *
+ * Events of the first two modes are validated against the contract before they are sent (`--no-validate`
+ * sends them as they are, to exercise the quarantine), and `event_id`, `schema_version` and `event_time` are
+ * filled when missing. Endpoints come from the standard AWS variables. Exit code 0 when every event was sent,
+ * 1 when any was rejected or failed, 2 on a usage error.
  */
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { parseArgs } from 'node:util';
-import { EventProducer, type SendSummary } from '../clients/producer';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { BufferedProducer, EventProducer, buildEvent, type SendResult, type SendSummary } from '@personalization-data-platform/producer';
 import { kinesisClient } from '../adapters/aws-clients';
 import { Workload } from '../workload/generator';
 
-const USAGE = `usage: npm run produce -- --rate <events/s> --users <n> --duration <seconds>
+const USAGE = `usage: npm run produce -- --event '<event as JSON>' [--stream <name|arn>] [--no-validate] [--create-stream]
+       npm run produce -- --file <events.jsonl | -> [--stream <name|arn>] [--no-validate] [--create-stream]
+       npm run produce -- --rate <events/s> --users <n> --duration <seconds>
          [--invalid-ratio <0-1>] [--duplicate-ratio <0-1>] [--stream <name|arn>] [--seed <n>] [--create-stream]`;
+
+/** An event of a file or the command line: the builder fills what is missing (a JSON object only). */
+function completed(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? buildEvent(value as Parameters<typeof buildEvent>[0]) : value;
+}
+
+/** One line of the outcome of an event that was not sent, for people and for jq. */
+function describeOutcome(where: string, result: SendResult): string {
+  if (result.status === 'rejected') return JSON.stringify({ at: where, status: 'rejected', reason: result.reason, errors: result.errors });
+  if (result.status === 'failed') return JSON.stringify({ at: where, status: 'failed', errorCode: result.errorCode, errorMessage: result.errorMessage, attempts: result.attempts });
+  return JSON.stringify({ at: where, ...result });
+}
+
+export interface FileTotals {
+  lines: number;
+  sent: number;
+  rejected: number;
+  failed: number;
+  calls: number;
+}
+
+/** Sends every line of `input` (a path, or '-' for standard input) through a BufferedProducer. */
+export async function produceFile(input: string, stream: string, validate: boolean, log: (line: string) => void): Promise<FileTotals> {
+  const producer = new BufferedProducer({ streamName: stream, validate });
+  const totals: FileTotals = { lines: 0, sent: 0, rejected: 0, failed: 0, calls: 0 };
+  const count = (where: string, r: SendResult) => {
+    if (r.status === 'sent') totals.sent++;
+    else {
+      if (r.status === 'rejected') totals.rejected++;
+      else totals.failed++;
+      log(describeOutcome(where, r));
+    }
+  };
+  const pending: Promise<void>[] = [];
+  const lines = createInterface({ input: input === '-' ? process.stdin : createReadStream(input), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    totals.lines++;
+    const where = `${input === '-' ? 'stdin' : input}:${n}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      count(where, { status: 'rejected', reason: 'not_json', errors: [{ path: '', rule: 'json', message: (err as Error).message }] });
+      continue;
+    }
+    pending.push(producer.put(completed(value)).then((r) => count(where, r)));
+    // Read no further ahead than the producer buffers: a large file streams through in bounded memory.
+    if (pending.length >= 5_000) await pending.shift();
+  }
+  await producer.close();
+  await Promise.all(pending);
+  totals.calls = producer.stats().calls;
+  return totals;
+}
+
+/** Sends one event given as JSON text; resolves with its outcome. */
+export async function produceOne(text: string, stream: string, validate: boolean): Promise<SendResult> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { status: 'rejected', reason: 'not_json', errors: [{ path: '', rule: 'json', message: (err as Error).message }] };
+  }
+  const producer = new EventProducer({ streamName: stream, validate });
+  try {
+    return (await producer.send([completed(value)])).results[0]!;
+  } finally {
+    producer.destroy();
+  }
+}
 
 export interface ProduceTotals {
   sent: number;
@@ -65,11 +150,34 @@ async function main(): Promise<void> {
       stream: { type: 'string', default: process.env.PDP_RAW_STREAM ?? 'pdp-dev-events' },
       seed: { type: 'string', default: '42' },
       'create-stream': { type: 'boolean', default: false },
+      event: { type: 'string' },
+      file: { type: 'string' },
+      'no-validate': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  const modes = [values.event !== undefined, values.file !== undefined, values.rate !== undefined || values.duration !== undefined].filter(Boolean).length;
+  if (modes !== 1) {
+    console.error(`give exactly one of --event, --file, or --rate with --duration\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.event !== undefined || values.file !== undefined) {
+    const stream = values.stream!;
+    if (values['create-stream']) await ensureStream(stream);
+    const validate = !values['no-validate'];
+    if (values.event !== undefined) {
+      const result = await produceOne(values.event, stream, validate);
+      console.log(JSON.stringify({ stream, ...result }));
+      if (result.status !== 'sent') process.exitCode = 1;
+      return;
+    }
+    const totals = await produceFile(values.file!, stream, validate, (line) => console.error(line));
+    console.log(JSON.stringify({ stream, ...totals }));
+    if (totals.rejected + totals.failed > 0) process.exitCode = 1;
     return;
   }
   const rate = number(values.rate, 'rate', 1, 1_000_000);

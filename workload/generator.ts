@@ -4,7 +4,7 @@
  * optional share of invalid and duplicate events. The same seed always gives the same events, so tests,
  * benchmarks, the load generator and `npm start` can reconcile their results against what was sent.
  */
-import type { BehaviouralEvent, EventType } from '../core/contract';
+import type { BehaviouralEvent, EventType } from '@personalization-data-platform/contract';
 
 /** An event of a known user: every event this workload generates names its user. */
 export type UserEvent = BehaviouralEvent & { user_id: string };

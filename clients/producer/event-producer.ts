@@ -6,7 +6,7 @@
  *   const producer = new EventProducer({ streamName: 'pdp-prod-events' });
  *   const { results, throttled } = await producer.send(events);
  */
-import { partitionKeyOf, validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '../../core/contract';
+import { partitionKeyOf, validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '@personalization-data-platform/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -15,11 +15,11 @@ import {
   putRecordsWithRetry,
   type PutEntry,
   type PutLimits,
-} from '../../core/ingest/put-records';
-import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
-import { kinesisClient, type KinesisClient } from '../../adapters/aws-clients';
-import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
-import { ConfigError } from '../../core/errors';
+} from '@internal/core/ingest/put-records';
+import { PRODUCER_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '@internal/core/retry-policy';
+import { createKinesisClient, type KinesisClient } from '@internal/adapters/kinesis/kinesis-client';
+import { kinesisPutRecordsCall } from '@internal/adapters/kinesis/put-records';
+import { ConfigError } from '@internal/core/errors';
 
 export interface EventProducerOptions {
   /** Name or ARN of the raw events stream. */
@@ -32,7 +32,7 @@ export interface EventProducerOptions {
   readonly limits?: PutLimits;
   /** Called once per send() in which entries were throttled: the stream needs more write capacity. */
   readonly onThrottled?: (info: { readonly throttledEntries: number; readonly failedEntries: number }) => void;
-  /** @default the shared client (endpoint and region from the standard AWS variables) */
+  /** @default a client of the producer's own (endpoint and region from the standard AWS variables) */
   readonly kinesis?: KinesisClient;
   /** @default Date.now */
   readonly now?: () => number;
@@ -82,6 +82,7 @@ interface Pending extends PutEntry {
 export class EventProducer {
   private readonly options: EventProducerOptions;
   private readonly policy: RetryPolicy;
+  private client: KinesisClient | undefined;
 
   constructor(options: EventProducerOptions) {
     if (!options.streamName) throw new ConfigError('EventProducer needs a streamName');
@@ -89,28 +90,50 @@ export class EventProducer {
     this.policy = checkRetryPolicy(options.retry ?? PRODUCER_RETRY_POLICY);
   }
 
+  private get kinesis(): KinesisClient {
+    this.client ??= this.options.kinesis ?? createKinesisClient();
+    return this.client;
+  }
+
+  /** Releases the client the producer built for itself (one given in the options is the caller's to keep). */
+  destroy(): void {
+    if (this.client && this.client !== this.options.kinesis) this.client.destroy();
+    this.client = undefined;
+  }
+
   /** Validates (unless disabled), batches and sends the events; resolves with a result per event. */
   async send(events: readonly BehaviouralEvent[] | readonly unknown[]): Promise<SendSummary> {
     const now = (this.options.now ?? Date.now)();
-    const validation = this.options.validate ?? true;
     const results: (SendResult | undefined)[] = new Array(events.length);
     const entries: Pending[] = [];
     events.forEach((value, index) => {
-      if (validation !== false) {
-        const checked = validateEvent(value, now, validation === true ? {} : validation);
-        if (!checked.ok) {
-          results[index] = { status: 'rejected', reason: checked.reason, errors: checked.errors };
-          return;
-        }
-        entries.push({ index, partitionKey: partitionKeyOf(checked.event), data: Buffer.from(JSON.stringify(checked.event), 'utf8') });
-        return;
-      }
-      const text = JSON.stringify(value);
-      const ids = value as { user_id?: unknown; anonymous_id?: unknown } | null;
-      const key = [ids?.user_id, ids?.anonymous_id].find((k): k is string => typeof k === 'string' && k !== '');
-      entries.push({ index, partitionKey: key ?? 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') });
+      const prepared = this.prepare(value, now);
+      if ('status' in prepared) results[index] = prepared;
+      else entries.push({ index, ...prepared });
     });
     return this.put(entries, results);
+  }
+
+  /**
+   * The record an event becomes (validated and normalized unless validation is off), or why it cannot be
+   * sent. The buffered producer prepares each event as it is put, then sends the records in batches.
+   */
+  prepare(value: unknown, now = (this.options.now ?? Date.now)()): PutEntry | Extract<SendResult, { status: 'rejected' }> {
+    const validation = this.options.validate ?? true;
+    let entry: PutEntry;
+    if (validation !== false) {
+      const checked = validateEvent(value, now, validation === true ? {} : validation);
+      if (!checked.ok) return { status: 'rejected', reason: checked.reason, errors: checked.errors };
+      entry = { partitionKey: partitionKeyOf(checked.event), data: Buffer.from(JSON.stringify(checked.event), 'utf8') };
+    } else {
+      const text = JSON.stringify(value);
+      // The user, else the anonymous visitor (contract 1.1), as partitionKeyOf keys a validated event.
+      const ids = value as { user_id?: unknown; anonymous_id?: unknown } | null;
+      const key = [ids?.user_id, ids?.anonymous_id].find((k): k is string => typeof k === 'string' && k !== '');
+      entry = { partitionKey: key ?? 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') };
+    }
+    const problem = recordProblem(entry);
+    return problem ? { status: 'rejected', reason: problem.reason, errors: [problem.error] } : entry;
   }
 
   /** Sends records as they are (no validation), e.g. bytes read back from a stream. */
@@ -128,7 +151,7 @@ export class EventProducer {
       if (problem) results[entry.index] = { status: 'rejected', reason: problem.reason, errors: [problem.error] };
       else sendable.push(entry);
     }
-    const report = await putRecordsWithRetry(sendable, kinesisPutRecordsCall<Pending>(this.options.kinesis ?? kinesisClient(), this.options.streamName), {
+    const report = await putRecordsWithRetry(sendable, kinesisPutRecordsCall<Pending>(this.kinesis, this.options.streamName), {
       policy: this.policy,
       limits: this.options.limits ?? PUT_RECORDS_LIMITS,
       random: this.options.random ?? Math.random,

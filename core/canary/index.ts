@@ -12,7 +12,7 @@
  *
  * Pure: no AWS imports.
  */
-import { CONTRACT_VERSION, type BehaviouralEvent } from '../contract';
+import { CONTRACT_VERSION, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { InputError } from '../errors';
 
 /** Reserved user-id namespace of canary events. */

@@ -4,7 +4,7 @@
  * normalized events to forward and the bad rows to quarantine. Every record ends in exactly one of
  * forward, quarantine or duplicates.
  */
-import { dedupKey, eventFingerprint, partitionKeyOf, subjectKey, validateRecord, type ReasonCode, type ValidationOptions } from '../contract';
+import { dedupKey, eventFingerprint, partitionKeyOf, subjectKey, validateRecord, type ReasonCode, type ValidationOptions } from '@personalization-data-platform/contract';
 import { MAX_RECORD_BYTES, type PutEntry } from './put-records';
 import { buildQuarantineLine, buildQuarantineObjects, type QuarantineLine, type QuarantineObject } from './quarantine';
 

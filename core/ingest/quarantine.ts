@@ -7,7 +7,7 @@
  * carry the format, the partition key and the rejecting component, which the JSON SerDe ignores until the
  * table declares them.
  */
-import { CONTRACT_HASH, CONTRACT_VERSION, type ReasonCode, type SchemaError } from '../contract';
+import { CONTRACT_HASH, CONTRACT_VERSION, type ReasonCode, type SchemaError } from '@personalization-data-platform/contract';
 import { quarantineObjectKey } from '../lake/layout';
 
 /** Identifies the format of a quarantine line, so readers can evolve with it. */

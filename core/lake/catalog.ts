@@ -2,7 +2,7 @@
  * The lake's catalog, defined once for the Glue tables of the deployed stack and for the local DuckDB views
  * that stand in for them: table names, columns (Hive types), partition columns and partition projection.
  */
-import { EVENT_COLUMNS, type EventColumn } from '../contract';
+import { EVENT_COLUMNS, type EventColumn } from '@personalization-data-platform/contract';
 import { ZONE_PREFIX } from './layout';
 
 /** Glue table names, as analysts write them in Athena (the workgroup's named queries use the same names). */

@@ -3,7 +3,7 @@
  * neither ':' nor the window codec's separators ('|', '~') can occur in a part. Events carry their device
  * in this form; the profile stores it decoded, and re-encodes it to break ties between equal event times.
  */
-import type { BehaviouralEvent } from '../contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 
 export interface Device {
   type: string;

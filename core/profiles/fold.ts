@@ -6,7 +6,7 @@
  *   session counts as a new session;
  * Affinity scores are floating-point sums, equal across orders up to rounding (relative 1e-12).
  */
-import { EVENT_TYPES } from '../contract';
+import { EVENT_TYPES } from '@personalization-data-platform/contract';
 import type { DayKeyCache } from './day-keys';
 import { decodeDevice, deviceKeyOf } from './device-key';
 import type { ProfileEvent } from './profile-event';

@@ -5,7 +5,7 @@
  * that the order in which events arrive does not change the result. The README section "Profiles"
  * documents each attribute; this file is the source of that table.
  */
-import type { EventType } from '../contract';
+import type { EventType } from '@personalization-data-platform/contract';
 import { DEFAULT_LEDGER_ITEM_CAPACITY } from './ledger';
 
 export const DAY_MS = 86_400_000;

@@ -3,7 +3,7 @@
  * are in event-hash.ts, its device key in device-key.ts, its text form in the window state in
  * window-codec.ts.
  */
-import { ANONYMOUS_KEY_PREFIX, EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '../contract';
+import { ANONYMOUS_KEY_PREFIX, EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { encodeDevice } from './device-key';
 import { hash48, hashHalfAt, hashHi, hashLo, hashText } from './event-hash';
 import { AFFINITY_WEIGHTS } from './model';

@@ -3,7 +3,7 @@
  * writes these variables from the stage configuration; the deployed handler reads them; the local runtime
  * can build the same configuration itself and pass it to createValidationHandler.
  */
-import type { ValidationOptions } from '../../core/contract';
+import type { ValidationOptions } from '@personalization-data-platform/contract';
 import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../core/ingest/quarantine';
 import { FORWARD_RETRY_POLICY, checkRetryPolicy, type RetryPolicy } from '../../core/retry-policy';
 import { EnvReader, type Env } from '../../core/env-config';

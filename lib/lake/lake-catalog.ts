@@ -16,7 +16,7 @@ import {
   snapshotProjection,
   type LakeTableName,
 } from '../../core/lake/catalog';
-import type { EventColumn } from '../../core/contract';
+import type { EventColumn } from '@personalization-data-platform/contract';
 
 export interface LakeCatalogProps {
   /** Glue database name (lowercase letters, digits and underscores so Athena needs no quoting). */

@@ -48,8 +48,11 @@ export interface LakeDeliveryProps {
   readonly acceptedEventTimes?: { readonly maxPastAge: Duration; readonly maxFutureSkew: Duration };
   /** What happens to the delivery log groups when the stack is deleted. @default RemovalPolicy.DESTROY */
   readonly removalPolicy?: RemovalPolicy;
-  /** The profile store, whose ledger table holds the tombstones the curated lake's gate reads (docs/privacy.md). */
-  readonly profileStore: ProfileStore;
+  /**
+   * The profile store, whose ledger table holds the tombstones the curated lake's gate reads (docs/privacy.md).
+   * @default no gate: every validated event is curated, whatever its analytics consent
+   */
+  readonly profileStore?: ProfileStore;
   /** Physical name of the curated lake's gate function. @default a generated name */
   readonly curationFunctionName?: string;
 }
@@ -91,7 +94,7 @@ export class LakeDelivery extends Construct {
   readonly rawFraming: PlatformFunction;
   readonly curatedDelivery: firehose.CfnDeliveryStream;
   /** The curated stream's transformation: the lake's gate for analytics consent and erased subjects (lambdas/curate). */
-  readonly curation: PlatformFunction;
+  readonly curation?: PlatformFunction;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: LakeDeliveryProps) {
@@ -107,7 +110,7 @@ export class LakeDelivery extends Construct {
     this.rawFraming = this.createRawFraming(props, rawName);
     this.rawDelivery = this.createRawDelivery(props, rawName, buffering, removal);
     const curatedName = name(props.curatedDeliveryStreamName, 'curated');
-    this.curation = this.createCuration(props, curatedName);
+    if (props.profileStore) this.curation = this.createCuration(props, props.profileStore, curatedName);
     this.curatedDelivery = this.createCuratedDelivery(props, curatedName, buffering, removal);
     for (const s of [this.rawDelivery, this.curatedDelivery]) {
       Validations.of(s).acknowledge({
@@ -201,7 +204,7 @@ export class LakeDelivery extends Construct {
    * before partitioning (Firehose runs a Lambda transformation before inline parsing when both are set:
    * "Understand partitioning keys" and "Apply dynamic partitioning to aggregated data" in its guide).
    */
-  private createCuration(props: LakeDeliveryProps, curatedName: string): PlatformFunction {
+  private createCuration(props: LakeDeliveryProps, store: ProfileStore, curatedName: string): PlatformFunction {
     const fn = new PlatformFunction(this, 'Curation', {
       handlerPath: 'curate/handler.ts',
       serviceName: 'curate',
@@ -209,10 +212,10 @@ export class LakeDelivery extends Construct {
       description: `Transformation of Firehose ${curatedName}: drops events without analytics consent and events of erased people`,
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { [CURATE_ENV.ledgerTableName]: props.profileStore.ledger.tableName },
+      environment: { [CURATE_ENV.ledgerTableName]: store.ledger.tableName },
     });
     acknowledgeFunctionRoleFindings(fn);
-    props.profileStore.grantReadTombstones(fn);
+    store.grantReadTombstones(fn);
     return fn;
   }
 
@@ -232,9 +235,12 @@ export class LakeDelivery extends Construct {
         ],
       }),
     );
-    curated.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'CurateRecords', actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [this.curation.functionArn] }),
-    );
+    const curation = this.curation;
+    if (curation) {
+      curated.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'CurateRecords', actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [curation.functionArn] }),
+      );
+    }
     const delivery = new firehose.CfnDeliveryStream(this, 'CuratedDelivery', {
       deliveryStreamName: curatedName,
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -252,15 +258,19 @@ export class LakeDelivery extends Construct {
         processingConfiguration: {
           enabled: true,
           processors: [
-            {
-              type: 'Lambda',
-              parameters: [
-                { parameterName: 'LambdaArn', parameterValue: this.curation.functionArn },
-                { parameterName: 'BufferSizeInMBs', parameterValue: String(RAW_FRAMING_BUFFER_MB) },
-                { parameterName: 'BufferIntervalInSeconds', parameterValue: String(RAW_FRAMING_BUFFER_SECONDS) },
-                { parameterName: 'NumberOfRetries', parameterValue: '3' },
-              ],
-            },
+            ...(curation
+              ? [
+                  {
+                    type: 'Lambda',
+                    parameters: [
+                      { parameterName: 'LambdaArn', parameterValue: curation.functionArn },
+                      { parameterName: 'BufferSizeInMBs', parameterValue: String(RAW_FRAMING_BUFFER_MB) },
+                      { parameterName: 'BufferIntervalInSeconds', parameterValue: String(RAW_FRAMING_BUFFER_SECONDS) },
+                      { parameterName: 'NumberOfRetries', parameterValue: '3' },
+                    ],
+                  },
+                ]
+              : []),
             {
               type: 'MetadataExtraction',
               parameters: [
@@ -286,7 +296,7 @@ export class LakeDelivery extends Construct {
         s3BackupMode: 'Disabled',
       },
     });
-    delivery.node.addDependency(curated.role, table, this.curation);
+    delivery.node.addDependency(curated.role, table, ...(curation ? [curation] : []));
     return delivery;
   }
 

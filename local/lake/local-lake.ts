@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { BehaviouralEvent } from '../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { CURATED_COLUMNS, profileExportPrefix } from '../../core/lake/catalog';
 import { ZONE_PREFIX, eventTimePartition, hourPartition, partitionPath, type HourPartition } from '../../core/lake/layout';
 import { rawObjectBody, readRawRecords } from '../../core/lake/raw-framing';

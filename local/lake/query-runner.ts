@@ -21,7 +21,7 @@ import {
   RAW_COLUMNS,
 } from '../../core/lake/catalog';
 import { ZONE_PREFIX } from '../../core/lake/layout';
-import type { EventColumn } from '../../core/contract';
+import type { EventColumn } from '@personalization-data-platform/contract';
 import { loadNamedQueries, type NamedQuerySql } from '../../lib/lake/named-queries';
 import { hiveToDuckDbType } from './duckdb-types';
 

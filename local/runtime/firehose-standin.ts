@@ -34,7 +34,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { BehaviouralEvent } from '../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { eventTimePartition, hourPartition, partitionPath, ERROR_PREFIX, type HourPartition } from '../../core/lake/layout';
 import { s3Client } from '../../adapters/aws-clients';
 import { backoffCeilingMs, type RetryPolicy } from '../../core/retry-policy';

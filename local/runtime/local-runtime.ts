@@ -34,7 +34,7 @@ import {
 } from '../event-source/runner';
 import { LocalLake } from '../lake/local-lake';
 import { injectDynamoDbThrottling, injectDynamoDbWriteOutage, injectKinesisPutOutage, type InjectedOutage, type InjectedThrottling } from './faults';
-import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
+import { FirehoseStandIn, type DeliveredObject, type FirehoseStandInOptions, type FirehoseStats } from './firehose-standin';
 import { VALIDATION_FUNCTION_TIMEOUT_SECONDS, validationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
@@ -249,7 +249,10 @@ export class LocalRuntime {
       // The validation function with its deployed configuration and event-source mapping
       // (lib/ingestion/validation-stage.ts), setting for setting.
       const validationFunction = createValidationFunction(stage, names);
-      const validation = { ...validationFunction, runner: new KinesisEventSourceRunner({ ...common, ...validationFunction.runnerOptions(stage), streamName: names.rawStream, functionName: names.validationFunction }) };
+      const validation = {
+        ...validationFunction,
+        runner: new KinesisEventSourceRunner({ ...common, ...validationFunction.runnerOptions(stage), streamName: names.rawStream, functionName: names.validationFunction }),
+      };
       // The runner invokes one batch per shard at a time (see event-source-settings.ts).
       if (stage.validation.parallelizationFactor > 1) {
         log(`validation: the stage's parallelizationFactor ${stage.validation.parallelizationFactor} runs locally as 1 concurrent batch per shard`);
@@ -271,33 +274,16 @@ export class LocalRuntime {
       process.env.AWS_ENDPOINT_URL_LAMBDA = await functions.start();
       cleanup.push(() => functions.stop());
 
-      const bufferIntervalMs = options.bufferMs ?? stage.lake.firehoseBufferSeconds * 1000;
-      const bufferBytes = options.bufferBytes ?? stage.lake.firehoseBufferMb * 1024 * 1024;
       let runtime: LocalRuntime | undefined;
-      const onObject = (_o: DeliveredObject) => {
+      const onObject = () => {
         if (runtime) runtime.objects++;
       };
-      const delivery = (format: 'raw' | 'curated') =>
-        new FirehoseStandIn({
-          deliveryStreamName: resourceName(stage, `${format}-to-lake`),
-          streamName: format === 'raw' ? names.rawStream : names.validatedStream,
-          bucket: format === 'raw' ? names.rawBucket : names.curatedBucket,
-          format,
-          lake,
-          bufferIntervalMs,
-          bufferBytes,
-          pollIntervalMs: options.pollIntervalMs ?? 1_000,
-          onObject,
-          onError: (err) => health.fail(err),
-          log,
-          // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones
-          // are read afresh each batch here, where the deployed function caches them for a minute.
-          ...(format === 'curated'
-            ? { transform: createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: curationMetrics }) }
-            : {}),
-        });
       const curationMetrics = new MetricsTap();
       const tombstones = new DynamoTombstones({ ledgerTableName: names.ledgerTable, client: documentClient(), cacheMs: 0 });
+      // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones are
+      // read afresh each batch here, where the deployed function caches them for a minute.
+      const curate = createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: curationMetrics });
+      const delivery = lakeDelivery(stage, names, options, { lake, health, log, onObject, curate });
       const rawDelivery = delivery('raw');
       const curatedDelivery = delivery('curated');
       await rawDelivery.start();
@@ -566,4 +552,28 @@ function createValidationFunction(stage: StageConfig, names: StageResourceNames)
     createHandler,
     runnerOptions: (s) => ({ handler: createHandler() as KinesisEventSourceRunnerOptions['handler'], ...validationMapping(s) }),
   };
+}
+
+/** The Firehose stand-in of one zone, with the stage's names and buffering (or the run's). */
+function lakeDelivery(
+  stage: StageConfig,
+  names: StageResourceNames,
+  options: LocalRuntimeOptions,
+  run: { lake: LocalLake; health: RuntimeHealth; log: (line: string) => void; onObject: (o: DeliveredObject) => void; curate: FirehoseStandInOptions['transform'] },
+): (format: 'raw' | 'curated') => FirehoseStandIn {
+  return (format) =>
+    new FirehoseStandIn({
+      deliveryStreamName: resourceName(stage, `${format}-to-lake`),
+      streamName: format === 'raw' ? names.rawStream : names.validatedStream,
+      bucket: format === 'raw' ? names.rawBucket : names.curatedBucket,
+      format,
+      lake: run.lake,
+      bufferIntervalMs: options.bufferMs ?? stage.lake.firehoseBufferSeconds * 1000,
+      bufferBytes: options.bufferBytes ?? stage.lake.firehoseBufferMb * 1024 * 1024,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      onObject: run.onObject,
+      onError: (err) => run.health.fail(err),
+      log: run.log,
+      ...(format === 'curated' && run.curate ? { transform: run.curate } : {}),
+    });
 }

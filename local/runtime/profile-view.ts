@@ -3,8 +3,8 @@
  * events imply) and a short human-readable description of a profile as the typed reader (clients/profiles)
  * returns it, derived features included.
  */
-import type { DerivedFeatures } from '../../clients/profiles';
-import { subjectKey, type BehaviouralEvent } from '../../core/contract';
+import type { DerivedFeatures } from '@personalization-data-platform/profile-reader';
+import { subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 
 /** event_type -> count per user, from the unique valid events: what every profile's `counts` must equal. */
 export function expectedCounts(uniqueValid: readonly BehaviouralEvent[]): Map<string, Record<string, number>> {

@@ -6,9 +6,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StageConfig } from '../../lib/config/stage-config';
-import { resourceName, stageLedgerRetentionHours } from '../../lib/config/stage-config';
+import { stageLedgerRetentionHours } from '../../lib/config/stage-config';
 import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
-import { ProfileReader, type ProfileReaderOptions } from '../../clients/profiles';
+import { ProfileReader, type ProfileReaderOptions } from '@personalization-data-platform/profile-reader';
 import { dynamoDbClient } from '../../adapters/aws-clients';
 import { createAggregatorHandler, type AggregatorHandler } from '../../lambdas/aggregate/handler';
 import { KinesisEventSourceRunner, type KinesisEventSourceRunnerOptions, type RunnerStats } from '../event-source/runner';

@@ -10,8 +10,8 @@
  * stream accepted, how many failed after the client's retries (by error code), and how many were never sent
  * because the duration ended first (the stream took them slower than the rate asked for).
  */
-import type { BehaviouralEvent } from '../../core/contract';
-import { EventProducer } from '../../clients/producer';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
+import { EventProducer } from '@personalization-data-platform/producer';
 import { seededRandom } from '../../core/seeded-random';
 import { Workload, type WorkloadOptions, type WorkloadRecord } from '../../workload/generator';
 

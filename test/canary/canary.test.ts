@@ -1,7 +1,7 @@
 /** The canary convention: reserved users, marked events, valid and invalid as the contract says. */
 import { describe, expect, it } from 'vitest';
 import { CANARY_USER_PREFIX, canaryBatch, canaryExclusion, canaryUserId, isCanaryUser, newCanaryRunId } from '../../core/canary';
-import { validateRecord } from '../../core/contract';
+import { validateRecord } from '@personalization-data-platform/contract';
 import { loadNamedQueries } from '../../lib/lake/named-queries';
 
 const NOW = Date.parse('2026-06-15T12:00:00Z');

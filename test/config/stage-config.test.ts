@@ -46,7 +46,7 @@ describe('stage configuration', () => {
   });
 
   it('rejects an unknown stage name, listing the defined ones', () => {
-    expect(() => resolveStage('qa', { staging: {} })).toThrow(/unknown stage 'qa' \(defined: dev, prod, staging\)/);
+    expect(() => resolveStage('qa', { staging: {} })).toThrow(/unknown stage 'qa' \(defined: dev, prod, localstack, staging\)/);
   });
 
   it('names resources <prefix>-<stage>-<suffix>', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { GENERATED_DIR, SCHEMA_PATH, generateContract } from '../../scripts/generate-contract';
-import { EVENT_COLUMNS, EVENT_TYPES, KNOWN_FIELDS, REASON_CODES, type BehaviouralEvent } from '../../core/contract';
+import { EVENT_COLUMNS, EVENT_TYPES, KNOWN_FIELDS, REASON_CODES, type BehaviouralEvent } from '@personalization-data-platform/contract';
 
 const schemaText = readFileSync(SCHEMA_PATH, 'utf8');
 const schema = JSON.parse(schemaText);

@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateRecord, type ValidationResult } from '../../core/contract';
+import { validateRecord, type ValidationResult } from '@personalization-data-platform/contract';
 import { ARRIVAL_MS, HOSTILE_CORPUS, type HostileCase } from './fixtures/hostile-corpus';
 
 const schema = JSON.parse(readFileSync(join(__dirname, '..', '..', 'contract', 'event.schema.json'), 'utf8'));

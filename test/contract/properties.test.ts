@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, dedupKey, eventFingerprint, validateRecord, type BehaviouralEvent } from '../../core/contract';
+import { canonicalJson, dedupKey, eventFingerprint, validateRecord, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { EVENT_SCHEMA, validEventArbitrary } from '../support/event-arbitrary';
 
 const ARRIVAL = Date.parse('2026-06-15T12:00:00.000Z');

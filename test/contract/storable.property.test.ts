@@ -14,8 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REASON_CODES, validateRecord, type BehaviouralEvent, type ValidationResult } from '../../core/contract';
-import { findDuplicateName } from '../../core/contract/json-text';
+import { REASON_CODES, findDuplicateName, validateRecord, type BehaviouralEvent, type ValidationResult } from '@personalization-data-platform/contract';
 import { LocalLake } from '../../local/lake/local-lake';
 import { validEventArbitrary } from '../support/event-arbitrary';
 

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReasonCode } from '../../core/contract';
+import type { ReasonCode } from '@personalization-data-platform/contract';
 import { LakeQueryRunner, type Row } from '../../local/lake/query-runner';
 import { BlackBox, eventually, positionKey } from '../../scripts/verify/black-box';
+import { localstackGap } from './support/localstack-gaps';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 interface Case {
@@ -110,7 +111,7 @@ describe('hostile records through the running pipeline', { timeout: EXTERNAL ? 9
     }
   });
 
-  it('stores each accepted class in the curated zone as documented, and the events sent after them too', async () => {
+  it.skipIf(localstackGap('hostile classes in the curated zone', 'firehose-prefixes', 'firehose-parquet'))('stores each accepted class in the curated zone as documented, and the events sent after them too', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'e2e-hostile-'));
     try {
       const wanted = [...accepted().map(({ row }) => String(row.event_id)), ...canaries];
@@ -145,7 +146,7 @@ describe('hostile records through the running pipeline', { timeout: EXTERNAL ? 9
     }
   });
 
-  it('keeps every record in the raw zone byte for byte, one table row per record', async () => {
+  it.skipIf(localstackGap('hostile records in the raw zone', 'firehose-s3-format', 'firehose-prefixes'))('keeps every record in the raw zone byte for byte, one table row per record', async () => {
     const wanted = sent.map((s) => s.data.toString('base64'));
     const got = await eventually(
       async () => (await box.rawRecords()).map((r) => r.toString('base64')).filter((r) => wanted.includes(r)),
@@ -170,7 +171,7 @@ describe('hostile records through the running pipeline', { timeout: EXTERNAL ? 9
     }
   });
 
-  it('accounts for every record, and the runtime is still running', async () => {
+  it.skipIf(localstackGap('hostile records accounted through the curated zone', 'firehose-prefixes', 'firehose-parquet'))('accounts for every record, and the runtime is still running', async () => {
     const quarantined = new Set((await box.quarantineLines()).map(({ line }) => positionKey(String(line.shard_id), String(line.sequence_number))));
     const stillQuarantined = rejected().filter(({ at }) => quarantined.has(positionKey(at.shardId, at.sequenceNumber))).length;
     const curated = new Set((await box.curatedRows()).map((r) => r.event_id));

@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BehaviouralEvent, ReasonCode } from '../../core/contract';
+import type { BehaviouralEvent, ReasonCode } from '@personalization-data-platform/contract';
 import { LakeQueryRunner } from '../../local/lake/query-runner';
 import { Workload, type WorkloadRecord } from '../../workload/generator';
 import { BlackBox, eventually } from '../../scripts/verify/black-box';
+import { localstackGap } from './support/localstack-gaps';
 import { EXTERNAL, startTarget, type Target } from './support/target';
 
 const EXPECTED_REASON: Record<Exclude<WorkloadRecord['kind'], 'valid' | 'duplicate'>, ReasonCode> = {
@@ -47,7 +48,7 @@ afterAll(async () => {
 const invalid = () => records.map((r, i) => ({ r, at: positions[i]! })).filter(({ r }) => r.kind !== 'valid' && r.kind !== 'duplicate');
 
 describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_000 }, () => {
-  it('keeps every record exactly as received in the raw zone', async () => {
+  it.skipIf(localstackGap('raw zone as received', 'firehose-s3-format', 'firehose-prefixes'))('keeps every record exactly as received in the raw zone', async () => {
     const sent = records.map((r) => r.data.toString('base64'));
     // Only this run's records (a shared deployment holds earlier runs' too), each as often as it was sent.
     const ours = (raw: Buffer[]) => {
@@ -58,7 +59,7 @@ describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_
     expect(got).toEqual([...sent].sort());
   });
 
-  it('lands every unique valid event in the curated zone, partitioned by its own event time', async () => {
+  it.skipIf(localstackGap('curated zone partitioned by event time', 'firehose-prefixes', 'firehose-parquet'))('lands every unique valid event in the curated zone, partitioned by its own event time', async () => {
     const rows = await eventually(
       async () => (await box.curatedRows()).filter((r) => uniqueValid.has(r.event_id)),
       (rs) => new Set(rs.map((r) => r.event_id)).size >= uniqueValid.size,
@@ -90,7 +91,7 @@ describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_
     }
   });
 
-  it('accounts for every record: sent = curated events + quarantined records + resends', async () => {
+  it.skipIf(localstackGap('accounting through the curated zone', 'firehose-prefixes', 'firehose-parquet'))('accounts for every record: sent = curated events + quarantined records + resends', async () => {
     const rows = await eventually(
       async () => (await box.curatedRows()).filter((r) => uniqueValid.has(r.event_id)),
       (rs) => new Set(rs.map((r) => r.event_id)).size >= uniqueValid.size,
@@ -135,7 +136,7 @@ describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_
   });
 
   // Exact totals need a lake holding only this run: the local runtime's, or a freshly deployed LocalStack.
-  it('answers the named queries over the lake objects (DuckDB here; Glue and Athena only in AWS)', async () => {
+  it.skipIf(localstackGap('named queries over the lake', 'glue-athena', 'firehose-parquet', 'firehose-prefixes'))('answers the named queries over the lake objects (DuckDB here; Glue and Athena only in AWS)', async () => {
     if (EXTERNAL) {
       console.warn('Glue and Athena are not in the LocalStack free edition: the named queries run with DuckDB over the objects read from S3.');
     }

@@ -103,7 +103,7 @@ describe('the CDK app', () => {
     };
     const unknown = run({ stage: 'staging' });
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toContain("stage configuration: unknown stage 'staging' (defined: dev, prod)");
+    expect(unknown.stderr).toContain("stage configuration: unknown stage 'staging' (defined: dev, prod, localstack)");
     expect(unknown.stderr).toContain('cdk.json');
     const bad = run({ stage: 'wide', stages: { wide: { validation: { maxPastAgeSeconds: 30 * 86_400 } } } });
     expect(bad.status).toBe(1);

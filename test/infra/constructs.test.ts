@@ -11,7 +11,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors';
 import { EventStreams } from '../../lib/ingestion/event-streams';
+import { DataLake } from '../../lib/lake/data-lake';
+import { LakeDelivery } from '../../lib/lake/lake-delivery';
+import { ProfileExport } from '../../lib/lake/profile-export';
 import { Ingestion } from '../../lib/ingestion/ingestion';
 import { ValidationStage } from '../../lib/ingestion/validation-stage';
 import { Profiles, ProfileStore } from '../../lib/profiles';
@@ -209,5 +213,24 @@ describe('Ingestion with your own streams', () => {
     t.resourceCountIs('AWS::Kinesis::Stream', 0);
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: RAW_ARN });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ VALIDATED_STREAM_NAME: 'their-validated' }) } });
+  });
+});
+
+describe('configuration mistakes in props', () => {
+  it('LakeDelivery refuses accepted event times that would keep more curated partitions active than the budget', () => {
+    const s = stack();
+    const lake = new DataLake(s, 'Lake');
+    const streams = { rawStream: kinesis.Stream.fromStreamArn(s, 'Raw', RAW_ARN), validatedStream: kinesis.Stream.fromStreamArn(s, 'Validated', VALIDATED_ARN) };
+    expect(() => new LakeDelivery(s, 'Wide', { lake, ...streams, acceptedEventTimes: { maxPastAge: Duration.days(30), maxFutureSkew: Duration.minutes(5) } })).toThrow(ConfigError);
+    expect(() => new LakeDelivery(s, 'Wide2', { lake, ...streams, acceptedEventTimes: { maxPastAge: Duration.days(30), maxFutureSkew: Duration.minutes(5) } })).toThrow(/could keep 723 hour partitions active/);
+    // The defaults (7 days back, 5 minutes ahead) fit.
+    expect(() => new LakeDelivery(s, 'Default', { lake, ...streams })).not.toThrow();
+  });
+
+  it('ProfileExport refuses an hour that is not one of 0-23', () => {
+    const s = stack();
+    const table = dynamodb.Table.fromTableName(s, 'Theirs', 'their-profiles');
+    const curatedBucket = s3.Bucket.fromBucketName(s, 'Curated', 'their-curated');
+    for (const hour of [24, -1, 2.5, Number.NaN]) expect(() => new ProfileExport(s, `Export${String(hour).replace(/\W/g, '_')}`, { table, curatedBucket, exportHourUtc: hour })).toThrow(/exportHourUtc must be an integer from 0 to 23/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_HASH, CONTRACT_VERSION, type BehaviouralEvent } from '../../core/contract';
+import { CONTRACT_HASH, CONTRACT_VERSION, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { planBatch, type RawRecord } from '../../core/ingest/batch';
 import { buildQuarantineLine, buildQuarantineObjects, QUARANTINE_SCHEMA } from '../../core/ingest/quarantine';
 import { QUARANTINE_COLUMNS } from '../../core/lake/catalog';

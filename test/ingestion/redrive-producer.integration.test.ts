@@ -5,7 +5,7 @@
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EventProducer } from '../../clients/producer';
+import { EventProducer } from '@personalization-data-platform/producer';
 import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { useEmulators } from '../support/emulators';
 import { KinesisEventSourceRunner, type OnFailureRecord } from '../../local/event-source/runner';

@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventProducer } from '../../clients/producer';
+import { EventProducer } from '@personalization-data-platform/producer';
 import { parseOnFailureRecord, type RedriveRange } from '../../core/ingest/redrive';
 import { resetClients, sqsClient } from '../../adapters/aws-clients';
 import { startEmulators, type Emulators } from '../../local/emulators';

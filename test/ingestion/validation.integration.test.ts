@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
-import { dedupKey, type BehaviouralEvent, type ReasonCode } from '../../core/contract';
+import { dedupKey, type BehaviouralEvent, type ReasonCode } from '@personalization-data-platform/contract';
 import type { ForwardRecord } from '../../core/ingest/batch';
 import type { QuarantineLine } from '../../core/ingest/quarantine';
 import { kinesisClient, s3Client } from '../../adapters/aws-clients';

@@ -2,7 +2,7 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_COLUMNS } from '../../core/contract';
+import { EVENT_COLUMNS } from '@personalization-data-platform/contract';
 import { QUARANTINE_COLUMNS, RAW_COLUMNS } from '../../core/lake/catalog';
 import { createPlatformApp } from '../../lib/app';
 import { BUILT_IN_STAGES } from '../../lib/config/stage-config';
@@ -319,7 +319,7 @@ describe('Firehose delivery', () => {
       {
         Type: 'Lambda',
         Parameters: [
-          { ParameterName: 'LambdaArn', ParameterValue: { 'Fn::GetAtt': [prod.id(prod.stack.lakeDelivery.curation), 'Arn'] } },
+          { ParameterName: 'LambdaArn', ParameterValue: { 'Fn::GetAtt': [prod.id(prod.stack.lakeDelivery.curation!), 'Arn'] } },
           { ParameterName: 'BufferSizeInMBs', ParameterValue: '1' },
           { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '60' },
           { ParameterName: 'NumberOfRetries', ParameterValue: '3' },

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryBatch } from '../../core/canary';
-import { validateRecord, type BehaviouralEvent } from '../../core/contract';
+import { validateRecord, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { hourPartition, quarantineObjectKey } from '../../core/lake/layout';
 import { loadNamedQueries } from '../../lib/lake/named-queries';
 import { LocalLake, type QuarantineRecord } from '../../local/lake/local-lake';

@@ -2,7 +2,7 @@
  * The layout's dependency rules (docs/layout.md; .dependency-cruiser.cjs), checked with dependency-cruiser:
  * the repository keeps them, and each rule fails a wrong-way import it exists for.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,10 +22,27 @@ const config = createRequire(__filename)(join(ROOT, '.dependency-cruiser.cjs')) 
   options: Record<string, unknown>;
 };
 
+/** The paths of baseDir's tsconfig.json (JSON with line comments), which tell dependency-cruiser an import is aliased. */
+async function tsconfigPaths(baseDir: string): Promise<Record<string, string[]>> {
+  const text = await readFile(join(baseDir, 'tsconfig.json'), 'utf8');
+  return (JSON.parse(text.replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+}
+
 /** Cruises `folders` of `baseDir` with the repository's rules. */
 async function violations(baseDir: string, folders: readonly string[]): Promise<Violation[]> {
   const { cruise } = await import('dependency-cruiser');
-  const result = await cruise([...folders], { ...config.options, baseDir, validate: true, ruleSet: { forbidden: config.forbidden } } as never);
+  // The packages are imported by name, resolved through tsconfig.json's paths (the CLI reads options.tsConfig itself).
+  // tsconfig-paths resolves the paths against the working directory: cruise from inside baseDir.
+  const cwd = process.cwd();
+  process.chdir(baseDir);
+  let result: Awaited<ReturnType<typeof cruise>>;
+  try {
+    result = await cruise([...folders], { ...config.options, baseDir, validate: true, ruleSet: { forbidden: config.forbidden } } as never, { tsConfig: join(baseDir, 'tsconfig.json') } as never, {
+      tsConfig: { options: { paths: await tsconfigPaths(baseDir) } },
+    } as never);
+  } finally {
+    process.chdir(cwd);
+  }
   const output = result.output as { summary: { violations: { rule: { name: string }; from: string; to: string; cycle?: { name: string }[] }[] } };
   return output.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.cycle ? v.cycle.map((c) => c.name).join(' -> ') : v.to }));
 }
@@ -43,17 +60,22 @@ describe('each rule', () => {
   /** A tree of one-line modules: path -> the imports it makes. */
   const FIXTURE: Record<string, string[]> = {
     // allowed
-    'core/contract/index.ts': ["import { createHash } from 'node:crypto';"],
-    'core/profiles/model.ts': ["import '../contract/index';"],
-    'adapters/aws-clients.ts': ["import '@aws-sdk/client-kinesis';", "import '../core/contract/index';"],
-    'lambdas/validate/config.ts': ["import '../../core/contract/index';"],
+    'core/contract/index.ts': ["import { createHash } from 'node:crypto';", "import './json-text';"],
+    'core/contract/json-text.ts': ["import 'node:buffer';"],
+    'core/profiles/model.ts': ["import '@personalization-data-platform/contract';"],
+    'core/ingest/quarantine.ts': ["import '@personalization-data-platform/contract';", "import '../retry-policy';"],
+    'core/retry-policy.ts': ["import './errors';"],
+    'core/errors.ts': [],
+    'adapters/aws-clients.ts': ["import '@aws-sdk/client-kinesis';", "import '@personalization-data-platform/contract';"],
+    'lambdas/validate/config.ts': ["import '@personalization-data-platform/contract';"],
     'lambdas/validate/handler.ts': ["import './config';", "import '../../adapters/aws-clients';", "import '@aws-lambda-powertools/logger';"],
     'lib/ingestion/validation-stage.ts': ["import '../../lambdas/validate/config';", "import 'aws-cdk-lib';"],
-    'clients/producer/index.ts': ["import '../../adapters/aws-clients';", "import '../../core/contract/index';"],
-    'local/runtime/synthetic-producer.ts': ["import '../../workload/generator';", "import '../../clients/producer/index';"],
+    'clients/producer/index.ts': ["import '@internal/adapters/aws-clients';", "import '@internal/core/retry-policy';", "import '@personalization-data-platform/contract';", "import './buffered';"],
+    'clients/producer/buffered.ts': [],
+    'local/runtime/synthetic-producer.ts': ["import '../../workload/generator';", "import '@personalization-data-platform/producer';"],
     'local/runtime/options.ts': ["import '../../lib/config/stage-config';"],
     'lib/config/stage-config.ts': ["import '../../core/profiles/model';"],
-    'workload/generator.ts': ["import '../core/contract/index';"],
+    'workload/generator.ts': ["import '@personalization-data-platform/contract';"],
     'test/support/helper.ts': ["import '../../local/runtime/options';"],
     // forbidden, one per rule
     'core/ingest/redrive.ts': ["import type { KinesisStreamEvent } from 'aws-lambda';"],
@@ -61,11 +83,13 @@ describe('each rule', () => {
     'core/profiles/ledger.ts': ["import './window';"],
     'core/profiles/window.ts': ["import './ledger';"],
     'adapters/dynamodb/profile-table.ts': ["import '../../lambdas/aggregate/handler';"],
-    'lambdas/aggregate/handler.ts': ["import '../../clients/producer/index';", "import '@aws-sdk/lib-dynamodb';", "import '../validate/config';"],
+    'lambdas/aggregate/handler.ts': ["import '@personalization-data-platform/producer';", "import '@aws-sdk/lib-dynamodb';", "import '../validate/config';"],
     'lambdas/aggregate/config.ts': ["import '../../adapters/aws-clients';"],
     'lib/profiles/profile-aggregator.ts': ["import '../../lambdas/aggregate/handler';"],
-    'clients/profiles/reader.ts': ["import '../../lambdas/aggregate/config';", "import '@aws-sdk/lib-dynamodb';"],
+    'clients/profiles/reader.ts': ["import '../../lambdas/aggregate/config';", "import '@aws-sdk/lib-dynamodb';", "import '../../core/profiles/model';"],
+    'core/contract/validate.ts': ["import '@internal/core/retry-policy';"],
     'local/event-source/runner.ts': ["import '../../workload/generator';", "import '../../lib/profiles/profile-aggregator';"],
+    'local/lake/local-lake.ts': ["import '../../core/contract/index';"],
     'workload/zipf.ts': ["import '../local/runtime/options';"],
     'scripts/verify.ts': ["import '../test/support/helper';"],
     'bench/profiles.bench.ts': ["import '../test/support/helper';"],
@@ -76,6 +100,7 @@ describe('each rule', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pdp-layout-'));
     await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    for (const file of ['tsconfig.json', 'package.json']) await writeFile(join(dir, file), await readFile(join(ROOT, file)));
     for (const [path, imports] of Object.entries(FIXTURE)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), `${imports.join('\n')}\nexport {};\n`);
@@ -108,6 +133,10 @@ describe('each rule', () => {
         'benchmarks-import-no-tests: bench/profiles.bench.ts -> test/support/helper.ts',
         'only-commands-import-commands: lib/app.ts -> scripts/verify.ts',
         'lib-deploys-it-does-not-run-it: lib/app.ts -> scripts/verify.ts',
+        'packages-stand-alone: clients/profiles/reader.ts -> core/profiles/model.ts',
+        'packages-stand-alone: clients/profiles/reader.ts -> lambdas/aggregate/config.ts',
+        'contract-stands-alone: core/contract/validate.ts -> core/retry-policy.ts',
+        'packages-by-name: local/lake/local-lake.ts -> core/contract/index.ts',
         'not-to-unresolvable: test/support/broken.ts -> ./no-such-module',
       ].sort(),
     );

@@ -119,12 +119,12 @@ describe('erasure request path', () => {
 
 describe('the curated lake gate', () => {
   it('is invoked by the curated delivery role only, and reads only the ledger table', () => {
-    const role = stack.getLogicalId(stack.lakeDelivery.curation.role!.node.defaultChild as CfnElement);
+    const role = stack.getLogicalId(stack.lakeDelivery.curation!.role!.node.defaultChild as CfnElement);
     const s = statementsOf(role).filter((x) => !actions([x]).every((a) => a.startsWith('logs:') || a.startsWith('xray:')));
     expect(s).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [id(stack.profiles.store.ledger), 'Arn'] } }]);
     const invokers = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { PolicyDocument: { Statement: Statement[] } } }>)
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((x) => actions([x]).includes('lambda:InvokeFunction') && JSON.stringify(x.Resource).includes(id(stack.lakeDelivery.curation)));
+      .filter((x) => actions([x]).includes('lambda:InvokeFunction') && JSON.stringify(x.Resource).includes(id(stack.lakeDelivery.curation!)));
     expect(invokers.map((x) => x.Sid)).toEqual(['CurateRecords']);
   });
 });

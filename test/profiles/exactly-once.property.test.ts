@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { anonymousKey, subjectKey, type BehaviouralEvent } from '../../core/contract';
+import { anonymousKey, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
 import { MemoryProfileStore } from '../../local/memory/profile-store';
 import { expectedProfile, uniqueByUser } from './support/oracle';

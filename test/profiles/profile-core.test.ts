@@ -1,6 +1,6 @@
 /** The profile core: feature definitions, bounds and pruning, item size, window state, read-time features. */
 import { describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import {
   ACTIVITY_DAYS,
   DAY_MS,

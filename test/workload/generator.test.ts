@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRecord } from '../../core/contract';
+import { validateRecord } from '@personalization-data-platform/contract';
 import { Workload } from '../../workload/generator';
 
 describe('the synthetic workload', () => {

@@ -1,4 +1,4 @@
-// Generated from contract/event.schema.json (sha256 33a6d3410d48283bf5521e6ae874a376c6f7ced9e3f18a09c0ae8f744c010374) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 541bd20a3a77e90f6800ecc9e69a53645a40ec6c297aee5f7162c3d36bbc607d) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
 /** A column of the curated events table: the contract's fields with their Hive (Glue/Athena) types. */

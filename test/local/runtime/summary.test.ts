@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveFeatures } from '../../../core/profiles/derive';
 import { DAY_MS, dayKey, emptyProfile, type Profile } from '../../../core/profiles/model';
-import type { BehaviouralEvent } from '../../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { LakeQueryRunner } from '../../../local/lake/query-runner';
 import { LocalLake } from '../../../local/lake/local-lake';
 import { account } from '../../../local/runtime/accounting';

@@ -3,7 +3,7 @@
  * definitions in the README, without the incremental fold. The aggregation must arrive at the same values
  * whatever the delivery history.
  */
-import { EVENT_TYPES, subjectKey, type BehaviouralEvent } from '../../../core/contract';
+import { EVENT_TYPES, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../core/profiles/model';
 import { encodeDevice } from '../../../core/profiles/device-key';
 
