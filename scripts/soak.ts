@@ -12,7 +12,7 @@
  * Prints a pass/fail table; the exit code is 1 when any seed fails. Seeds not given are drawn at random and
  * printed, so a failing one can be run again. Each seed takes a few minutes on two cores.
  */
-import { subjectKey } from '../core/contract';
+import { subjectKey } from '@personalization-data-platform/contract';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

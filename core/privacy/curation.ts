@@ -4,7 +4,7 @@
  * erasure). Such an event is dropped with its reason; the raw zone keeps it only for its retention.
  * Pure: the set of erased subjects comes from the tombstones (adapters/dynamodb/tombstones.ts).
  */
-import { consentOf, subjectKey, type BehaviouralEvent } from '../contract';
+import { consentOf, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { subjectHash } from './subject';
 
 export type CurationOutcome = 'keep' | 'no_analytics_consent' | 'erased_subject';

@@ -8,7 +8,7 @@
  * quarantined payload that is not JSON, or cut short) is theirs when it holds one of their ids as a JSON string.
  */
 import { createHash } from 'node:crypto';
-import { anonymousKey, subjectKey } from '../contract/identity';
+import { anonymousKey, subjectKey } from '@personalization-data-platform/contract';
 
 export interface Subject {
   /** The user id, when the person is known (an erasure of an anonymous visitor alone has none). */

@@ -18,7 +18,7 @@
  * identify of the same id by another user is counted on that user (an identify event) and merges nothing.
  * Pure: the writer carries out the reads and writes.
  */
-import { anonymousKey, EVENT_TYPES } from '../contract';
+import { anonymousKey, EVENT_TYPES } from '@personalization-data-platform/contract';
 import { applyLedgerWrites, lastIdEntries, ledgerHas, planLedgerWrites, type LedgerView, type LedgerWrite } from './ledger';
 import { DAY_MS, emptyProfile, type Profile, type ProfileSettings, type RecentContent, type SessionSpan } from './model';
 import { prune } from './fold';

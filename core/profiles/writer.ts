@@ -14,7 +14,7 @@ import type { ProfileEvent } from './profile-event';
 import { freezeAnonymous, hasAbsorbed, IDENTIFY, linkExpiry } from './stitch';
 import type { Segment } from './window-state';
 import { DependencyError } from '../errors';
-import { anonymousIdOf, anonymousKey } from '../contract/identity';
+import { anonymousIdOf, anonymousKey } from '@personalization-data-platform/contract';
 
 /** One ledger item to read. */
 export interface LedgerKey {

@@ -12,7 +12,7 @@ import { AggregationContext } from '../../core/profiles/aggregation-context';
 import type { ProfileSettings } from '../../core/profiles/model';
 import type { WindowStateLimits } from '../../core/profiles/flush-policy';
 import type { WindowStateJson } from '../../core/profiles/window-state';
-import { anonymousKey } from '../../core/contract/identity';
+import { anonymousKey } from '@personalization-data-platform/contract';
 import type { ProfileStorePort } from '../../core/profiles/writer';
 
 export interface SimRecord {

@@ -2,7 +2,7 @@
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
  * See `npm start -- --help` and the README section "Run it locally".
  */
-import { subjectKey } from '../../core/contract';
+import { subjectKey } from '@personalization-data-platform/contract';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { resolveStage, type StageConfig } from '../../lib/config/stage-config';

@@ -3,7 +3,7 @@
  * test checks exactly-once under faults; these are the rules one at a time).
  */
 import { describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { DEFAULT_PROFILE_SETTINGS, emptyProfile } from '../../core/profiles/model';
 import { absorbProfile, anonLinkHash } from '../../core/profiles/stitch';
 import { applyEvents } from '../../core/profiles/fold';

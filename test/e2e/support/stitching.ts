@@ -3,7 +3,7 @@
  * before they log in (no user_id, an anonymous id, keyed by it) and an identify event links the two, at a
  * seeded place in the stream (before, between or after those events), sometimes sent twice.
  */
-import type { BehaviouralEvent } from '../../../core/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import type { WorkloadRecord } from '../../../workload/generator';
 
 export interface SentRecord {

@@ -9,7 +9,7 @@
  * - S3 killed, then started again on its port with its data (s3rver keeps its buckets on disk): lake uploads
  *   and quarantine writes fail meanwhile and are retried.
  */
-import { subjectKey } from '../../../core/contract';
+import { subjectKey } from '@personalization-data-platform/contract';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
