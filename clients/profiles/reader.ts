@@ -17,7 +17,7 @@ import { deriveFeatures, type DerivedFeatures } from '@internal/core/profiles/de
 import { featureFreshness, type FeatureFreshness } from '@internal/core/profiles/freshness';
 import { DEFAULT_PROFILE_SETTINGS, type Profile } from '@internal/core/profiles/model';
 import type { RetryPolicy } from '@internal/core/retry-policy';
-import { anonymousIdOf, anonymousKey } from '@internal/core/contract/identity';
+import { anonymousIdOf, anonymousKey } from '@personalization-data-platform/contract';
 
 export { BATCH_GET_LIMIT } from '@internal/adapters/dynamodb/batch-get';
 export { PROFILE_READ_RETRY_POLICY, ReadDeadlineError, type UnreadReason };
