@@ -39,9 +39,12 @@ export class FunctionInvoker {
         void settled.finally(() => this.abandoned.delete(settled));
         return { kind: 'error', error: new Error(`Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`) };
       }
-      // What the function returns crosses the wire as JSON.
-      const json = result === undefined ? undefined : toJson(result);
-      return { kind: 'ok', response: json === undefined ? null : JSON.parse(json) };
+      // What the function returns crosses the wire as JSON. The Node.js runtime fails an invocation whose
+      // result it cannot serialize (a cycle, a BigInt): "Unable to stringify response body as json: ...".
+      if (result === undefined) return { kind: 'ok', response: null };
+      const json = toJson(result);
+      if (json === undefined) return { kind: 'error', error: new Error('Unable to stringify response body as json') };
+      return { kind: 'ok', response: JSON.parse(json) };
     } catch (error) {
       return { kind: 'error', error };
     } finally {

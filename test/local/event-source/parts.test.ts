@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bisect, consumePlan, expiredAtHead, MAX_PAYLOAD_BYTES, nextBatch, toBuffered } from '../../../local/event-source/batching';
+import { FunctionInvoker } from '../../../local/event-source/invoker';
 import { onFailureRecord } from '../../../local/event-source/on-failure';
 import { commitToWindow, isoSeconds, openWindow, windowDue, windowEvent, windowStartOf } from '../../../local/event-source/tumbling-window';
 import type { BufferedRecord } from '../../../local/event-source/types';
@@ -182,5 +183,62 @@ describe('on-failure record', () => {
     const record = onFailureRecord(range, { condition: 'RecordAgeExceeded', invokeCount: 0, functionError: false }, source);
     expect(record.responseContext).toBeUndefined();
     expect(record.requestContext.approximateInvokeCount).toBe(0);
+  });
+});
+
+describe('invoker', () => {
+  const event = { Records: [] };
+
+  it('hands the function a context with a deadline and returns its response as it crosses the wire (JSON)', async () => {
+    let remaining = 0;
+    const invoker = new FunctionInvoker(
+      async (_e, context) => {
+        remaining = context.getRemainingTimeInMillis();
+        return { at: new Date(T0), skip: undefined, batchItemFailures: [] } as never;
+      },
+      'fn',
+      () => 'arn:aws:lambda:eu-west-1:000000000000:function:fn',
+      5_000,
+    );
+    expect(await invoker.invoke(event)).toEqual({ kind: 'ok', response: { at: new Date(T0).toISOString(), batchItemFailures: [] } });
+    expect(remaining).toBeGreaterThan(4_000);
+    expect(remaining).toBeLessThanOrEqual(5_000);
+  });
+
+  it('a throw is an error outcome; so is a response the runtime cannot serialize (not a silent success)', async () => {
+    const thrower = new FunctionInvoker(async () => {
+      throw new TypeError('boom');
+    }, 'fn', () => 'arn', 5_000);
+    const outcome = await thrower.invoke(event);
+    expect(outcome.kind).toBe('error');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const unserializable = new FunctionInvoker(async () => cyclic as never, 'fn', () => 'arn', 5_000);
+    expect(await unserializable.invoke(event)).toMatchObject({ kind: 'error', error: { message: 'Unable to stringify response body as json' } });
+    const nothing = new FunctionInvoker(async () => undefined, 'fn', () => 'arn', 5_000);
+    expect(await nothing.invoke(event)).toEqual({ kind: 'ok', response: null });
+  });
+
+  it('an invocation past its timeout fails as timed out, and stop can wait for it to settle', async () => {
+    let finished = false;
+    const slow = new FunctionInvoker(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            finished = true;
+            resolve(undefined);
+          }, 150),
+        ),
+      'fn',
+      () => 'arn',
+      50,
+    );
+    const outcome = await slow.invoke(event);
+    expect(outcome).toMatchObject({ kind: 'error' });
+    expect(String((outcome as { error: Error }).error.message)).toBe('Task timed out after 0.05 seconds');
+    expect(finished).toBe(false);
+    await slow.settleAbandoned(); // waits at most one more timeout
+    await new Promise((r) => setTimeout(r, 150));
+    expect(finished).toBe(true);
   });
 });
