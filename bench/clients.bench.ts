@@ -9,7 +9,7 @@
  * reader: p50/p99 latency of ProfileReader.get and getMany(100), and items decoded per second by getMany,
  *   against a raw GetItem / BatchGetItem of the plain DynamoDB client (no unmarshalling, no features).
  */
-import { BatchGetItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -136,6 +136,8 @@ export async function readerBench(): Promise<Figure[]> {
     await raw.send(
       new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'user_id', AttributeType: 'S' }] }),
     );
+    // CreateTable returns while the table is CREATING; writes before ACTIVE fail.
+    await waitUntilTableExists({ client: raw, minDelay: 1, maxDelay: 1, maxWaitTime: 60 }, { TableName: table });
     const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
     const now = Date.now();
     const users = Array.from({ length: PROFILES }, (_, i) => `user-${i}`);

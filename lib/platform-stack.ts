@@ -15,6 +15,7 @@ import { LakeDelivery, type LakeDeliveryProps } from './lake/lake-delivery';
 import { ProfileExport, type ProfileExportProps } from './lake/profile-export';
 import { Ingestion, type IngestionProps } from './ingestion/ingestion';
 import { Profiles, type ProfilesProps } from './profiles';
+import { ErasureService, type ErasureServiceProps } from './privacy/erasure-service';
 
 export interface PlatformStackProps extends StackProps {
   /** The resolved stage configuration. */
@@ -45,6 +46,8 @@ export class PlatformStack extends Stack {
   readonly freshnessCanary?: FreshnessCanary;
   /** The stage's dashboard, laid out as the data flows. */
   readonly dashboard: PipelineDashboard;
+  /** The erasure request path (queue, function, dead-letter queue, audit bucket). */
+  readonly erasure: ErasureService;
   /** The stage's names as stack outputs (and exports) and SSM parameters under `/<prefix>/<stage>/`. */
   readonly discovery: StageDiscovery;
 
@@ -65,17 +68,18 @@ export class PlatformStack extends Stack {
     // --- ingestion (raw and validated streams, validation stage, producer policy) ---
     this.ingestion = new Ingestion(this, 'Ingestion', { ...stage.ingestion, quarantineBucket: this.lake.quarantineBucket, alarmTopic });
 
-    // --- lake delivery (Firehose from the raw and validated streams into the lake) ---
+    // --- profiles (aggregator, profile store, reader grant) ---
+    this.profiles = new Profiles(this, 'Profiles', { ...stage.profiles, validatedStream: this.ingestion.validatedStream, alarmTopic });
+
+    // --- lake delivery (Firehose from the raw and validated streams into the lake; the curated gate reads tombstones) ---
     this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {
       ...stage.lakeDelivery,
       lake: this.lake,
       rawStream: this.ingestion.rawStream,
       validatedStream: this.ingestion.validatedStream,
       alarmTopic,
+      profileStore: this.profiles.store,
     });
-
-    // --- profiles (aggregator, profile store, reader grant) ---
-    this.profiles = new Profiles(this, 'Profiles', { ...stage.profiles, validatedStream: this.ingestion.validatedStream, alarmTopic });
 
     // --- schedules (the stage's EventBridge Scheduler group, shared by the export and the canary) ---
     this.schedules = new StageSchedules(this, 'Schedules', { ...stage.schedules, alarmTopic });
@@ -90,6 +94,9 @@ export class PlatformStack extends Stack {
         alarmTopic,
       });
     }
+
+    // --- erasure (the privacy tooling's request queue, the function that erases a person everywhere, the audit log) ---
+    this.erasure = new ErasureService(this, 'Erasure', { ...stage.erasure, profileStore: this.profiles.store, lake: this.lake, alarmTopic });
 
     // --- freshness canary (a probe a minute, the freshness SLO and its alarms) ---
     if (config.alarms.freshnessCanary === 'on') {
@@ -155,6 +162,9 @@ export class PlatformStack extends Stack {
     publish('AggregatorOnFailureQueueUrl', this.profiles.aggregator.onFailureQueue.queueUrl);
     publish('AlarmTopicArn', this.alarms.topic.topicArn);
     publish('DashboardName', this.dashboard.dashboardName);
+    publish('ErasureQueueUrl', this.erasure.queue.queueUrl);
+    publish('ErasureRequesterPolicyArn', this.erasure.requesterPolicy.managedPolicyArn);
+    publish('ErasureAuditBucketName', this.erasure.auditBucket.bucketName);
     if (this.profileExport) {
       publish('ProfileExportScheduleName', this.profileExport.schedule.scheduleName);
       publish('ProfileExportScheduleGroupName', this.schedules.group.scheduleGroupName);
@@ -171,7 +181,8 @@ export class PlatformStack extends Stack {
 export function stageProps(config: StageConfig): {
   lake: DataLakeProps;
   ingestion: Omit<IngestionProps, 'quarantineBucket' | 'alarmTopic'>;
-  lakeDelivery: Omit<LakeDeliveryProps, 'lake' | 'rawStream' | 'validatedStream' | 'alarmTopic'>;
+  lakeDelivery: Omit<LakeDeliveryProps, 'lake' | 'rawStream' | 'validatedStream' | 'alarmTopic' | 'profileStore'>;
+  erasure: Omit<ErasureServiceProps, 'profileStore' | 'lake' | 'alarmTopic'>;
   profiles: Omit<ProfilesProps, 'validatedStream' | 'alarmTopic'>;
   profileExport: Omit<ProfileExportProps, 'table' | 'curatedBucket' | 'alarmTopic' | 'scheduleGroup'>;
   schedules: Omit<StageSchedulesProps, 'alarmTopic'>;
@@ -235,6 +246,7 @@ export function stageProps(config: StageConfig): {
       rawDeliveryStreamName: name('raw-to-lake'),
       curatedDeliveryStreamName: name('curated-to-lake'),
       rawFramingFunctionName: name('frame-raw'),
+      curationFunctionName: name('curate'),
       bufferingInterval: Duration.seconds(lake.firehoseBufferSeconds),
       bufferingSize: Size.mebibytes(lake.firehoseBufferMb),
       deliveryFreshnessAlarmThreshold: Duration.seconds(alarms.deliveryFreshnessSeconds),
@@ -285,6 +297,14 @@ export function stageProps(config: StageConfig): {
       dashboardName: name('pipeline'),
       quarantineRatioAlarmThreshold: alarms.quarantineRatio,
       deliveryFreshnessAlarmThreshold: Duration.seconds(alarms.deliveryFreshnessSeconds),
+    },
+    erasure: {
+      queueName: name('erasure-requests'),
+      functionName: name('erase'),
+      requesterPolicyName: name('erasure-requester'),
+      // Tombstones outlive every copy of an earlier event that could still be accepted: the ledger's retention.
+      tombstoneRetention: Duration.hours(stageLedgerRetentionHours(config)),
+      removalPolicy,
     },
   };
 }

@@ -430,8 +430,12 @@ ${body}
     return out;
   }
 
-  /** Supports the one conditional shape the contract needs: "if property P is (one of) X then require Q". */
+  /**
+   * Supports the two clause shapes the contract needs: "if property P is (one of) X then require Q", and
+   * "at least one of these properties" (anyOf of single `required` lists).
+   */
   private conditional(clause: Schema, v: string, path: string, where: string, ind: string): string {
+    if (clause.anyOf !== undefined) return this.oneOfRequired(clause, v, path, where, ind);
     const { if: cond, then, ...rest } = clause;
     if (Object.keys(rest).length || !cond || !then) throw new Error(`${where}: only {if, then} clauses are supported`);
     const condProps = Object.entries((cond.properties ?? {}) as Record<string, Schema>);
@@ -447,6 +451,22 @@ ${body}
       out += this.push(childPath(path, r), 'required', `'must have property ${r} when ${prop} is ' + ${v}[${JSON.stringify(prop)}]`, ind + '    ');
       out += `${ind}  }\n`;
     }
+    return out + `${ind}}\n`;
+  }
+
+  /** `{ anyOf: [{ required: [a] }, { required: [b] }, ...] }`: at least one of the properties is present. */
+  private oneOfRequired(clause: Schema, v: string, path: string, where: string, ind: string): string {
+    const { anyOf, ...rest } = clause;
+    if (Object.keys(rest).length || !Array.isArray(anyOf) || anyOf.length < 2) throw new Error(`${where}: anyOf must stand alone with at least two branches`);
+    const names = (anyOf as Schema[]).map((b, i) => {
+      if (Object.keys(b).some((x) => x !== 'required') || !Array.isArray(b.required) || b.required.length !== 1) {
+        throw new Error(`${where}/anyOf/${i}: each branch must be { required: [one property] }`);
+      }
+      return b.required[0] as string;
+    });
+    let out = `${ind}if (${names.map((n) => `${v}[${JSON.stringify(n)}] === undefined`).join(' && ')}) {\n`;
+    // Reported at the first property, the one a producer of an older minor version would be missing.
+    out += this.push(childPath(path, names[0]!), 'required', `'must have property ${names.join(' or ')}'`, ind + '  ');
     return out + `${ind}}\n`;
   }
 }

@@ -12,6 +12,7 @@
  * Prints a pass/fail table; the exit code is 1 when any seed fails. Seeds not given are drawn at random and
  * printed, so a failing one can be run again. Each seed takes a few minutes on two cores.
  */
+import { subjectKey } from '@personalization-data-platform/contract';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ async function soak(seed: number, options: SoakOptions, log: (line: string) => v
     }
 
     const uniqueValid = [...producer.uniqueValid.values()];
-    const users = [...new Set(uniqueValid.map((e) => e.user_id))];
+    const users = [...new Set(uniqueValid.map((e) => subjectKey(e)))];
     const profiles = await runtime.profiles.reader().getMany(users, { consistent: true });
     const drifted = profileDrift(uniqueValid, profiles);
     if (drifted.length > 0) failures.push(`profiles drifted: ${drifted.slice(0, 5).map((d) => JSON.stringify(d)).join('; ')}`);

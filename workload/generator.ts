@@ -5,6 +5,9 @@
  * benchmarks, the load generator and `npm start` can reconcile their results against what was sent.
  */
 import type { BehaviouralEvent, EventType } from '@personalization-data-platform/contract';
+
+/** An event of a known user: every event this workload generates names its user. */
+export type UserEvent = BehaviouralEvent & { user_id: string };
 import { seededRandom } from '../core/seeded-random';
 
 /** Samples ranks 0..n-1 with probability proportional to 1/(rank+1)^s, by inverse CDF over a precomputed table. */
@@ -78,7 +81,7 @@ export interface WorkloadRecord {
   /** Kinesis partition key (the user id, or a placeholder for broken events). */
   readonly partitionKey: string;
   /** The event as generated (absent for records that are not JSON objects). */
-  readonly event?: BehaviouralEvent;
+  readonly event?: UserEvent;
   /** 'valid', 'duplicate' (a resend of an earlier valid event) or the defect injected. */
   readonly kind: 'valid' | 'duplicate' | InjectedDefect;
 }
@@ -145,7 +148,7 @@ export class Workload {
   }
 
   /** A valid event of the workload (advances the workload's event clock). */
-  nextEvent(): BehaviouralEvent {
+  nextEvent(): UserEvent {
     const rank = this.pickUser();
     const userId = `user-${String(rank).padStart(6, '0')}`;
     let state = this.users.get(rank);
@@ -161,7 +164,7 @@ export class Workload {
     const category = CATEGORIES[categoryIndex]!;
     const contentId = `sku-${categoryIndex}-${Math.floor(Math.pow(this.random(), 2) * 500)}`;
     const device = DEVICES[rank % DEVICES.length]!;
-    const event: BehaviouralEvent = {
+    const event: UserEvent = {
       schema_version: '1.0',
       event_id: `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-a${this.hex(3)}-${this.hex(12)}`,
       user_id: userId,
@@ -189,7 +192,7 @@ export class Workload {
     return event;
   }
 
-  private corrupt(event: BehaviouralEvent, defect: InjectedDefect): WorkloadRecord {
+  private corrupt(event: UserEvent, defect: InjectedDefect): WorkloadRecord {
     switch (defect) {
       case 'not_json':
         return { data: Buffer.from(JSON.stringify(event).slice(0, 40)), partitionKey: event.user_id, kind: defect };

@@ -4,9 +4,10 @@
  * items. Throttling and transient errors are retried by the one retry helper (adapters/retry.ts), within the
  * invocation's deadline when one is given.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LedgerItem, LedgerWrite } from '../../core/profiles/ledger';
 import type { Profile } from '../../core/profiles/model';
+import { linkSlot } from '../../core/profiles/stitch';
 import type { RetryPolicy } from '../../core/retry-policy';
 import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
 import { classifyError, sdkRetriesOf, withRetry, type RetryOptions } from '../retry';
@@ -36,7 +37,7 @@ export interface ProfileTableOptions {
 }
 
 /** Optional attributes that a write removes when the merged profile no longer has them. */
-const OPTIONAL_ATTRIBUTES = ['expires_at', 'device', 'device_at', 'locale', 'locale_at'] as const;
+const OPTIONAL_ATTRIBUTES = ['expires_at', 'device', 'device_at', 'locale', 'locale_at', 'merged_into', 'anon_links', 'erased_at'] as const;
 /** Attributes of an earlier item layout that a write removes. */
 const RETIRED_ATTRIBUTES = ['wm', 'recent_ids'] as const;
 
@@ -114,6 +115,23 @@ export class DynamoProfileTable implements ProfileStorePort {
         ),
       );
     }
+  }
+
+  async writeLink(userId: string, anonymousId: string, expiresAt: number | undefined): Promise<void> {
+    const { partitionKey, sortKey, ttl } = LEDGER_ATTRIBUTES;
+    await this.send(() =>
+      this.options.client.send(
+        new PutCommand({
+          TableName: this.options.ledgerTableName,
+          Item: { [partitionKey]: userId, [sortKey]: linkSlot(anonymousId), ...(expiresAt !== undefined ? { [ttl]: expiresAt } : {}) },
+        }),
+      ),
+    );
+  }
+
+  async deleteLink(userId: string, anonymousId: string): Promise<void> {
+    const { partitionKey, sortKey } = LEDGER_ATTRIBUTES;
+    await this.send(() => this.options.client.send(new DeleteCommand({ TableName: this.options.ledgerTableName, Key: { [partitionKey]: userId, [sortKey]: linkSlot(anonymousId) } })));
   }
 
   async putIfVersion(profile: Profile, expectedVersion: number): Promise<'ok' | 'conflict'> {

@@ -6,7 +6,7 @@
  *   const producer = new EventProducer({ streamName: 'pdp-prod-events' });
  *   const { results, throttled } = await producer.send(events);
  */
-import { validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '@personalization-data-platform/contract';
+import { partitionKeyOf, validateEvent, type BehaviouralEvent, type ReasonCode, type SchemaError, type ValidationOptions } from '@personalization-data-platform/contract';
 import {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_BYTES,
@@ -124,11 +124,13 @@ export class EventProducer {
     if (validation !== false) {
       const checked = validateEvent(value, now, validation === true ? {} : validation);
       if (!checked.ok) return { status: 'rejected', reason: checked.reason, errors: checked.errors };
-      entry = { partitionKey: checked.event.user_id, data: Buffer.from(JSON.stringify(checked.event), 'utf8') };
+      entry = { partitionKey: partitionKeyOf(checked.event), data: Buffer.from(JSON.stringify(checked.event), 'utf8') };
     } else {
       const text = JSON.stringify(value);
-      const userId = (value as { user_id?: unknown } | null)?.user_id;
-      entry = { partitionKey: typeof userId === 'string' && userId !== '' ? userId : 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') };
+      // The user, else the anonymous visitor (contract 1.1), as partitionKeyOf keys a validated event.
+      const ids = value as { user_id?: unknown; anonymous_id?: unknown } | null;
+      const key = [ids?.user_id, ids?.anonymous_id].find((k): k is string => typeof k === 'string' && k !== '');
+      entry = { partitionKey: key ?? 'unknown-user', data: Buffer.from(text ?? 'null', 'utf8') };
     }
     const problem = recordProblem(entry);
     return problem ? { status: 'rejected', reason: problem.reason, errors: [problem.error] } : entry;

@@ -7,6 +7,8 @@
  *   const profile = await reader.get('user-42');                 // eventually consistent, half the read cost
  *   const fresh = await reader.get('user-42', { consistent: true, timeoutMs: 20 });
  *   const many = await reader.getMany(['user-1', 'user-2']);     // a Map of the users read, and many.unread
+ *   const visitor = await reader.get({ anonymousId: 'device-7' }); // the user's profile once identified
+ *   visitor?.resolvedTo;                                           // { kind: 'user', userId, viaAnonymousId } or { kind: 'anonymous', anonymousId }
  */
 import { createDocumentClient } from '@internal/adapters/dynamodb/reader-client';
 import { DynamoProfileItems, PROFILE_READ_RETRY_POLICY, ReadDeadlineError, type DynamoDBDocumentClient, type ReadControl, type UnreadReason } from '@internal/adapters/dynamodb/profile-items';
@@ -15,11 +17,24 @@ import { deriveFeatures, type DerivedFeatures } from '@internal/core/profiles/de
 import { featureFreshness, type FeatureFreshness } from '@internal/core/profiles/freshness';
 import { DEFAULT_PROFILE_SETTINGS, type Profile } from '@internal/core/profiles/model';
 import type { RetryPolicy } from '@internal/core/retry-policy';
+import { anonymousIdOf, anonymousKey } from '@personalization-data-platform/contract';
 
 export { BATCH_GET_LIMIT } from '@internal/adapters/dynamodb/batch-get';
 export { PROFILE_READ_RETRY_POLICY, ReadDeadlineError, type UnreadReason };
 
+/** Whom a read names: a user id (a plain string, as before contract 1.1), or either kind of id explicitly. */
+export type ProfileId = string | { readonly userId: string } | { readonly anonymousId: string };
+
+/** Which profile a read resolved to. */
+export type Resolution =
+  /** A user's profile; `viaAnonymousId` when an anonymous id was asked for and it is linked to this user. */
+  | { readonly kind: 'user'; readonly userId: string; readonly viaAnonymousId?: string }
+  /** The profile of an anonymous visitor not (yet) linked to a user. */
+  | { readonly kind: 'anonymous'; readonly anonymousId: string };
+
 export interface UserProfile extends DerivedFeatures {
+  /** Which profile this is (docs/privacy.md). */
+  readonly resolvedTo: Resolution;
   /** Per feature, the event time of the latest event it reflects (updatedAt says when the item was written). */
   readonly freshness: FeatureFreshness;
   /** The item as stored (see the package README for its layout). */
@@ -115,13 +130,22 @@ export class ProfileReader {
   }
 
   /**
-   * The profile of one user, or undefined when the user has none. Rejects with ReadDeadlineError when the
-   * call's deadline passes (or its signal aborts) first.
+   * The profile of a user or of an anonymous visitor, or undefined when there is none (or the person was
+   * erased). An anonymous id linked to a user resolves to the user's profile (a second read, within the same
+   * deadline). Rejects with ReadDeadlineError when the call's deadline passes (or its signal aborts) first.
    */
-  async get(userId: string, options: ReadOptions = {}): Promise<UserProfile | undefined> {
+  async get(id: ProfileId, options: ReadOptions = {}): Promise<UserProfile | undefined> {
+    const key = typeof id === 'string' ? id : 'userId' in id ? id.userId : anonymousKey(id.anonymousId);
     return this.within(options, async (control) => {
-      const item = await this.items.get(userId, control);
-      return item ? this.toProfile(item) : undefined;
+      const item = await this.items.get(key, control);
+      if (!item || item.erased_at !== undefined) return undefined;
+      const anonymousId = anonymousIdOf(key);
+      if (anonymousId !== undefined && item.merged_into !== undefined) {
+        const user = await this.items.get(item.merged_into, control);
+        if (!user || user.erased_at !== undefined) return undefined;
+        return this.toProfile(user, { kind: 'user', userId: user.user_id, viaAnonymousId: anonymousId });
+      }
+      return this.toProfile(item);
     });
   }
 
@@ -134,9 +158,11 @@ export class ProfileReader {
   async getMany(userIds: readonly string[], options: ReadOptions = {}): Promise<ProfileBatch> {
     return this.within(options, async (control) => {
       const read = await this.items.getMany(userIds, control);
+      // An erased person's tombstone reads as no profile.
+      const erased = read.items.filter((item) => item.erased_at !== undefined).map((item) => item.user_id);
       return new ProfileBatch(
-        read.items.map((item) => [item.user_id, this.toProfile(item)] as const),
-        read.absent,
+        read.items.filter((item) => item.erased_at === undefined).map((item) => [item.user_id, this.toProfile(item)] as const),
+        [...read.absent, ...erased],
         read.unread,
       );
     });
@@ -162,8 +188,10 @@ export class ProfileReader {
     }
   }
 
-  private toProfile(item: Profile): UserProfile {
-    return { ...deriveFeatures(item, this.now(), this.halfLifeDays), freshness: featureFreshness(item), item };
+  private toProfile(item: Profile, resolvedTo?: Resolution): UserProfile {
+    const anonymousId = anonymousIdOf(item.user_id);
+    const resolution: Resolution = resolvedTo ?? (anonymousId !== undefined ? { kind: 'anonymous', anonymousId } : { kind: 'user', userId: item.user_id });
+    return { ...deriveFeatures(item, this.now(), this.halfLifeDays), freshness: featureFreshness(item), item, resolvedTo: resolution };
   }
 }
 

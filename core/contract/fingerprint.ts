@@ -1,7 +1,7 @@
 /**
  * Identity of an event for deduplication.
  *
- * - The dedup key is the composite (user_id, event_id): producers reuse event_id when they retry, and scoping
+ * - The dedup key is the composite (subject, event_id), the subject being user_id or else the anonymous id: producers reuse event_id when they retry, and scoping
  *   it by user keeps a colliding id from another producer from suppressing someone else's event.
  * - The fingerprint is a hash of the normalized payload: two deliveries with the same dedup key and different
  *   fingerprints are a producer bug (an id reused for different events), which the pipeline counts.
@@ -11,10 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { BehaviouralEvent } from './generated/event-types';
+import { subjectKey } from './identity';
 
-export function dedupKey(event: Pick<BehaviouralEvent, 'user_id' | 'event_id'>): string {
+export function dedupKey(event: Pick<BehaviouralEvent, 'user_id' | 'anonymous_id' | 'event_id'>): string {
   // U+001F cannot occur in either id (the schema's patterns exclude control characters).
-  return `${event.user_id}\u001f${event.event_id}`;
+  return `${subjectKey(event)}\u001f${event.event_id}`;
 }
 
 export function canonicalJson(value: unknown): string {

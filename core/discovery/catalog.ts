@@ -40,6 +40,9 @@ export const STAGE_VALUES = {
   FreshnessCanaryFunctionName: { description: 'Function that puts a freshness probe every minute and publishes the freshness SLO metrics', optional: true },
   ProfileExportScheduleName: { description: 'EventBridge Scheduler schedule of the daily profile export', optional: true },
   ProfileExportScheduleGroupName: { description: 'Schedule group of the daily profile export', optional: true },
+  ErasureQueueUrl: { description: 'Erasure requests ({"user_id": ...}) for the erasure function (npm run erase -- --queue-url)' },
+  ErasureRequesterPolicyArn: { description: 'Managed policy to attach to the privacy tooling: sqs:SendMessage on the erasure queue' },
+  ErasureAuditBucketName: { description: 'Audit log of erasures: a hash of the person and counts per erasure' },
 } as const satisfies Record<string, StageValue>;
 
 export type StageValueName = keyof typeof STAGE_VALUES;

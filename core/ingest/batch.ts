@@ -1,10 +1,10 @@
 /**
  * What the validation function does with one batch of raw records, as a pure plan: validate each record
- * against the contract, drop in-batch duplicates (same user_id + event_id), and split the batch into the
+ * against the contract, drop in-batch duplicates (same subject + event_id), and split the batch into the
  * normalized events to forward and the bad rows to quarantine. Every record ends in exactly one of
  * forward, quarantine or duplicates.
  */
-import { dedupKey, eventFingerprint, validateRecord, type ReasonCode, type ValidationOptions } from '@personalization-data-platform/contract';
+import { dedupKey, eventFingerprint, partitionKeyOf, subjectKey, validateRecord, type ReasonCode, type ValidationOptions } from '@personalization-data-platform/contract';
 import { MAX_RECORD_BYTES, type PutEntry } from './put-records';
 import { buildQuarantineLine, buildQuarantineObjects, type QuarantineLine, type QuarantineObject } from './quarantine';
 
@@ -20,7 +20,7 @@ export interface RawRecord {
 
 /** A normalized event to write to the validated stream. */
 export interface ForwardRecord extends PutEntry {
-  /** The event's user_id: the validated stream keeps per-user order and locality. */
+  /** The event's user_id, else its anonymous_id: the validated stream keeps per-person order and locality. */
   readonly partitionKey: string;
   /** UTF-8 JSON of the normalized event. */
   readonly data: Uint8Array;
@@ -58,12 +58,14 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
   const forward: ForwardRecord[] = [];
   const lines: QuarantineLine[] = [];
   const byReason: Partial<Record<ReasonCode, number>> = {};
-  // Dedup by (user_id, event_id), looked up by event_id alone first: the id is a flat string straight from
+  // Dedup by (subject, event_id), looked up by event_id alone first: the id is a flat string straight from
   // JSON.parse, where a concatenated key would have to be built and hashed for every record. An id that
   // another user of the batch also sent (rare) falls back to the composite key.
   const byEventId = new Map<string, number>();
   const byDedupKey = new Map<string, number>();
   const fingerprints = new Map<number, string>();
+  /** The subject (user, else anonymous visitor) of each forwarded event: the scope of its event id. */
+  const subjects: string[] = [];
   let valid = 0;
   let duplicates = 0;
   let conflicting = 0;
@@ -88,7 +90,8 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
     // Normalization can lengthen an event slightly; a record the stream would refuse is quarantined here
     // rather than failing its whole PutRecords call.
     // (A UTF-16 code unit is at most 3 UTF-8 bytes: the exact byte length is needed only near the limit.)
-    if (data.byteLength + 3 * event.user_id.length > MAX_RECORD_BYTES && data.byteLength + Buffer.byteLength(event.user_id, 'utf8') > MAX_RECORD_BYTES) {
+    const partitionKey = partitionKeyOf(event);
+    if (data.byteLength + 3 * partitionKey.length > MAX_RECORD_BYTES && data.byteLength + Buffer.byteLength(partitionKey, 'utf8') > MAX_RECORD_BYTES) {
       quarantine(record, 'size_violation', [
         { path: '', rule: 'maxRecordBytes', message: `normalized event is ${data.byteLength} bytes; a Kinesis record holds at most ${MAX_RECORD_BYTES} bytes with its partition key` },
       ]);
@@ -99,7 +102,7 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
     let firstIndex: number | undefined;
     const sameId = byEventId.get(event.event_id);
     if (sameId === undefined) byEventId.set(event.event_id, forward.length);
-    else if (forward[sameId]!.partitionKey === event.user_id) firstIndex = sameId;
+    else if (subjects[sameId] === subjectKey(event)) firstIndex = sameId;
     else {
       const key = dedupKey(event);
       firstIndex = byDedupKey.get(key);
@@ -116,7 +119,8 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
       if (eventFingerprint(event) !== first) conflicting++;
       continue;
     }
-    forward.push({ partitionKey: event.user_id, data, sequenceNumber: record.sequenceNumber, shardId: record.shardId });
+    subjects.push(subjectKey(event));
+    forward.push({ partitionKey, data, sequenceNumber: record.sequenceNumber, shardId: record.shardId });
   }
 
   return {

@@ -6,7 +6,7 @@
 import { AggregationContext } from './aggregation-context';
 import { DEFAULT_STATE_LIMITS, type WindowStateLimits } from './flush-policy';
 import type { ProfileSettings } from './model';
-import { EventScratch, readEventInto } from './profile-event';
+import { EventScratch, NO_PERSONALIZATION_CONSENT, readEventInto } from './profile-event';
 import type { ScratchBuffer } from './scratch-buffer';
 import { WindowState, type WindowStateJson } from './window-state';
 import { writeSegments, type ProfileStorePort, type WriteReport } from './writer';
@@ -48,6 +48,8 @@ export interface InvocationStats {
   records: number;
   eventsIn: number;
   malformed: number;
+  /** Valid events whose consent excludes personalization: skipped. */
+  consentWithheld: number;
   /** Events whose id was already pending for the user in this window (a producer duplicate). */
   windowDuplicates: number;
   /** Mid-window flushes (state budget or a user's pending-event limit). */
@@ -87,7 +89,7 @@ function decodePayload(data: string, scratch: ScratchBuffer): string {
 export async function aggregateInvocation(input: InvocationInput, deps: AggregateDeps): Promise<InvocationResult> {
   const context = deps.context ?? new AggregationContext();
   const state = new WindowState(input.state, deps.limits ?? DEFAULT_STATE_LIMITS, context);
-  const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, windowDuplicates: 0, flushes: 0, writes: [] };
+  const stats: InvocationStats = { records: input.records.length, eventsIn: 0, malformed: 0, consentWithheld: 0, windowDuplicates: 0, flushes: 0, writes: [] };
   const write = (userIds?: readonly string[]) =>
     writeSegments(deps.store, state.segments(userIds), { settings: deps.settings, now: deps.now, concurrency: deps.concurrency, dayKeys: context.dayKeys });
 
@@ -103,6 +105,11 @@ export async function aggregateInvocation(input: InvocationInput, deps: Aggregat
       parsed = undefined;
     }
     const reason = readEventInto(parsed, e);
+    if (reason === NO_PERSONALIZATION_CONSENT) {
+      // A valid event the producer may not use for personalization: it never reaches a profile.
+      stats.consentWithheld++;
+      continue;
+    }
     if (reason !== undefined) {
       stats.malformed++;
       deps.onMalformed?.(record.sequenceNumber, parsed === undefined ? 'not_json' : reason);

@@ -37,6 +37,7 @@ export function cloneProfile(p: Profile): Profile {
     purchase_value_milli: { ...p.purchase_value_milli },
     ...(p.device ? { device: { ...p.device } } : {}),
     last_ids: { ...p.last_ids },
+    ...(p.anon_links ? { anon_links: [...p.anon_links] } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ export * from './day-keys';
 export * from './aggregation-context';
 export * from './ledger';
 export * from './merge';
+export * from './stitch';
 export * from './writer';
 export * from './item-size';
 export * from './derive';

@@ -19,6 +19,7 @@ import type { DayKeyCache } from './day-keys';
 import { applyEvents, cloneProfile } from './fold';
 import { applyLedgerWrites, lastIdEntries, lastIdsOf, ledgerHas, planLedgerWrites, type LedgerSettings, type LedgerView, type LedgerWrite } from './ledger';
 import { emptyProfile, type Profile, type ProfileSettings } from './model';
+import { absorbProfile, anonLinkHash } from './stitch';
 import type { ProfileEvent } from './profile-event';
 import type { Segment } from './window-state';
 
@@ -50,7 +51,9 @@ export function ledgerSettingsOf(settings: ProfileSettings): LedgerSettings {
 
 /**
  * Merges `segment` into `stored` (undefined when the user has no profile yet). `ledger` must cover the paths
- * of the segment's events and of the profile's `last_ids` (see ledgerReadsNeeded). Pure.
+ * of the segment's events and of the profile's `last_ids` (see ledgerReadsNeeded). `absorb` holds frozen
+ * anonymous profiles (by anonymous id) linked to this user: each one the profile has not absorbed yet is added
+ * to it in this same write, and recorded in `anon_links` (see stitch.ts). Pure.
  */
 export function mergeSegment(
   stored: Profile | undefined,
@@ -59,6 +62,7 @@ export function mergeSegment(
   settings: ProfileSettings,
   nowMs: number,
   dayKeys?: DayKeyCache,
+  absorb?: ReadonlyMap<string, Profile>,
 ): MergeOutcome {
   const ledgerSettings = ledgerSettingsOf(settings);
   const last = lastIdEntries(stored?.last_ids);
@@ -86,11 +90,19 @@ export function mergeSegment(
   const view: LedgerView = new Map(ledger);
   const repairs = unrecorded.length > 0 ? planLedgerWrites(view, unrecorded, ledgerSettings) : [];
   if (repairs.length > 0) applyLedgerWrites(view, repairs);
-  if (fresh.length === 0) return { kind: 'already-applied', events: segment.events.length, duplicates, repairs };
+  const links = new Set(stored?.anon_links ?? []);
+  const absorbing = [...(absorb ?? new Map<string, Profile>())].filter(([anonymousId]) => !links.has(anonLinkHash(anonymousId)));
+  if (fresh.length === 0 && absorbing.length === 0) return { kind: 'already-applied', events: segment.events.length, duplicates, repairs };
 
   const profile = stored ? cloneProfile(stored) : emptyProfile(segment.userId);
   applyEvents(profile, fresh, settings, dayKeys);
-  profile.last_ids = lastIdsOf(fresh);
+  for (const [anonymousId, body] of absorbing.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    absorbProfile(profile, body, settings);
+    links.add(anonLinkHash(anonymousId));
+  }
+  if (links.size > 0) profile.anon_links = [...links];
+  // With no fresh event, last_ids stay: they may still be the only record of the previous write's ids.
+  if (fresh.length > 0) profile.last_ids = lastIdsOf(fresh);
   profile.version = (stored?.version ?? 0) + 1;
   profile.updated_at = nowMs;
   if (settings.ttlDays > 0 && Number.isFinite(profile.last_seen)) {

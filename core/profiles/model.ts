@@ -22,6 +22,7 @@ export const AFFINITY_WEIGHTS: Readonly<Record<EventType, number>> = {
   add_to_cart: 3,
   remove_from_cart: 0,
   purchase: 5,
+  identify: 0,
 };
 
 /** The bounds and decay of a profile; from the stage configuration (`profiles` section). */
@@ -145,6 +146,19 @@ export interface Profile {
    * after it, and the next merge re-adds any that did not make it (see ledger.ts).
    */
   last_ids: Record<string, string>;
+  /**
+   * On an anonymous visitor's profile (key `anon#<anonymous id>`): the user it was merged into. Nothing is
+   * applied to it any more; its events go to that user, and a reader asking for the anonymous id is given the
+   * user's profile (see stitch.ts).
+   */
+  merged_into?: string;
+  /** On a user's profile: hashes of the anonymous ids whose profiles it absorbed (each exactly once). */
+  anon_links?: string[];
+  /**
+   * A tombstone: the person was erased at this time (epoch ms). The item holds nothing else of them; events of
+   * the key are dropped until it expires (DynamoDB TTL, after the longest time a copy can still arrive).
+   */
+  erased_at?: number;
 }
 
 export function emptyProfile(userId: string): Profile {

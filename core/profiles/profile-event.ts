@@ -3,7 +3,7 @@
  * are in event-hash.ts, its device key in device-key.ts, its text form in the window state in
  * window-codec.ts.
  */
-import { EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import { ANONYMOUS_KEY_PREFIX, EVENT_TYPES, parseRfc3339, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { encodeDevice } from './device-key';
 import { hash48, hashHalfAt, hashHi, hashLo, hashText } from './event-hash';
 import { AFFINITY_WEIGHTS } from './model';
@@ -17,7 +17,7 @@ export interface ProfileEvent {
   id: string;
   /** 48-bit hash of the session id (sessions are only compared within one user). */
   session: string;
-  /** Content id of a content view (the only type whose content a profile keeps). */
+  /** Content id of a content view (the only type whose content a profile keeps); of an identify event, the anonymous id it links. */
   content?: string;
   /** Category of an event that weighs on affinity. */
   category?: string;
@@ -31,6 +31,10 @@ export interface ProfileEvent {
 
 const TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
 const CONTENT_VIEW = EVENT_TYPES.indexOf('content_view');
+const IDENTIFY_TYPE = EVENT_TYPES.indexOf('identify');
+
+/** What readEventInto returns for a valid event whose producer withheld consent to personalization: not an error, skipped. */
+export const NO_PERSONALIZATION_CONSENT = 'no_personalization_consent';
 const TYPE_WEIGHT = EVENT_TYPES.map((t) => AFFINITY_WEIGHTS[t]);
 
 export type ReadResult = { ok: true; userId: string; event: ProfileEvent } | { ok: false; reason: string };
@@ -120,8 +124,17 @@ export class EventScratch {
 export function readEventInto(value: unknown, out: EventScratch): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not_an_object';
   const e = value as Partial<BehaviouralEvent>;
-  const userId = e.user_id;
-  if (typeof userId !== 'string' || !isUserId(userId)) return 'user_id';
+  // The subject: the user, else the anonymous visitor (contract 1.1).
+  const user = e.user_id;
+  const anonymous = e.anonymous_id;
+  let userId: string;
+  if (user !== undefined) {
+    if (typeof user !== 'string' || !isUserId(user)) return 'user_id';
+    userId = user;
+  } else {
+    if (typeof anonymous !== 'string' || !isUserId(anonymous)) return 'anonymous_id';
+    userId = ANONYMOUS_KEY_PREFIX + anonymous;
+  }
   const eventId = e.event_id;
   if (!isStr(eventId)) return 'event_id';
   const sessionId = e.session_id;
@@ -132,6 +145,9 @@ export function readEventInto(value: unknown, out: EventScratch): string | undef
   const time = e.event_time;
   const t = typeof time === 'string' ? parseRfc3339(time) : NaN;
   if (!Number.isFinite(t)) return 'event_time';
+  const consent = e.consent;
+  if (consent !== undefined && consent !== null && consent.personalization === false) return NO_PERSONALIZATION_CONSENT;
+  if (type === IDENTIFY_TYPE && (user === undefined || typeof anonymous !== 'string' || !isUserId(anonymous))) return 'anonymous_id';
   out.userId = userId;
   out.type = type;
   out.t = t;
@@ -146,6 +162,8 @@ export function readEventInto(value: unknown, out: EventScratch): string | undef
   if (type === CONTENT_VIEW) {
     const c = e.content_id;
     if (isStr(c)) content = c;
+  } else if (type === IDENTIFY_TYPE) {
+    content = anonymous as string;
   }
   out.content = content;
   const category = e.category;

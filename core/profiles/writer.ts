@@ -6,12 +6,15 @@
  * failing does not stop the others. Store errors are retried by the store itself (throttling, transient
  * errors); what still fails lands here.
  */
-import { ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, type LedgerView, type LedgerWrite } from './ledger';
+import { ledgerHas, ledgerReadsNeeded, lastIdEntries, type LedgerEntry, type LedgerItem, type LedgerView, type LedgerWrite } from './ledger';
 import type { DayKeyCache } from './day-keys';
 import { mergeSegment } from './merge';
 import type { Profile, ProfileSettings } from './model';
+import type { ProfileEvent } from './profile-event';
+import { freezeAnonymous, hasAbsorbed, IDENTIFY, linkExpiry } from './stitch';
 import type { Segment } from './window-state';
 import { DependencyError } from '../errors';
+import { anonymousIdOf, anonymousKey } from '@personalization-data-platform/contract';
 
 /** One ledger item to read. */
 export interface LedgerKey {
@@ -33,6 +36,13 @@ export interface ProfileStorePort {
   putIfVersion(profile: Profile, expectedVersion: number): Promise<'ok' | 'conflict'>;
   /** Makes the ledger writes of one user (each a set union: repeating one is harmless). */
   writeLedger(userId: string, writes: readonly LedgerWrite[]): Promise<void>;
+  /**
+   * Records that `anonymousId` is linked to `userId` (an item in the user's partition of the ledger table, so
+   * that erasing the user finds it). Idempotent. `expiresAt`: epoch seconds, or undefined for never.
+   */
+  writeLink(userId: string, anonymousId: string, expiresAt: number | undefined): Promise<void>;
+  /** Removes a link written by a claim that lost to another user's. Idempotent. */
+  deleteLink(userId: string, anonymousId: string): Promise<void>;
 }
 
 /** BatchGetItem reads at most 100 keys per call. */
@@ -51,7 +61,8 @@ export interface WriteOptions {
 
 export interface UserWrite {
   readonly userId: string;
-  readonly outcome: 'written' | 'already-applied' | 'failed';
+  /** 'erased': the key holds a tombstone, the events were dropped. */
+  readonly outcome: 'written' | 'already-applied' | 'failed' | 'erased';
   readonly applied: number;
   readonly duplicates: number;
   readonly conflicts: number;
@@ -63,6 +74,14 @@ export interface UserWrite {
   readonly ledgerDeferred: boolean;
   /** The profile as written. */
   readonly profile?: Profile;
+  /** The user the segment's events went to when its key is an anonymous id merged into that user. */
+  readonly redirectedTo?: string;
+  /** Events dropped because the person was erased. */
+  readonly erased?: number;
+  /** Anonymous profiles merged into this user by this write. */
+  readonly absorbed?: number;
+  /** Identify events naming an anonymous id that another user had already claimed. */
+  readonly identifyConflicts?: number;
   readonly error?: unknown;
 }
 
@@ -77,6 +96,9 @@ export interface WriteReport {
   readonly ledgerWrites: number;
   readonly ledgerRepairs: number;
   readonly ledgerDeferred: number;
+  readonly erasedEvents: number;
+  readonly absorbed: number;
+  readonly identifyConflicts: number;
 }
 
 /** What a user's merge reads: the profile, and the ledger items on the paths of its events. */
@@ -145,56 +167,7 @@ export async function writeSegments(store: ProfileStorePort, segments: readonly 
   }
 
   await mapConcurrent(segments.map((s, i) => [s, i] as const), concurrency, async ([segment, index]) => {
-    let conflicts = 0;
-    let ledgerWrites = 0;
-    let ledgerRepairs = 0;
-    let view = views?.get(segment.userId);
-    const base = { userId: segment.userId, applied: 0, duplicates: 0, ledgerDeferred: false };
-    for (;;) {
-      try {
-        view ??= (await readViews(store, [segment], 1)).get(segment.userId)!;
-        const merge = mergeSegment(view.profile, view.ledger, segment, options.settings, options.now(), options.dayKeys);
-        if (merge.repairs.length > 0) {
-          // Before the profile write that replaces the last_ids these ids are only recorded in.
-          await store.writeLedger(segment.userId, merge.repairs);
-          ledgerWrites += merge.repairs.length;
-          ledgerRepairs += merge.repairs.length;
-        }
-        if (merge.kind === 'already-applied') {
-          results[index] = { ...base, outcome: 'already-applied', duplicates: merge.duplicates, conflicts, ledgerWrites, ledgerRepairs };
-          return;
-        }
-        const put = await store.putIfVersion(merge.profile, merge.expectedVersion);
-        if (put === 'ok') {
-          let deferred = false;
-          try {
-            await store.writeLedger(segment.userId, merge.ledger);
-            ledgerWrites += merge.ledger.length;
-          } catch {
-            // The profile's last_ids hold these ids; the user's next merge writes them (a repair).
-            deferred = true;
-          }
-          results[index] = {
-            ...base,
-            outcome: 'written',
-            applied: merge.applied,
-            duplicates: merge.duplicates,
-            conflicts,
-            ledgerWrites,
-            ledgerRepairs,
-            ledgerDeferred: deferred,
-            profile: merge.profile,
-          };
-          return;
-        }
-        conflicts++;
-        view = undefined;
-        if (conflicts > maxConflicts) throw new DependencyError(`the profile of ${segment.userId} changed ${conflicts} times while being merged`, 'VersionConflicts', 'transient');
-      } catch (error) {
-        results[index] = { ...base, outcome: 'failed', conflicts, ledgerWrites, ledgerRepairs, error };
-        return;
-      }
-    }
+    results[index] = await writeUser(store, segment, views?.get(segment.userId), { ...options, maxConflicts });
   });
 
   const failed = results.filter((r) => r.outcome === 'failed');
@@ -210,7 +183,133 @@ export async function writeSegments(store: ProfileStorePort, segments: readonly 
     ledgerWrites: sum((r) => r.ledgerWrites),
     ledgerRepairs: sum((r) => r.ledgerRepairs),
     ledgerDeferred: sum((r) => (r.ledgerDeferred ? 1 : 0)),
+    erasedEvents: sum((r) => r.erased ?? 0),
+    absorbed: sum((r) => r.absorbed ?? 0),
+    identifyConflicts: sum((r) => r.identifyConflicts ?? 0),
   };
+}
+
+/**
+ * Writes one segment: the merge into its profile, after what its key calls for. A tombstone drops the events.
+ * An anonymous profile merged into a user sends the events that its own ledger does not hold on to that user
+ * (so a copy of an event applied before the merge is recognized). A user's identify events claim their
+ * anonymous ids (link, freeze) before the write that absorbs them.
+ */
+async function writeUser(store: ProfileStorePort, segment: Segment, initial: UserView | undefined, options: WriteOptions & { maxConflicts: number }): Promise<UserWrite> {
+  let conflicts = 0;
+  let ledgerWrites = 0;
+  let ledgerRepairs = 0;
+  let duplicatesBefore = 0;
+  let identifyConflicts = 0;
+  let view = initial;
+  let target: Segment = segment;
+  let redirectedTo: string | undefined;
+  const base = () => ({ userId: segment.userId, applied: 0, duplicates: duplicatesBefore, ledgerDeferred: false, ...(redirectedTo ? { redirectedTo } : {}) });
+  for (;;) {
+    try {
+      view ??= (await readViews(store, [target], 1)).get(target.userId)!;
+      const stored = view.profile;
+      if (stored?.erased_at !== undefined) {
+        return { ...base(), outcome: 'erased', conflicts, ledgerWrites, ledgerRepairs, erased: target.events.length };
+      }
+      if (stored?.merged_into !== undefined && redirectedTo === undefined) {
+        // Frozen: its ledger is complete (the freeze recorded its last ids) and no longer changes.
+        const last = new Set(lastIdEntries(stored.last_ids).map((e) => e.id));
+        const remaining = target.events.filter((e) => !last.has(e.id) && !ledgerHas(view!.ledger, e));
+        duplicatesBefore += target.events.length - remaining.length;
+        redirectedTo = stored.merged_into;
+        if (remaining.length === 0) return { ...base(), outcome: 'already-applied', conflicts, ledgerWrites, ledgerRepairs };
+        target = { userId: redirectedTo, events: remaining };
+        view = undefined;
+        continue;
+      }
+      const absorb = new Map<string, Profile>();
+      if (anonymousIdOf(target.userId) === undefined) {
+        for (const anonymousId of identified(target.events)) {
+          if (hasAbsorbed(stored, anonymousId)) continue;
+          const claim = await claimAnonymous(store, target.userId, anonymousId, options);
+          if (claim === 'conflict') identifyConflicts++;
+          else if (claim !== undefined) absorb.set(anonymousId, claim);
+        }
+      }
+      const merge = mergeSegment(stored, view.ledger, target, options.settings, options.now(), options.dayKeys, absorb);
+      if (merge.repairs.length > 0) {
+        // Before the profile write that replaces the last_ids these ids are only recorded in.
+        await store.writeLedger(target.userId, merge.repairs);
+        ledgerWrites += merge.repairs.length;
+        ledgerRepairs += merge.repairs.length;
+      }
+      if (merge.kind === 'already-applied') {
+        return { ...base(), outcome: 'already-applied', duplicates: duplicatesBefore + merge.duplicates, conflicts, ledgerWrites, ledgerRepairs, identifyConflicts };
+      }
+      const put = await store.putIfVersion(merge.profile, merge.expectedVersion);
+      if (put === 'ok') {
+        let deferred = false;
+        try {
+          await store.writeLedger(target.userId, merge.ledger);
+          ledgerWrites += merge.ledger.length;
+        } catch {
+          // The profile's last_ids hold these ids; the user's next merge writes them (a repair).
+          deferred = true;
+        }
+        return {
+          ...base(),
+          outcome: 'written',
+          applied: merge.applied,
+          duplicates: duplicatesBefore + merge.duplicates,
+          conflicts,
+          ledgerWrites,
+          ledgerRepairs,
+          ledgerDeferred: deferred,
+          profile: merge.profile,
+          absorbed: absorb.size,
+          identifyConflicts,
+        };
+      }
+      conflicts++;
+      view = undefined;
+      if (conflicts > options.maxConflicts) throw new DependencyError(`the profile of ${target.userId} changed ${conflicts} times while being merged`, 'VersionConflicts', 'transient');
+    } catch (error) {
+      return { ...base(), outcome: 'failed', conflicts, ledgerWrites, ledgerRepairs, error };
+    }
+  }
+}
+
+/** The anonymous ids named by the identify events of a segment, each once. */
+function identified(events: readonly ProfileEvent[]): string[] {
+  const out = new Set<string>();
+  for (const e of events) if (e.type === IDENTIFY && e.content) out.add(e.content);
+  return [...out];
+}
+
+/**
+ * Claims an anonymous id for a user: link, then freeze (see stitch.ts). Returns the frozen anonymous profile to
+ * absorb, 'conflict' when another user claimed it first, or undefined when there is nothing to absorb (the
+ * anonymous id was erased).
+ */
+async function claimAnonymous(store: ProfileStorePort, userId: string, anonymousId: string, options: WriteOptions & { maxConflicts: number }): Promise<Profile | 'conflict' | undefined> {
+  const key = anonymousKey(anonymousId);
+  let linked = false;
+  for (let attempt = 0; ; attempt++) {
+    const view = (await readViews(store, [{ userId: key, events: [] }], 1)).get(key)!;
+    const stored = view.profile;
+    if (stored?.erased_at !== undefined) return undefined;
+    if (stored?.merged_into !== undefined) {
+      if (stored.merged_into === userId) return stored;
+      // Claimed by someone else first: our link (if we wrote one while racing them) must not stay.
+      if (linked) await store.deleteLink(userId, anonymousId);
+      return 'conflict';
+    }
+    if (attempt > options.maxConflicts) throw new DependencyError(`the anonymous profile ${key} changed ${attempt} times while being claimed`, 'VersionConflicts', 'transient');
+    const now = options.now();
+    if (!linked) {
+      await store.writeLink(userId, anonymousId, linkExpiry(stored, options.settings, now));
+      linked = true;
+    }
+    const frozen = freezeAnonymous(stored, anonymousId, userId, view.ledger, options.settings, now);
+    if (frozen.repairs.length > 0) await store.writeLedger(key, frozen.repairs);
+    if ((await store.putIfVersion(frozen.profile, frozen.expectedVersion)) === 'ok') return frozen.profile;
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */

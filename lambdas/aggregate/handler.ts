@@ -52,6 +52,10 @@ const DEADLINE_RESERVE_MS = 3_000;
 export const AGGREGATOR_METRICS = {
   eventsIn: 'EventsIn',
   malformed: 'MalformedRecords',
+  consentWithheld: 'ConsentWithheldEvents',
+  erasedEvents: 'ErasedSubjectEvents',
+  absorbedProfiles: 'AnonymousProfilesMerged',
+  identifyConflicts: 'IdentifyConflicts',
   windowDuplicates: 'DuplicateEventsInWindow',
   usersUpdated: 'UsersUpdated',
   alreadyApplied: 'ConditionalSkips',
@@ -178,6 +182,9 @@ function summary(stats: InvocationStats) {
     ledgerWrites: sum((r) => r.ledgerWrites),
     ledgerRepairs: sum((r) => r.ledgerRepairs),
     ledgerDeferred: sum((r) => r.ledgerDeferred),
+    erasedEvents: sum((r) => r.erasedEvents),
+    anonymousProfilesMerged: sum((r) => r.absorbed),
+    identifyConflicts: sum((r) => r.identifyConflicts),
   };
 }
 
@@ -188,6 +195,10 @@ function record(stats: InvocationStats, metrics: Metrics): void {
   };
   add(AGGREGATOR_METRICS.eventsIn, stats.eventsIn);
   add(AGGREGATOR_METRICS.malformed, stats.malformed);
+  add(AGGREGATOR_METRICS.consentWithheld, stats.consentWithheld);
+  add(AGGREGATOR_METRICS.erasedEvents, s.erasedEvents);
+  add(AGGREGATOR_METRICS.absorbedProfiles, s.anonymousProfilesMerged);
+  add(AGGREGATOR_METRICS.identifyConflicts, s.identifyConflicts);
   add(AGGREGATOR_METRICS.windowDuplicates, stats.windowDuplicates);
   add(AGGREGATOR_METRICS.flushes, stats.flushes);
   add(AGGREGATOR_METRICS.usersUpdated, s.usersUpdated);

@@ -16,6 +16,8 @@ import { atLeastOnce } from '../shared/kinesis-consumer';
 import { PlatformFunction } from '../shared/platform-function';
 import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStreamRead } from '../shared/stream-consumer';
 import type { DataLake } from './data-lake';
+import type { ProfileStore } from '../profiles/profile-store';
+import { CURATE_ENV } from '../../lambdas/curate/config';
 
 export interface LakeDeliveryProps {
   /** The lake to deliver into (zones and the curated table's schema). */
@@ -46,6 +48,13 @@ export interface LakeDeliveryProps {
   readonly acceptedEventTimes?: { readonly maxPastAge: Duration; readonly maxFutureSkew: Duration };
   /** What happens to the delivery log groups when the stack is deleted. @default RemovalPolicy.DESTROY */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The profile store, whose ledger table holds the tombstones the curated lake's gate reads (docs/privacy.md).
+   * @default no gate: every validated event is curated, whatever its analytics consent
+   */
+  readonly profileStore?: ProfileStore;
+  /** Physical name of the curated lake's gate function. @default a generated name */
+  readonly curationFunctionName?: string;
 }
 
 export { ACTIVE_PARTITION_BUDGET };
@@ -84,6 +93,8 @@ export class LakeDelivery extends Construct {
   /** The raw stream's transformation: one line per record in the raw zone, whatever the record holds. */
   readonly rawFraming: PlatformFunction;
   readonly curatedDelivery: firehose.CfnDeliveryStream;
+  /** The curated stream's transformation: the lake's gate for analytics consent and erased subjects (lambdas/curate). */
+  readonly curation?: PlatformFunction;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: LakeDeliveryProps) {
@@ -98,7 +109,9 @@ export class LakeDelivery extends Construct {
     const rawName = name(props.rawDeliveryStreamName, 'raw');
     this.rawFraming = this.createRawFraming(props, rawName);
     this.rawDelivery = this.createRawDelivery(props, rawName, buffering, removal);
-    this.curatedDelivery = this.createCuratedDelivery(props, name(props.curatedDeliveryStreamName, 'curated'), buffering, removal);
+    const curatedName = name(props.curatedDeliveryStreamName, 'curated');
+    if (props.profileStore) this.curation = this.createCuration(props, props.profileStore, curatedName);
+    this.curatedDelivery = this.createCuratedDelivery(props, curatedName, buffering, removal);
     for (const s of [this.rawDelivery, this.curatedDelivery]) {
       Validations.of(s).acknowledge({
         id: 'AwsSolutions::AwsSolutions-KDF1',
@@ -186,6 +199,26 @@ export class LakeDelivery extends Construct {
   }
 
   /** The validated stream to the curated zone: dynamic partitioning by event hour, Parquet with the curated table's schema. */
+  /**
+   * The gate of the curated zone: events without analytics consent, and events of erased people, are dropped
+   * before partitioning (Firehose runs a Lambda transformation before inline parsing when both are set:
+   * "Understand partitioning keys" and "Apply dynamic partitioning to aggregated data" in its guide).
+   */
+  private createCuration(props: LakeDeliveryProps, store: ProfileStore, curatedName: string): PlatformFunction {
+    const fn = new PlatformFunction(this, 'Curation', {
+      handlerPath: 'curate/handler.ts',
+      serviceName: 'curate',
+      ...(props.curationFunctionName ? { functionName: props.curationFunctionName } : {}),
+      description: `Transformation of Firehose ${curatedName}: drops events without analytics consent and events of erased people`,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { [CURATE_ENV.ledgerTableName]: store.ledger.tableName },
+    });
+    acknowledgeFunctionRoleFindings(fn);
+    store.grantReadTombstones(fn);
+    return fn;
+  }
+
   private createCuratedDelivery(props: LakeDeliveryProps, curatedName: string, buffering: { intervalInSeconds: number; sizeInMBs: number }, removal: RemovalPolicy): firehose.CfnDeliveryStream {
     const { lake } = props;
     const curated = this.deliveryRole('Curated', curatedName, props.validatedStream, lake.curatedBucket, 'curated', removal);
@@ -202,6 +235,12 @@ export class LakeDelivery extends Construct {
         ],
       }),
     );
+    const curation = this.curation;
+    if (curation) {
+      curated.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'CurateRecords', actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], resources: [curation.functionArn] }),
+      );
+    }
     const delivery = new firehose.CfnDeliveryStream(this, 'CuratedDelivery', {
       deliveryStreamName: curatedName,
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -219,6 +258,19 @@ export class LakeDelivery extends Construct {
         processingConfiguration: {
           enabled: true,
           processors: [
+            ...(curation
+              ? [
+                  {
+                    type: 'Lambda',
+                    parameters: [
+                      { parameterName: 'LambdaArn', parameterValue: curation.functionArn },
+                      { parameterName: 'BufferSizeInMBs', parameterValue: String(RAW_FRAMING_BUFFER_MB) },
+                      { parameterName: 'BufferIntervalInSeconds', parameterValue: String(RAW_FRAMING_BUFFER_SECONDS) },
+                      { parameterName: 'NumberOfRetries', parameterValue: '3' },
+                    ],
+                  },
+                ]
+              : []),
             {
               type: 'MetadataExtraction',
               parameters: [
@@ -244,7 +296,7 @@ export class LakeDelivery extends Construct {
         s3BackupMode: 'Disabled',
       },
     });
-    delivery.node.addDependency(curated.role, table);
+    delivery.node.addDependency(curated.role, table, ...(curation ? [curation] : []));
     return delivery;
   }
 

@@ -32,6 +32,7 @@ export const RUNBOOK_SECTIONS: Readonly<Record<string, string>> = {
   'FreshnessCanary/ProfileFreshnessAlarm': 'Profile freshness SLO breached',
   'FreshnessCanary/LakeFreshnessAlarm': 'Lake freshness SLO breached',
   'FreshnessCanary/ErrorsAlarm': 'Freshness canary errors',
+  'Erasure/DeadLetterAlarm': 'An erasure request failed',
 };
 
 /** GitHub's anchor of a heading (lower case, punctuation dropped, spaces to hyphens). */

@@ -105,14 +105,32 @@ export class ProfileStore extends Construct {
 
   /**
    * What the aggregator needs: consistent batch reads of profiles and ledger items (one BatchGetItem reads
-   * both), conditional updates of whole profiles, and set-union updates of ledger items.
+   * both), conditional updates of whole profiles, set-union updates of ledger items, and the link items of
+   * identity stitching (PutItem, and DeleteItem of a claim that lost to another user's).
    */
   grantAggregate(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
+    const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
       resourceArns: [this.table.tableArn, this.ledger.tableArn],
     });
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resourceArns: [this.ledger.tableArn] });
+    return grant;
+  }
+
+  /** What the curated lake's gate needs: a Query of the tombstones' partition of the ledger table. */
+  grantReadTombstones(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.ledger.tableArn] });
+  }
+
+  /**
+   * What an erasure needs: read a profile and replace it with a tombstone (GetItem, PutItem); find and delete
+   * a key's ledger items and links (Query, BatchWriteItem); write the tombstone's hash (PutItem).
+   */
+  grantErase(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resourceArns: [this.ledger.tableArn] });
+    return grant;
   }
 
   /** Throttled requests of the aggregator's and readers' operations on both tables, summed. */

@@ -7,6 +7,7 @@
 import type { LedgerItem, LedgerWrite } from '../../core/profiles/ledger';
 import { itemSizeBytes } from '../../core/profiles/item-size';
 import type { Profile } from '../../core/profiles/model';
+import { LINK_SLOT_PREFIX, linkSlot } from '../../core/profiles/stitch';
 import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
 
 export interface MemoryStoreFaults {
@@ -97,6 +98,25 @@ export class MemoryProfileStore implements ProfileStorePort {
       this.ledgerWriteUnits += units;
       if (random() < (this.faults.lostAck ?? 0)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
     }
+  }
+
+  async writeLink(userId: string, anonymousId: string, expiresAt: number | undefined): Promise<void> {
+    const random = this.faults.random ?? Math.random;
+    if (random() < (this.faults.throttle ?? 0)) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+    let items = this.ledger.get(userId);
+    if (!items) this.ledger.set(userId, (items = new Map()));
+    items.set(linkSlot(anonymousId), { ids: new Set(), split: false, expiresAt: expiresAt ?? 0 });
+    this.ledgerWrites++;
+    if (random() < (this.faults.lostAck ?? 0)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+  }
+
+  async deleteLink(userId: string, anonymousId: string): Promise<void> {
+    this.ledger.get(userId)?.delete(linkSlot(anonymousId));
+  }
+
+  /** The anonymous ids linked to a user (its link items). */
+  linksOf(userId: string): string[] {
+    return [...(this.ledger.get(userId)?.keys() ?? [])].filter((slot) => slot.startsWith(LINK_SLOT_PREFIX)).map((slot) => slot.slice(LINK_SLOT_PREFIX.length));
   }
 
   /** Number of ids and the largest item of the ledger. */

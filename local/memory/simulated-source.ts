@@ -12,6 +12,7 @@ import { AggregationContext } from '../../core/profiles/aggregation-context';
 import type { ProfileSettings } from '../../core/profiles/model';
 import type { WindowStateLimits } from '../../core/profiles/flush-policy';
 import type { WindowStateJson } from '../../core/profiles/window-state';
+import { anonymousKey } from '@personalization-data-platform/contract';
 import type { ProfileStorePort } from '../../core/profiles/writer';
 
 export interface SimRecord {
@@ -64,6 +65,8 @@ function failingFor(store: ProfileStorePort, users: ReadonlySet<string>): Profil
   return {
     read: (u, k) => store.read(u, k),
     writeLedger: (u, w) => store.writeLedger(u, w),
+    writeLink: (u, a, e) => store.writeLink(u, a, e),
+    deleteLink: (u, a) => store.deleteLink(u, a),
     putIfVersion: (profile, expected) =>
       users.has(profile.user_id) ? Promise.reject(Object.assign(new Error('injected: writes of this user keep failing'), { name: 'InternalServerError' })) : store.putIfVersion(profile, expected),
   };
@@ -71,7 +74,8 @@ function failingFor(store: ProfileStorePort, users: ReadonlySet<string>): Profil
 
 function userOf(record: SimRecord): string | undefined {
   try {
-    return (JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as { user_id?: string }).user_id;
+    const e = JSON.parse(Buffer.from(record.data, 'base64').toString('utf8')) as { user_id?: string; anonymous_id?: string };
+    return e.user_id ?? (e.anonymous_id !== undefined ? anonymousKey(e.anonymous_id) : undefined);
   } catch {
     return undefined;
   }

@@ -64,6 +64,12 @@ export interface FirehoseStandInOptions {
   pollIntervalMs?: number;
   /** Called after every object written. */
   onObject?: (object: DeliveredObject) => void;
+  /**
+   * The delivery stream's Lambda data transformation, called with each batch as Firehose calls it (records with
+   * recordId and base64 data); records it returns `Dropped` are not delivered. Only `Ok` and `Dropped` are
+   * modelled (the deployed transformations return nothing else).
+   */
+  transform?: (event: { records: { recordId: string; data: string; approximateArrivalTimestamp: number }[] }) => Promise<{ records: { recordId: string; result: string }[] }>;
   /** How long an object that fails to upload is retried before it is given up (Firehose: 24 hours). @default 24 hours */
   maxDeliveryRetryMs?: number;
   /** Told about an error the stand-in did not expect, with what failed; delivery goes on. @default logged */
@@ -80,6 +86,8 @@ export interface DeliveredObject {
 }
 
 export interface FirehoseStats {
+  /** Records the Lambda transformation returned as Dropped (the curated lake's gate: consent, erasure). */
+  droppedByTransformation: number;
   recordsIn: number;
   recordsDelivered: number;
   recordsToErrorPrefix: number;
@@ -165,6 +173,7 @@ export class FirehoseStandIn {
   private uploadDeadline?: number;
   private readonly inFlight = new Set<AbortController>();
   private readonly counters = {
+    droppedByTransformation: 0,
     recordsIn: 0,
     recordsDelivered: 0,
     recordsToErrorPrefix: 0,
@@ -181,7 +190,7 @@ export class FirehoseStandIn {
       startingPosition: 'TRIM_HORIZON',
       batchSize: 10_000,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
-      handler: (event) => this.accept(event as KinesisStreamEvent),
+      handler: async (event) => this.accept(await this.transformed(event as KinesisStreamEvent)),
       ...(options.log ? { log: options.log } : {}),
     });
   }
@@ -265,6 +274,16 @@ export class FirehoseStandIn {
     for (const e of this.errors) oldest = Math.min(oldest, e.record.arrivalMs);
     for (const p of this.pending) oldest = Math.min(oldest, p.oldestArrivalMs);
     return oldest === Infinity ? 0 : Math.max(0, now - oldest);
+  }
+
+  /** The event without the records the transformation dropped. */
+  private async transformed(event: KinesisStreamEvent): Promise<KinesisStreamEvent> {
+    const transform = this.options.transform;
+    if (!transform || event.Records.length === 0) return event;
+    const out = await transform({ records: event.Records.map((r, i) => ({ recordId: String(i), data: r.kinesis.data, approximateArrivalTimestamp: r.kinesis.approximateArrivalTimestamp * 1000 })) });
+    const dropped = new Set(out.records.filter((r) => r.result === 'Dropped').map((r) => r.recordId));
+    this.counters.droppedByTransformation += dropped.size;
+    return dropped.size === 0 ? event : { ...event, Records: event.Records.filter((_, i) => !dropped.has(String(i))) };
   }
 
   private accept(event: KinesisStreamEvent): void {

@@ -34,12 +34,15 @@ import {
 } from '../event-source/runner';
 import { LocalLake } from '../lake/local-lake';
 import { injectDynamoDbThrottling, injectDynamoDbWriteOutage, injectKinesisPutOutage, type InjectedOutage, type InjectedThrottling } from './faults';
-import { FirehoseStandIn, type DeliveredObject, type FirehoseStats } from './firehose-standin';
+import { FirehoseStandIn, type DeliveredObject, type FirehoseStandInOptions, type FirehoseStats } from './firehose-standin';
 import { VALIDATION_FUNCTION_TIMEOUT_SECONDS, validationMapping } from './event-source-settings';
 import { MetricsTap } from './metrics-tap';
 import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { LambdaEndpoint, type InvokableHandler } from '../lambda-endpoint';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
+import { createCurateHandler, CURATE_METRICS } from '../../lambdas/curate/handler';
+import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
+import { documentClient } from '../../adapters/dynamodb/document-client';
 
 /** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
 export interface RuntimeFaults extends SeededFaultOptions {
@@ -90,7 +93,7 @@ export interface RuntimeStats {
     runner: RunnerStats;
   };
   profiles: ReturnType<ProfilesStage['stats']>;
-  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number };
+  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number; curatedDroppedByReason: Record<string, number> };
   onFailureRecords: number;
   /** On-failure records the destination did not take after the runners' retries. */
   onFailureDeliveryErrors: number;
@@ -192,6 +195,8 @@ export class LocalRuntime {
   readonly functions: LambdaEndpoint;
   private stopped?: Promise<StopReport>;
   private objects = 0;
+  /** What the curated delivery's transformation dropped (consent, erased subjects), by reason. */
+  private curationMetrics?: MetricsTap;
 
   private constructor(private readonly parts: RuntimeParts) {
     ({ stage: this.stage, names: this.names, emulators: this.emulators, dataDir: this.dataDir, lake: this.lake, profiles: this.profiles, functions: this.functions } = parts);
@@ -273,7 +278,12 @@ export class LocalRuntime {
       const onObject = () => {
         if (runtime) runtime.objects++;
       };
-      const delivery = lakeDelivery(stage, names, options, { lake, health, log, onObject });
+      const curationMetrics = new MetricsTap();
+      const tombstones = new DynamoTombstones({ ledgerTableName: names.ledgerTable, client: documentClient(), cacheMs: 0 });
+      // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones are
+      // read afresh each batch here, where the deployed function caches them for a minute.
+      const curate = createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: curationMetrics });
+      const delivery = lakeDelivery(stage, names, options, { lake, health, log, onObject, curate });
       const rawDelivery = delivery('raw');
       const curatedDelivery = delivery('curated');
       await rawDelivery.start();
@@ -282,6 +292,7 @@ export class LocalRuntime {
       cleanup.push(() => curatedDelivery.stop());
 
       runtime = new LocalRuntime({ stage, names, emulators, dataDir, lake, savedEnv, validation, profiles, rawDelivery, curatedDelivery, faults, functions, health });
+      runtime.curationMetrics = curationMetrics;
       return runtime;
     } catch (err) {
       await undo();
@@ -316,7 +327,12 @@ export class LocalRuntime {
         runner: validation.runner.stats(),
       },
       profiles: this.profiles.stats(),
-      lake: { raw: rawDelivery.stats(), curated: curatedDelivery.stats(), objects: this.objects },
+      lake: {
+        raw: rawDelivery.stats(),
+        curated: curatedDelivery.stats(),
+        objects: this.objects,
+        curatedDroppedByReason: this.curationMetrics?.breakdown(CURATE_METRICS.dropped, 'reason') ?? {},
+      },
       onFailureRecords: faults.onFailure.length,
       onFailureDeliveryErrors: validation.runner.stats().onFailureDeliveryErrors + (this.profiles.stats().runner?.onFailureDeliveryErrors ?? 0),
       dynamoDbThrottled: faults.throttling?.throttled() ?? 0,
@@ -543,7 +559,7 @@ function lakeDelivery(
   stage: StageConfig,
   names: StageResourceNames,
   options: LocalRuntimeOptions,
-  run: { lake: LocalLake; health: RuntimeHealth; log: (line: string) => void; onObject: (o: DeliveredObject) => void },
+  run: { lake: LocalLake; health: RuntimeHealth; log: (line: string) => void; onObject: (o: DeliveredObject) => void; curate: FirehoseStandInOptions['transform'] },
 ): (format: 'raw' | 'curated') => FirehoseStandIn {
   return (format) =>
     new FirehoseStandIn({
@@ -558,5 +574,6 @@ function lakeDelivery(
       onObject: run.onObject,
       onError: (err) => run.health.fail(err),
       log: run.log,
+      ...(format === 'curated' && run.curate ? { transform: run.curate } : {}),
     });
 }

@@ -2,6 +2,7 @@
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
  * See `npm start -- --help` and docs/local-and-testing.md, "Run it locally".
  */
+import { subjectKey } from '@personalization-data-platform/contract';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { resolveStage, type StageConfig } from '../../lib/config/stage-config';
@@ -262,7 +263,7 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, pro
     const contents = await readLakeContents(runner);
     const accounting = account(producer.sent, contents);
     const uniqueValid = [...producer.uniqueValid.values()];
-    const users = [...new Set(uniqueValid.map((e) => e.user_id))];
+    const users = [...new Set(uniqueValid.map((e) => subjectKey(e)))];
     // Every profile read the way a personalization service reads it: the typed reader, features derived at
     // one instant. Strongly consistent, so the oracle check sees every acknowledged write.
     const readAt = new Date();

@@ -24,6 +24,9 @@ const WHY: Partial<Record<StageValueName, string>> = {
   ProfileExportScheduleGroupName: 'the local runtime has no EventBridge Scheduler',
   DashboardName: 'the local runtime has no CloudWatch dashboard (its summary prints the figures)',
   FreshnessCanaryFunctionName: 'the local runtime runs the canary code in process, on its own timer, not as a function',
+  ErasureQueueUrl: 'the local runtime erases with npm run erase directly, not through a queue',
+  ErasureRequesterPolicyArn: 'the local runtime has no IAM',
+  ErasureAuditBucketName: 'the local runtime writes its erasure audit log to erasure-audit.jsonl in its data folder',
 };
 
 /** The outputs file of the local runtime of `stage`. */

@@ -4,15 +4,15 @@
  * returns it, derived features included.
  */
 import type { DerivedFeatures } from '@personalization-data-platform/profile-reader';
-import type { BehaviouralEvent } from '@personalization-data-platform/contract';
+import { subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 
 /** event_type -> count per user, from the unique valid events: what every profile's `counts` must equal. */
 export function expectedCounts(uniqueValid: readonly BehaviouralEvent[]): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
   for (const e of uniqueValid) {
-    const counts = out.get(e.user_id) ?? {};
+    const counts = out.get(subjectKey(e)) ?? {};
     counts[e.event_type] = (counts[e.event_type] ?? 0) + 1;
-    out.set(e.user_id, counts);
+    out.set(subjectKey(e), counts);
   }
   return out;
 }

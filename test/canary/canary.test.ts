@@ -23,7 +23,7 @@ describe('canary users and events', () => {
     for (const e of batch.valid) {
       const r = validate(e);
       expect(r.ok, JSON.stringify(r)).toBe(true);
-      expect(isCanaryUser(e.user_id)).toBe(true);
+      expect(isCanaryUser(e.user_id!)).toBe(true);
       expect(e.properties).toEqual({ canary: true });
     }
     expect([...batch.expectedCounts.values()][0]).toEqual({ page_view: 1, content_view: 1, add_to_cart: 1, purchase: 1 });
@@ -45,7 +45,7 @@ describe('the lake queries and canaries', () => {
   it('every KPI and reconciliation query excludes the canary namespace with the shared predicate', () => {
     for (const q of loadNamedQueries()) {
       if (PIPELINE_QUERIES.has(q.id)) expect(q.sql, q.id).not.toContain(CANARY_USER_PREFIX);
-      else expect([canaryExclusion(), canaryExclusion('e.user_id'), canaryExclusion('e.item.user_id.s')].some((p) => q.sql.includes(p)), q.id).toBe(true);
+      else expect([canaryExclusion(), canaryExclusion('e.user_id!'), canaryExclusion('e.item.user_id.s')].some((p) => q.sql.includes(p)), q.id).toBe(true);
     }
   });
 });

@@ -3,12 +3,13 @@
  * ReadDeadlineError in time, not after the retries), partial batch results that keep what was read and name
  * what was not, and the freshness of each feature. Against dynalite, paused with SIGSTOP for the stall.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ProfileReader, ReadDeadlineError } from '@personalization-data-platform/profile-reader';
 import { emptyProfile, type Profile } from '../../core/profiles/model';
 import { useEmulators } from '../support/emulators';
+import { createActiveTable, USER_KEYED } from '../support/tables';
 
 const emulators = useEmulators({ dynamodb: true });
 const T0 = Date.parse('2026-11-30T12:00:00Z');
@@ -38,9 +39,7 @@ function profile(userId: string): Profile {
 
 async function table(name: string, users: string[]): Promise<DynamoDBDocumentClient> {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-  await client.send(
-    new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'user_id', AttributeType: 'S' }] }),
-  );
+  await createActiveTable(client, { TableName: name, ...USER_KEYED });
   for (const u of users) await client.send(new PutCommand({ TableName: name, Item: profile(u) }));
   return client;
 }

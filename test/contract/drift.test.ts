@@ -33,7 +33,10 @@ describe('artefacts derived from the schema', () => {
   });
 
   it('TypeScript types: required fields are required, optional ones optional', () => {
-    expectTypeOf<BehaviouralEvent['user_id']>().toEqualTypeOf<string>();
+    expectTypeOf<BehaviouralEvent['event_id']>().toEqualTypeOf<string>();
+    // Since 1.1 an event names a user, an anonymous visitor or both: neither id is required on its own.
+    expectTypeOf<BehaviouralEvent['user_id']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<BehaviouralEvent['anonymous_id']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<BehaviouralEvent['duration_ms']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<BehaviouralEvent['event_type']>().toEqualTypeOf<(typeof EVENT_TYPES)[number]>();
     const required = Object.keys(schema.properties).filter((k) => schema.required.includes(k));

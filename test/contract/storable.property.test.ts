@@ -158,7 +158,8 @@ function expectedRow(event: BehaviouralEvent): Record<string, unknown> {
   return {
     schema_version: e.schema_version,
     event_id: e.event_id,
-    user_id: e.user_id,
+    user_id: e.user_id ?? null,
+    anonymous_id: e.anonymous_id ?? null,
     session_id: e.session_id,
     event_type: e.event_type,
     event_time: e.event_time,
@@ -171,6 +172,7 @@ function expectedRow(event: BehaviouralEvent): Record<string, unknown> {
     context: struct(e.context, ['locale', 'page_url', 'referrer', 'search_query']),
     // Stored as strings: a number in JavaScript's shortest form, a boolean as true/false.
     properties: e.properties === undefined ? null : Object.fromEntries(Object.entries(e.properties).map(([k, v]) => [k, String(v)])),
+    consent: struct(e.consent, ['personalization', 'analytics']),
   };
 }
 

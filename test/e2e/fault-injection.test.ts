@@ -18,18 +18,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { parseOnFailureRecord } from '../../core/ingest/redrive';
 import { seededRandom } from '../../core/seeded-random';
-import { Workload, type WorkloadRecord } from '../../workload/generator';
+import { Workload } from '../../workload/generator';
 import { redriveRanges, type RedriveOutcome } from '../../scripts/redrive';
 import { BlackBox, eventually } from '../../scripts/verify/black-box';
 import { localstackGap } from './support/localstack-gaps';
 import { EXTERNAL, startTarget, type Target } from './support/target';
+import { withAnonymousVisitors, type SentRecord } from './support/stitching';
 
 const SEED = Number(process.env.PDP_DRILL_SEED ?? Math.floor(Math.random() * 1e9));
 
 let target: Target;
 let box: BlackBox;
 /** Every record sent, resends included, with where the stream put it. */
-const sent: { record: WorkloadRecord; shardId: string; sequenceNumber: string }[] = [];
+const sent: { record: SentRecord; shardId: string; sequenceNumber: string }[] = [];
+/** The profile an event belongs to: its user, or the user its anonymous id was identified as. */
+let owner: (e: BehaviouralEvent) => string = (e) => e.user_id!;
 const uniqueValid = new Map<string, BehaviouralEvent>();
 const redrives: RedriveOutcome[][] = [];
 const context = () => `PDP_DRILL_SEED=${SEED}`;
@@ -41,14 +44,20 @@ describe.skipIf(localstackGap('the fault drill', 'esm-bisection') || EXTERNAL)('
     const random = seededRandom(SEED);
     // The run's own workload (default skew), drawn up front so the outages can target its heaviest users.
     const workload = new Workload({ seed: SEED, users: 300, invalidRatio: 0.05, duplicateRatio: 0.1 });
-    const batches = Array.from({ length: 24 }, () => workload.take(50));
+    const drawn = Array.from({ length: 24 }, () => workload.take(50));
     const activity = new Map<string, number>();
-    for (const r of batches.flat()) if (r.event) activity.set(r.event.user_id, (activity.get(r.event.user_id) ?? 0) + 1);
+    for (const r of drawn.flat()) if (r.event) activity.set(r.event.user_id, (activity.get(r.event.user_id) ?? 0) + 1);
     const ranked = [...activity.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([u]) => u);
     const pick = (from: number, to: number) => ranked[from + Math.floor(random() * Math.max(1, Math.min(to, ranked.length) - from))]!;
     // The heaviest user and a mid-range one lose their profile writes; another heavy user its forwarding.
     const writeOutageUsers = [ranked[0]!, pick(5, 40)];
     const forwardOutageUsers = [pick(1, 5)];
+    // A fifth of the users browse anonymously before they log in: their first events carry only an anonymous
+    // id (another partition key), and an identify event, sent once or twice anywhere in the run, links them.
+    const stitching = withAnonymousVisitors(drawn, random, 0.2);
+    const batches = stitching.batches;
+    owner = stitching.owner;
+    expect(stitching.stitched).toBeGreaterThan(10);
 
     target = await startTarget({
       windowSeconds: 2,
@@ -78,7 +87,7 @@ describe.skipIf(localstackGap('the fault drill', 'esm-bisection') || EXTERNAL)('
       await new Promise((r) => setTimeout(r, 250));
     }
     for (const { record } of sent) {
-      if (record.event && (record.kind === 'valid' || record.kind === 'duplicate') && !uniqueValid.has(record.event.event_id)) {
+      if (record.event && (record.kind === 'valid' || record.kind === 'duplicate' || record.kind === 'identify') && !uniqueValid.has(record.event.event_id)) {
         uniqueValid.set(record.event.event_id, record.event);
       }
     }
@@ -127,7 +136,7 @@ describe.skipIf(localstackGap('the fault drill', 'esm-bisection') || EXTERNAL)('
     const oracle = new Map<string, { counts: Record<string, number>; first: number; last: number; purchases: number; revenueMilli: number }>();
     for (const e of uniqueValid.values()) {
       const t = Date.parse(e.event_time);
-      const p = oracle.get(e.user_id) ?? { counts: {}, first: Infinity, last: -Infinity, purchases: 0, revenueMilli: 0 };
+      const p = oracle.get(owner(e)) ?? { counts: {}, first: Infinity, last: -Infinity, purchases: 0, revenueMilli: 0 };
       p.counts[e.event_type] = (p.counts[e.event_type] ?? 0) + 1;
       p.first = Math.min(p.first, t);
       p.last = Math.max(p.last, t);
@@ -135,7 +144,7 @@ describe.skipIf(localstackGap('the fault drill', 'esm-bisection') || EXTERNAL)('
         p.purchases++;
         p.revenueMilli += Math.round((e.value ?? 0) * 1000);
       }
-      oracle.set(e.user_id, p);
+      oracle.set(owner(e), p);
     }
     const users = [...oracle.keys()];
     const revenue = (p: Record<string, unknown>) => Object.values((p.purchase_value_milli ?? {}) as Record<string, number>).reduce((a, b) => a + Number(b), 0);
@@ -172,7 +181,7 @@ describe.skipIf(localstackGap('the fault drill', 'esm-bisection') || EXTERNAL)('
     );
     expect(new Set(curated.map((r) => r.event_id)), context()).toEqual(new Set(uniqueValid.keys()));
 
-    const invalid = sent.filter((s) => s.record.kind !== 'valid' && s.record.kind !== 'duplicate');
+    const invalid = sent.filter((s) => s.record.kind !== 'valid' && s.record.kind !== 'duplicate' && s.record.kind !== 'identify');
     const quarantined = await eventually(() => box.quarantineLines(), (l) => l.length >= invalid.length, target.settleMs, 'quarantine complete');
     expect(new Set(quarantined.map(({ line }) => `${String(line.shard_id)}/${String(line.sequence_number)}`)), context()).toEqual(
       new Set(invalid.map((s) => `${s.shardId}/${s.sequenceNumber}`)),

@@ -115,11 +115,11 @@ describe('the pipeline, seen from outside', { timeout: EXTERNAL ? 900_000 : 120_
     const expected = new Map<string, { counts: Record<string, number>; first: number; last: number }>();
     for (const e of uniqueValid.values()) {
       const t = Date.parse(e.event_time);
-      const p = expected.get(e.user_id) ?? { counts: {}, first: Infinity, last: -Infinity };
+      const p = expected.get(e.user_id!) ?? { counts: {}, first: Infinity, last: -Infinity };
       p.counts[e.event_type] = (p.counts[e.event_type] ?? 0) + 1;
       p.first = Math.min(p.first, t);
       p.last = Math.max(p.last, t);
-      expected.set(e.user_id, p);
+      expected.set(e.user_id!, p);
     }
     const users = [...expected.keys()];
     const matches = (profiles: Map<string, Record<string, unknown>>) =>

@@ -225,7 +225,7 @@ describe('redeploy after destroy', () => {
     expect(byType('AWS::DynamoDB::Table')).toEqual([{ TableName: 'pdp-secure-profiles' }, { TableName: 'pdp-secure-profile-ledger' }]);
     expect(byType('AWS::Logs::LogStream')).toEqual(expect.arrayContaining([{ LogGroupName: '/aws/kinesisfirehose/pdp-secure-raw-to-lake', LogStreamName: 'DestinationDelivery' }]));
     expect(byType('AWS::S3::Bucket').map((m) => m.BucketName).sort()).toEqual(
-      ['AccessLogsBucketName', 'AthenaResultsBucketName', 'CuratedBucketName', 'QuarantineBucketName', 'RawBucketName'].map((k) => `${k.toLowerCase()}-physical`).sort(),
+      ['AccessLogsBucketName', 'AthenaResultsBucketName', 'CuratedBucketName', 'ErasureAuditBucketName', 'QuarantineBucketName', 'RawBucketName'].map((k) => `${k.toLowerCase()}-physical`).sort(),
     );
     expect(byType('AWS::KMS::Key')).toEqual([{ KeyId: 'StreamKeyArn-1234' }]);
   });

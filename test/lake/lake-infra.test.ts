@@ -37,8 +37,8 @@ describe('zone buckets', () => {
     return { raw: z.rawBucket, curated: z.curatedBucket, quarantine: z.quarantineBucket, athenaResults: z.athenaResultsBucket, accessLogs: z.accessLogsBucket };
   };
 
-  it('are five: raw, curated, quarantine, Athena results and access logs', () => {
-    dev.template.resourceCountIs('AWS::S3::Bucket', 5);
+  it('are five: raw, curated, quarantine, Athena results and access logs (the sixth bucket of the stack is the erasure audit log)', () => {
+    dev.template.resourceCountIs('AWS::S3::Bucket', 6);
   });
 
   it('are all SSE-S3 encrypted, private, without ACLs', () => {
@@ -84,7 +84,8 @@ describe('zone buckets', () => {
   it('are deleted with their objects in dev and retained in prod', () => {
     for (const b of Object.values(zones(dev))) expect(resource(dev, dev.id(b)).DeletionPolicy).toBe('Delete');
     for (const b of Object.values(zones(prod))) expect(resource(prod, prod.id(b)).DeletionPolicy).toBe('Retain');
-    expect(Object.keys(dev.template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(5);
+    // The five zones and the erasure audit bucket.
+    expect(Object.keys(dev.template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(6);
     expect(Object.keys(prod.template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(0);
   });
 });
@@ -310,7 +311,20 @@ describe('Firehose delivery', () => {
     expect(d.Prefix).toBe('events/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/');
     expect(d.ErrorOutputPrefix).toBe('errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/');
     expect(d.DynamicPartitioningConfiguration).toEqual({ Enabled: true, RetryOptions: { DurationInSeconds: 300 } });
+    // The gate (analytics consent, erased people) runs first: Firehose applies a Lambda transformation before
+    // inline parsing when both are configured (Firehose Developer Guide, "Understand partitioning keys": "You can
+    // configure either of these methods ... or both of them at the same time"; "Apply dynamic partitioning to
+    // aggregated data": "deaggregation -> data transformation through Lambda -> partitioning keys").
     expect(d.ProcessingConfiguration.Processors).toEqual([
+      {
+        Type: 'Lambda',
+        Parameters: [
+          { ParameterName: 'LambdaArn', ParameterValue: { 'Fn::GetAtt': [prod.id(prod.stack.lakeDelivery.curation!), 'Arn'] } },
+          { ParameterName: 'BufferSizeInMBs', ParameterValue: '1' },
+          { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '60' },
+          { ParameterName: 'NumberOfRetries', ParameterValue: '3' },
+        ],
+      },
       {
         Type: 'MetadataExtraction',
         Parameters: [

@@ -104,16 +104,16 @@ beforeAll(async () => {
   // Profile counters: unique valid events per user and type, as the aggregator keeps them.
   const seen = new Set<string>();
   for (const e of curated) {
-    const k = `${e.user_id}\u0000${e.event_id}`;
+    const k = `${e.user_id!}\u0000${e.event_id}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    const counts = profiles.get(e.user_id) ?? {};
+    const counts = profiles.get(e.user_id!) ?? {};
     counts[e.event_type] = (counts[e.event_type] ?? 0) + 1;
-    profiles.set(e.user_id, counts);
-    firstSeen.set(e.user_id, Math.min(firstSeen.get(e.user_id) ?? Infinity, Date.parse(e.event_time)));
+    profiles.set(e.user_id!, counts);
+    firstSeen.set(e.user_id!, Math.min(firstSeen.get(e.user_id!) ?? Infinity, Date.parse(e.event_time)));
   }
   // One settled user of the sample has a counter that drifted by one: the reconciliation must report it.
-  const settled = [...profiles.keys()].sort().find((u) => recentlyAcquired(u) && !curated.some((e) => e.user_id === u && dayOf(e) >= SNAPSHOT))!;
+  const settled = [...profiles.keys()].sort().find((u) => recentlyAcquired(u) && !curated.some((e) => e.user_id! === u && dayOf(e) >= SNAPSHOT))!;
   tampered.user = settled;
   tampered.eventType = Object.keys(profiles.get(settled)!)[0]!;
   profiles.get(settled)![tampered.eventType]! += 1;
@@ -141,7 +141,7 @@ describe('the local lake holds the workload', () => {
     expect(curated.length).toBeGreaterThan(5000);
     expect(quarantined.length).toBeGreaterThan(50);
     expect(new Set(curated.map(dayOf)).size).toBeGreaterThanOrEqual(9);
-    expect(curated.length - new Set(curated.map((e) => `${e.user_id}/${e.event_id}`)).size).toBeGreaterThan(50);
+    expect(curated.length - new Set(curated.map((e) => `${e.user_id!}/${e.event_id}`)).size).toBeGreaterThan(50);
   });
 
   it('every deployed named query has a local check in this file', () => {
@@ -161,7 +161,7 @@ describe('named queries', () => {
     const inWindow = curated.filter((e) => dayOf(e) >= since(30));
     const expected = [...new Set(inWindow.map(dayOf))].sort().map((day) => {
       const of = inWindow.filter((e) => dayOf(e) === day);
-      return { day, active_users: new Set(of.map((e) => e.user_id)).size, events: of.length };
+      return { day, active_users: new Set(of.map((e) => e.user_id!)).size, events: of.length };
     });
     expect(rows.map((r) => ({ day: r.day, active_users: num(r.active_users), events: num(r.events) }))).toEqual(expected);
   });
@@ -176,7 +176,7 @@ describe('named queries', () => {
     const inWindow = curated.filter((e) => dayOf(e) >= from);
     const expected = [...new Set(inWindow.map((e) => weekStart(ms(e))))].sort().map((week) => {
       const of = inWindow.filter((e) => weekStart(ms(e)) === week);
-      return { week_start: week, active_users: new Set(of.map((e) => e.user_id)).size, events: of.length };
+      return { week_start: week, active_users: new Set(of.map((e) => e.user_id!)).size, events: of.length };
     });
     expect(expected.length).toBeGreaterThanOrEqual(2);
     expect(rows.map((r) => ({ week_start: String(r.week_start), active_users: num(r.active_users), events: num(r.events) }))).toEqual(expected);
@@ -189,7 +189,7 @@ describe('named queries', () => {
     const expected = keys.map((k) => {
       const [day, type] = k.split('|') as [string, string];
       const of = inWindow.filter((e) => dayOf(e) === day && e.event_type === type);
-      return { day, event_type: type, events: of.length, users: new Set(of.map((e) => e.user_id)).size };
+      return { day, event_type: type, events: of.length, users: new Set(of.map((e) => e.user_id!)).size };
     });
     expect(rows.map((r) => ({ day: r.day, event_type: r.event_type, events: num(r.events), users: num(r.users) }))).toEqual(expected);
   });
@@ -198,7 +198,7 @@ describe('named queries', () => {
     const rows = await runner.runNamedQuery('session-length-distribution', { now: NOW });
     const sessions = new Map<string, number[]>();
     for (const e of curated.filter((x) => dayOf(x) >= since(7))) {
-      const k = `${e.user_id}|${e.session_id}`;
+      const k = `${e.user_id!}|${e.session_id}`;
       sessions.set(k, [...(sessions.get(k) ?? []), ms(e)]);
     }
     const bounds = [60, 300, 900, 1800, 3600];
@@ -224,7 +224,7 @@ describe('named queries', () => {
     const inWindow = curated.filter((e) => dayOf(e) >= since(30));
     const expected = new Map<string, { viewers: number; added_to_cart: number; purchasers: number }>();
     const byUserDay = new Map<string, BehaviouralEvent[]>();
-    for (const e of inWindow) byUserDay.set(`${dayOf(e)}|${e.user_id}`, [...(byUserDay.get(`${dayOf(e)}|${e.user_id}`) ?? []), e]);
+    for (const e of inWindow) byUserDay.set(`${dayOf(e)}|${e.user_id!}`, [...(byUserDay.get(`${dayOf(e)}|${e.user_id!}`) ?? []), e]);
     for (const [k, events] of byUserDay) {
       const day = k.split('|')[0]!;
       const firstOf = (type: string, after: number) => Math.min(...events.filter((e) => e.event_type === type && ms(e) >= after).map(ms));
@@ -276,7 +276,7 @@ describe('named queries', () => {
     const inWindow = curated.filter((e) => dayOf(e) >= since(30));
     const expected = [...new Set(inWindow.map(dayOf))].sort().map((day) => {
       const of = inWindow.filter((e) => dayOf(e) === day);
-      const unique = new Set(of.map((e) => `${e.user_id}/${e.event_id}`)).size;
+      const unique = new Set(of.map((e) => `${e.user_id!}/${e.event_id}`)).size;
       return { day, total_rows: of.length, unique_events: unique, duplicates: of.length - unique };
     });
     expect(expected.reduce((s, d) => s + d.duplicates, 0)).toBeGreaterThan(0);
@@ -301,11 +301,11 @@ describe('named queries', () => {
     const sample = [...profiles.keys()].filter(recentlyAcquired).sort().slice(0, 1000);
     expect(sample.length).toBeGreaterThan(10);
     expect(sample.length).toBeLessThan(profiles.size);
-    const unsettled = new Set(curated.filter((e) => dayOf(e) >= SNAPSHOT).map((e) => e.user_id));
+    const unsettled = new Set(curated.filter((e) => dayOf(e) >= SNAPSHOT).map((e) => e.user_id!));
     const expected: Row[] = [];
     for (const user of sample) {
       for (const type of ['add_to_cart', 'click', 'content_view', 'page_view', 'purchase', 'remove_from_cart', 'search']) {
-        const lake = new Set(curated.filter((e) => e.user_id === user && e.event_type === type && dayOf(e) < SNAPSHOT).map((e) => e.event_id)).size;
+        const lake = new Set(curated.filter((e) => e.user_id! === user && e.event_type === type && dayOf(e) < SNAPSHOT).map((e) => e.event_id)).size;
         const profile = profiles.get(user)![type] ?? 0;
         if (lake === 0 && profile === 0) continue;
         expected.push({ user_id: user, event_type: type, lake_count: lake, profile_count: profile, status: lake === profile ? 'match' : unsettled.has(user) ? 'unsettled' : 'mismatch' });

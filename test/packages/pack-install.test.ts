@@ -4,7 +4,7 @@
  * plain Node, against the local emulators (Kinesis and DynamoDB) this file starts and stops. A TypeScript file
  * in the scratch project checks that the installed declarations resolve and type the public API.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyProfile, type Profile } from '../../core/profiles/model';
 import { useEmulators } from '../support/emulators';
 import { createStream, readStream } from '../ingestion/support';
+import { createActiveTable, USER_KEYED } from '../support/tables';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -96,9 +97,7 @@ describe('the packages, packed and installed outside the repository', () => {
     const stream = await createStream('packages', 1);
     const table = `profiles-${Date.now()}`;
     const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    await dynamo.send(
-      new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'user_id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'user_id', AttributeType: 'S' }] }),
-    );
+    await createActiveTable(dynamo, { TableName: table, ...USER_KEYED });
     for (const user of ['user-42', 'user-7']) await dynamo.send(new PutCommand({ TableName: table, Item: profile(user, Date.now()) }));
     dynamo.destroy();
     // The reader example's budget is 50 ms, for DynamoDB in a Region; the emulator on a busy machine gets more.

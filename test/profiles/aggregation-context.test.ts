@@ -46,6 +46,14 @@ class YieldingStore implements ProfileStorePort {
     await this.tick();
     return this.inner.writeLedger(...args);
   }
+  async writeLink(...args: Parameters<ProfileStorePort['writeLink']>) {
+    await this.tick();
+    return this.inner.writeLink(...args);
+  }
+  async deleteLink(...args: Parameters<ProfileStorePort['deleteLink']>) {
+    await this.tick();
+    return this.inner.deleteLink(...args);
+  }
 }
 
 /** Runs one shard's window in batches of 50 with a carried state; returns every invocation's state as JSON. */

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { KinesisEventSourceRunner, seededFaults, type FaultInjector, type Kinesi
 import { Workload } from '../../workload/generator';
 import { expectedProfile, uniqueByUser } from './support/oracle';
 import { LEDGER_TABLE_SHAPE, PROFILE_TABLE_SHAPE } from '../../local/runtime/profiles-stage';
+import { createActiveTable } from '../support/tables';
 
 useEmulators({ kinesis: true, dynamodb: true });
 const runners: KinesisEventSourceRunner[] = [];
@@ -58,14 +58,11 @@ async function createTable(): Promise<{ tableName: string; ledgerTableName: stri
   const tableName = `profiles-${id}`;
   const ledgerTableName = `ledger-${id}`;
   for (const shape of [PROFILE_TABLE_SHAPE, LEDGER_TABLE_SHAPE]) {
-    await dynamoDbClient().send(
-      new CreateTableCommand({
-        TableName: shape === PROFILE_TABLE_SHAPE ? tableName : ledgerTableName,
-        KeySchema: shape.keySchema,
-        AttributeDefinitions: shape.attributes,
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createActiveTable(dynamoDbClient(), {
+      TableName: shape === PROFILE_TABLE_SHAPE ? tableName : ledgerTableName,
+      KeySchema: shape.keySchema,
+      AttributeDefinitions: shape.attributes,
+    });
   }
   return { tableName, ledgerTableName };
 }

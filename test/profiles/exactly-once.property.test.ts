@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BehaviouralEvent } from '@personalization-data-platform/contract';
+import { anonymousKey, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
 import { MemoryProfileStore } from '../../local/memory/profile-store';
 import { expectedProfile, uniqueByUser } from './support/oracle';
@@ -26,15 +26,18 @@ const eventArb = fc.record({
   device: fc.option(fc.constantFrom(...DEVICES), { nil: undefined }),
   locale: fc.option(fc.constantFrom('en-US', 'de-DE', 'fr-FR'), { nil: undefined }),
   duration: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: undefined }),
+  /** Sent before the user logged in on one of their two devices: an anonymous event of `a-<user>-<device>`. */
+  anonymous: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined, freq: 3 }),
 });
 
 type EventSpec = typeof eventArb extends fc.Arbitrary<infer T> ? T : never;
 
 function toEvent(e: EventSpec, id: number): BehaviouralEvent {
   const event: BehaviouralEvent = {
-    schema_version: '1.0',
+    schema_version: '1.1',
     event_id: `evt-${id}`,
-    user_id: `user-${e.user}`,
+    ...(e.anonymous === undefined ? { user_id: `user-${e.user}` } : { anonymous_id: `a-${e.user}-${e.anonymous}` }),
+    // An anonymous event shares the session namespace: a login mid-visit keeps the session id.
     session_id: `s-${e.user}-${e.session}`,
     event_type: e.type,
     event_time: new Date(BASE_MS + e.offsetMs).toISOString(),
@@ -73,11 +76,36 @@ const scenarioArb = fc.record({
   throttle: fc.constantFrom(0, 0.1),
   lostAck: fc.constantFrom(0, 0.1),
   redrives: fc.constantFrom(1, 2),
+  /**
+   * Identify events: [user, device, where in the stream (0-1)]: before, between or after that device's anonymous
+   * events, some twice (a login repeated, or a copy of the same identify resent).
+   */
+  identifies: fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 6 }),
 });
+
+function identifyEvent(user: number, device: number, id: number, offsetMs: number): BehaviouralEvent {
+  return {
+    schema_version: '1.1',
+    event_id: `idf-${id}`,
+    user_id: `user-${user}`,
+    anonymous_id: `a-${user}-${device}`,
+    session_id: `s-${user}-0`,
+    event_type: 'identify',
+    event_time: new Date(BASE_MS + offsetMs).toISOString(),
+  };
+}
+
+/** The shard of an event: by its partition key (user_id, else anonymous_id), as Kinesis hashes it. */
+function shardOf(event: BehaviouralEvent, shards: number): number {
+  if (event.user_id !== undefined) return Number(event.user_id.slice(5)) % shards;
+  // Anonymous ids land elsewhere than their user's events: a person's events on two shards.
+  const [, user, device] = event.anonymous_id!.split('-');
+  return (Number(user) + Number(device) + 1) % shards;
+}
 
 function compare(actual: Profile | undefined, events: BehaviouralEvent[], settings: ProfileSettings): void {
   const expected = expectedProfile(events, settings);
-  expect(actual, `profile of ${events[0]!.user_id}`).toBeDefined();
+  expect(actual, `profile of ${subjectKey(events[0]!)}`).toBeDefined();
   const a = actual!;
   const { affinity, ...exact } = expected;
   expect({
@@ -101,7 +129,8 @@ function compare(actual: Profile | undefined, events: BehaviouralEvent[], settin
 }
 
 describe('exactly-once effect (property)', () => {
-  it('profiles equal the oracle of the unique events under any fault schedule, copies, heavy users, late events and redrives', async () => {
+  // About 10 s alone; several times that on a loaded two-core machine.
+  it('profiles equal the oracle of the unique events under any fault schedule, copies, heavy users, late events and redrives', { timeout: 300_000 }, async () => {
     let givenUp = 0;
     let splitLedgers = 0;
     await fc.assert(
@@ -112,8 +141,15 @@ describe('exactly-once effect (property)', () => {
           const offset = s.heavy.burst && i % 3 === 0 ? 0 : Math.floor((i / Math.max(1, s.heavy.count)) * s.heavy.spreadMs);
           events.push(toEvent({ ...s.events[i % s.events.length]!, user: 9, session: i % 3, offsetMs: 20 * DAY_MS + offset }, 10_000 + i));
         }
-        // The stream: events in order, producer resends landing anywhere later, runs forwarded twice at the end.
+        // The stream: events in order, identify events where the scenario puts them, producer resends landing
+        // anywhere later, runs forwarded twice at the end.
         const stream: BehaviouralEvent[] = [...events];
+        s.identifies.forEach(([user, device, where], i) => {
+          const at = Math.floor(where * stream.length);
+          const event = identifyEvent(user, device, i, Math.floor(where * 40 * DAY_MS));
+          stream.splice(at, 0, event);
+          events.push(event);
+        });
         for (const [index, where] of s.resend) {
           const original = index % events.length;
           const at = original + 1 + Math.floor(where * (stream.length - original - 1));
@@ -128,7 +164,7 @@ describe('exactly-once effect (property)', () => {
 
         const byShard = new Map<number, SimRecord[]>();
         stream.forEach((event, i) => {
-          const shard = Number(event.user_id.slice(5)) % s.shards;
+          const shard = shardOf(event, s.shards);
           const list = byShard.get(shard) ?? [];
           list.push({ sequenceNumber: sequenceNumber(shard, i + 1), data: Buffer.from(JSON.stringify(event)).toString('base64'), arrivalMs: BASE_MS + i * 400 });
           byShard.set(shard, list);
@@ -147,9 +183,21 @@ describe('exactly-once effect (property)', () => {
           for (let r = 0; r < s.redrives; r++) await redriveRanges(shardId, onFailure, { store, settings: SETTINGS, batchSize: 5 });
         }
         for (const items of store.ledger.values()) if ([...items.values()].some((i) => i.split)) splitLedgers++;
-        const expected = uniqueByUser(events);
-        expect([...store.items.keys()].sort()).toEqual([...expected.keys()].sort());
+        // An anonymous id that was identified belongs to its user, whenever the identify came; the others keep
+        // their own anonymous profile.
+        const identified = new Set(s.identifies.map(([user, device]) => `a-${user}-${device}`));
+        const owner = (e: BehaviouralEvent) => (e.anonymous_id !== undefined && e.user_id === undefined && identified.has(e.anonymous_id) ? e.anonymous_id.replace(/^a-(\d+)-\d+$/, 'user-$1') : subjectKey(e));
+        const expected = uniqueByUser(events, owner);
+        const frozen = [...identified].map(anonymousKey);
+        expect([...store.items.keys()].sort()).toEqual([...new Set([...expected.keys(), ...frozen])].sort());
         for (const [user, list] of expected) compare(store.items.get(user), list, SETTINGS);
+        for (const key of frozen) {
+          // The link: the anonymous profile points at its user, who absorbed it exactly once.
+          const user = key.replace(/^anon#a-(\d+)-\d+$/, 'user-$1');
+          expect(store.items.get(key)!.merged_into).toBe(user);
+          expect(store.linksOf(user)).toContain(key.slice('anon#'.length));
+          expect(new Set(store.items.get(user)!.anon_links).size).toBe(store.items.get(user)!.anon_links!.length);
+        }
         // No ledger item outgrows its capacity, whatever the rate (a write may top one up past it only
         // when it repairs ids of a write whose ledger update was lost).
         expect(store.ledgerStats().largestItem).toBeLessThanOrEqual(SETTINGS.ledgerItemCapacity + 8);

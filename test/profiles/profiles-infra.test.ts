@@ -180,23 +180,35 @@ describe('profiles infrastructure', () => {
       });
     });
 
-    it('may batch-read and update profiles and ledger items, and nothing else on either table (the freshness canary only reads its probes)', () => {
+    it('may batch-read and update profiles and ledger items, write and delete link items, and nothing else on either table; so may each other role only its part (the freshness canary only reads its probes)', () => {
       const policies = dev.template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }>;
-      const canaryRole = dev.stack.getLogicalId(dev.stack.freshnessCanary!.function.role!.node.defaultChild as never);
-      const touching = (of: (roles: string[]) => boolean) =>
-        Object.values(policies)
-          .filter((p) => of(p.Properties.Roles.map((r) => r.Ref)))
-          .flatMap((p) => p.Properties.PolicyDocument.Statement)
-          .filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
-      expect(touching((roles) => roles.includes(canaryRole))).toEqual([{ Sid: 'ReadProfileItems', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } }]);
-      const statements = touching((roles) => !roles.includes(canaryRole));
-      expect(statements).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-          Resource: [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, { 'Fn::GetAtt': [ids.ledger, 'Arn'] }],
-        },
+      const byRole = new Map<string, unknown[]>();
+      for (const p of Object.values(policies)) {
+        const statements = p.Properties.PolicyDocument.Statement.filter((st) => JSON.stringify(st.Resource).includes(ids.table) || JSON.stringify(st.Resource).includes(ids.ledger));
+        if (statements.length === 0) continue;
+        const role = p.Properties.Roles[0]!.Ref;
+        byRole.set(role, [...(byRole.get(role) ?? []), ...statements]);
+      }
+      const table = { 'Fn::GetAtt': [ids.table, 'Arn'] };
+      const ledger = { 'Fn::GetAtt': [ids.ledger, 'Arn'] };
+      const roleOf = (fragment: string) => [...byRole.keys()].filter((r) => r.includes(fragment));
+      expect(roleOf('Aggregator')).toHaveLength(1);
+      expect(byRole.get(roleOf('Aggregator')[0]!)).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], Resource: [table, ledger] },
+        // Identity stitching: the link item of an anonymous id, and its removal when another user claimed it first.
+        { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: ledger },
       ]);
+      // The curated lake's gate reads the tombstones' partition of the ledger.
+      expect(byRole.get(roleOf('Curation')[0]!)).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: ledger }]);
+      // An erasure replaces profiles with tombstones and deletes ledger items and links.
+      expect(byRole.get(roleOf('Erasure')[0]!)).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: table },
+        { Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'], Resource: ledger },
+      ]);
+      // The freshness canary reads its probes' profiles, and nothing else.
+      const canaryRole = dev.stack.getLogicalId(dev.stack.freshnessCanary!.function.role!.node.defaultChild as never);
+      expect(byRole.get(canaryRole)).toEqual([{ Sid: 'ReadProfileItems', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table }]);
+      expect(byRole.size).toBe(4);
     });
   });
 

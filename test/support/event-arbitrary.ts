@@ -73,7 +73,15 @@ function satisfyConditionals(arrivalMs: number): (e: Record<string, unknown>) =>
     for (const [name, deps] of Object.entries((EVENT_SCHEMA.dependentRequired ?? {}) as Record<string, string[]>)) {
       if (e[name] !== undefined) for (const d of deps) if (e[d] === undefined) missing.add(d);
     }
-    for (const clause of (EVENT_SCHEMA.allOf ?? []) as Schema[]) {
+    const clauses = (EVENT_SCHEMA.allOf ?? []) as Schema[];
+    // "At least one of": when none is present, the first is added.
+    for (const clause of clauses) {
+      if (!clause.anyOf) continue;
+      const names = (clause.anyOf as Schema[]).map((b) => b.required[0] as string);
+      if (names.every((n) => e[n] === undefined)) missing.add(names[0]!);
+    }
+    for (const clause of clauses) {
+      if (!clause.if) continue;
       const [prop, test] = Object.entries(clause.if.properties as Record<string, Schema>)[0]!;
       const values: unknown[] = test.const !== undefined ? [test.const] : test.enum;
       if (values.includes(e[prop])) for (const r of clause.then.required as string[]) if (e[r] === undefined) missing.add(r);

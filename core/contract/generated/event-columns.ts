@@ -1,4 +1,4 @@
-// Generated from contract/event.schema.json (sha256 9e30975249e79048246c671a57649877e890419f5d4e57d8a68d0dbd1ac66186) by scripts/generate-contract.ts.
+// Generated from contract/event.schema.json (sha256 541bd20a3a77e90f6800ecc9e69a53645a40ec6c297aee5f7162c3d36bbc607d) by scripts/generate-contract.ts.
 // Do not edit: change the schema and run `npm run generate`. A test fails when this file drifts.
 
 /** A column of the curated events table: the contract's fields with their Hive (Glue/Athena) types. */
@@ -23,7 +23,12 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   {
     "name": "user_id",
     "type": "string",
-    "comment": "Stable id of the user or anonymous visitor. Partition key of both streams and of the profile table."
+    "comment": "Stable id of the known (logged-in) user. Partition key of both streams and of the profile table when present. An event has a user_id, an anonymous_id or both (since 1.1; before, user_id was required)."
+  },
+  {
+    "name": "anonymous_id",
+    "type": "string",
+    "comment": "Since 1.1. Id of the device or browser of a visitor who may not be logged in (a first-party cookie or an app install id). An event without user_id builds the anonymous profile of this id; an identify event links it to a user, whose profile then absorbs it"
   },
   {
     "name": "session_id",
@@ -33,7 +38,7 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
   {
     "name": "event_type",
     "type": "string",
-    "comment": "What the user did."
+    "comment": "What the user did. 'identify' (since 1.1) is the login moment: it links anonymous_id to user_id and carries both."
   },
   {
     "name": "event_time",
@@ -79,5 +84,10 @@ export const EVENT_COLUMNS: readonly EventColumn[] = [
     "name": "properties",
     "type": "map<string,string>",
     "comment": "Bounded free-form attributes: at most 16 keys in snake_case, each value a short string, a number within plus or minus 2^53-1, or a boolean. Stored as strings in the lake."
+  },
+  {
+    "name": "consent",
+    "type": "struct<personalization:boolean,analytics:boolean>",
+    "comment": "Since 1.1. The consent the producer knows for this event. A field that is absent counts as granted (the behaviour of 1.0 events); a producer that does not hold consent must say false. See docs/privacy.md."
   }
 ];

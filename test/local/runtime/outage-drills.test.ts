@@ -9,6 +9,7 @@
  * - S3 killed, then started again on its port with its data (s3rver keeps its buckets on disk): lake uploads
  *   and quarantine writes fail meanwhile and are retried.
  */
+import { subjectKey } from '@personalization-data-platform/contract';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +105,7 @@ describe('outage drills', { timeout: 120_000 }, () => {
     // Recovered: every record accounted for, every profile equal to its unique valid events.
     const accounting = account(producer.sent, await lakeOf(runtime));
     expect(accounting.checks.filter((c) => !c.ok)).toEqual([]);
-    const users = [...new Set([...producer.uniqueValid.values()].map((e) => e.user_id))];
+    const users = [...new Set([...producer.uniqueValid.values()].map((e) => subjectKey(e)))];
     const profiles = await runtime.profiles.reader().getMany(users, { consistent: true });
     expect(profileDrift([...producer.uniqueValid.values()], profiles)).toEqual([]);
     expect(runtime.stats().onFailureRecords).toBe(0);

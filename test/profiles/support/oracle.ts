@@ -3,7 +3,7 @@
  * definitions in docs/readers.md, without the incremental fold. The aggregation must arrive at the same values
  * whatever the delivery history.
  */
-import { EVENT_TYPES, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import { EVENT_TYPES, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../core/profiles/model';
 import { encodeDevice } from '../../../core/profiles/device-key';
 
@@ -25,17 +25,20 @@ export interface ExpectedProfile {
   locale?: string;
 }
 
-/** Unique events per user: the first occurrence of each (user_id, event_id). */
-export function uniqueByUser(events: readonly BehaviouralEvent[]): Map<string, BehaviouralEvent[]> {
+/**
+ * Unique events per profile: the first occurrence of each (subject, event_id), grouped by `owner` (by default
+ * the event's subject: its user, else its anonymous visitor).
+ */
+export function uniqueByUser(events: readonly BehaviouralEvent[], owner: (e: BehaviouralEvent) => string = subjectKey): Map<string, BehaviouralEvent[]> {
   const seen = new Set<string>();
   const out = new Map<string, BehaviouralEvent[]>();
   for (const e of events) {
-    const key = `${e.user_id}\u001f${e.event_id}`;
+    const key = `${subjectKey(e)}\u001f${e.event_id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const list = out.get(e.user_id) ?? [];
+    const list = out.get(owner(e)) ?? [];
     list.push(e);
-    out.set(e.user_id, list);
+    out.set(owner(e), list);
   }
   return out;
 }
