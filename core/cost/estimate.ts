@@ -260,7 +260,7 @@ export function estimateCost(stage: CostStage, input: Workload, prices: Prices =
   return { stage: stage.name, workload: w, lines, services, total: lines.reduce((sum, l) => sum + l.monthly, 0), notes };
 }
 
-/** The alarms a stage has: validation 5, lake delivery 7, profiles 4, scheduler 2, the export 1, the canary 3. */
+/** The alarms a stage has: validation 5, lake delivery 7, profiles 4, scheduler 2, erasure 1, the export 1, the canary 3. */
 export function monitoredAlarms(stage: Pick<CostStage, 'lake' | 'alarms'>): number {
-  return 5 + 7 + 4 + 2 + (stage.lake.profileExport === 'daily' ? 1 : 0) + (stage.alarms.freshnessCanary === 'on' ? 3 : 0);
+  return 5 + 7 + 4 + 2 + 1 + (stage.lake.profileExport === 'daily' ? 1 : 0) + (stage.alarms.freshnessCanary === 'on' ? 3 : 0);
 }
