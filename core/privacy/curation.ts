@@ -1,25 +1,83 @@
 /**
- * What may enter the curated lake: the curated delivery's transformation keeps an event unless its producer
- * withheld consent to analytics, or its subject was erased (a late or redriven copy arriving after the
- * erasure). Such an event is dropped with its reason; the raw zone keeps it only for its retention.
- * Pure: the set of erased subjects comes from the tombstones (adapters/dynamodb/tombstones.ts).
+ * The lake's gates: what may enter a zone of the lake after an erasure, and (curated zone) without analytics
+ * consent. Three places apply them, with the same rules:
+ *
+ * - the raw delivery's transformation (lambdas/frame-raw) drops records of erased subjects from the raw zone;
+ * - the validation function (lambdas/validate) drops them before it quarantines or forwards anything, so
+ *   they reach neither the quarantine zone nor the validated stream;
+ * - the curated delivery's transformation (lambdas/curate) drops events without analytics consent, and
+ *   events of erased subjects that were already on the validated stream when the erasure happened.
+ *
+ * A record is an erased subject's when it is a JSON object whose subject (recordSubjectKey: its user_id, else
+ * its anonymous_id as `anon#<id>`) has a live tombstone: exactly the records the erasure itself removes from
+ * the lake as the person's. A record that names nobody (not JSON, not an object, no id) cannot be attributed
+ * and is kept. Pure: the tombstones' hashes come from the ledger table (adapters/dynamodb/tombstones.ts).
  */
-import { consentOf, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
-import { subjectHash } from './subject';
+import { consentOf, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import { recordSubjectKey, subjectHash } from './subject';
 
 export type CurationOutcome = 'keep' | 'no_analytics_consent' | 'erased_subject';
+
+/** The reason a gate gives for a record of an erased subject (metric dimension `reason`). */
+export const ERASED_SUBJECT = 'erased_subject' as const;
 
 /** The hash a tombstone is kept under: no id in clear. */
 export function tombstoneHash(profileKey: string): string {
   return subjectHash(profileKey);
 }
 
+/**
+ * The erased subjects, as a gate asks about them: by profile key, against the live tombstones' hashes. With no
+ * tombstone nothing is hashed; otherwise each distinct key is hashed once (a busy subject sends many records).
+ */
+export class ErasedSubjects {
+  private readonly seen = new Map<string, boolean>();
+
+  constructor(private readonly hashes: ReadonlySet<string>) {}
+
+  /** No live tombstone: every record is kept. */
+  get none(): boolean {
+    return this.hashes.size === 0;
+  }
+
+  /** Whether the subject with this profile key is erased. */
+  has(profileKey: string): boolean {
+    if (this.hashes.size === 0) return false;
+    let erased = this.seen.get(profileKey);
+    if (erased === undefined) {
+      erased = this.hashes.has(tombstoneHash(profileKey));
+      // Bounded: one gate serves one batch, whose records name at most a few thousand subjects.
+      if (this.seen.size < 10_000) this.seen.set(profileKey, erased);
+    }
+    return erased;
+  }
+
+  /** Whether a parsed record (anything JSON.parse returns) is an erased subject's. */
+  holds(value: unknown): boolean {
+    if (this.hashes.size === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const key = recordSubjectKey(value as { user_id?: unknown; anonymous_id?: unknown });
+    return key !== undefined && this.has(key);
+  }
+
+  /** Whether a record's bytes are an erased subject's: UTF-8 JSON of an object that names one (see holds). */
+  holdsBytes(data: Uint8Array): boolean {
+    if (this.hashes.size === 0) return false;
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    } catch {
+      return false; // not JSON: cannot be attributed
+    }
+    return this.holds(value);
+  }
+}
+
 /** Whether an event may enter the curated lake, and why not. A record that is not an event is kept (Firehose reports it). */
 export function curationOf(value: unknown, erased: (tombstoneHash: string) => boolean): CurationOutcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'keep';
-  const e = value as Partial<BehaviouralEvent>;
-  if (typeof e.user_id !== 'string' && typeof e.anonymous_id !== 'string') return 'keep';
-  if (!consentOf(e).analytics) return 'no_analytics_consent';
-  if (erased(tombstoneHash(subjectKey(e)))) return 'erased_subject';
+  const key = recordSubjectKey(value as { user_id?: unknown; anonymous_id?: unknown });
+  if (key === undefined) return 'keep';
+  if (!consentOf(value as Partial<BehaviouralEvent>).analytics) return 'no_analytics_consent';
+  if (erased(tombstoneHash(key))) return ERASED_SUBJECT;
   return 'keep';
 }

@@ -7,7 +7,7 @@
  * ids (someone else's identify on a shared device) is that other user's. A record that is not an event (a
  * quarantined payload that is not JSON, or cut short) is theirs when it holds one of their ids as a JSON string.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { anonymousKey, subjectKey } from '@personalization-data-platform/contract';
 
 export interface Subject {
@@ -40,10 +40,8 @@ export class SubjectMatcher {
 
   /** Whether a parsed event (or event-shaped row) is the person's. */
   isEvent(row: { user_id?: unknown; anonymous_id?: unknown }): boolean {
-    const user = typeof row.user_id === 'string' && row.user_id !== '' ? row.user_id : undefined;
-    const anonymous = typeof row.anonymous_id === 'string' && row.anonymous_id !== '' ? row.anonymous_id : undefined;
-    if (user === undefined && anonymous === undefined) return false;
-    return this.keys.has(subjectKey({ user_id: user, anonymous_id: anonymous }));
+    const key = recordSubjectKey(row);
+    return key !== undefined && this.keys.has(key);
   }
 
   /** Whether a profile key is the person's. */
@@ -89,9 +87,24 @@ export class SubjectMatcher {
 }
 
 /**
+ * The profile key of the subject of a record, valid or not: its user when `user_id` is a non-empty string,
+ * else its anonymous visitor when `anonymous_id` is one; undefined when it names neither (it cannot be
+ * attributed). For a valid event this is subjectKey(event). The erasure (which rows are a person's) and the
+ * lake's gates (which late records are an erased person's) both decide by it, so they agree.
+ */
+export function recordSubjectKey(row: { user_id?: unknown; anonymous_id?: unknown }): string | undefined {
+  const user = typeof row.user_id === 'string' && row.user_id !== '' ? row.user_id : undefined;
+  const anonymous = typeof row.anonymous_id === 'string' && row.anonymous_id !== '' ? row.anonymous_id : undefined;
+  if (user === undefined && anonymous === undefined) return undefined;
+  return subjectKey({ user_id: user, anonymous_id: anonymous });
+}
+
+/**
  * The pseudonym of a user in the audit log: SHA-256 of the id, hex. It proves to whoever knows the id that
  * this person was erased, and tells nobody else who it was.
  */
 export function subjectHash(id: string): string {
-  return createHash('sha256').update(`pdp-erasure:${id}`).digest('hex');
+  // One-shot hash: about three times faster than createHash() for short input (the validation function's
+  // gate hashes subjects on the hot path).
+  return hash('sha256', `pdp-erasure:${id}`, 'hex');
 }

@@ -5,8 +5,9 @@ import { rawObjectBody, readRawRecords } from '../../core/lake/raw-framing';
 import { countCuratedRowsSql, findObjectsSql, sqlId, unloadCuratedSql } from '../../core/privacy/lake-queries';
 import { parseErasureRequest, erasureRequestBody } from '../../core/privacy/erasure';
 import { rewriteLineObject } from '../../core/privacy/rewrite';
-import { SubjectMatcher, subjectHash } from '../../core/privacy/subject';
-import { curationOf, tombstoneHash } from '../../core/privacy/curation';
+import { recordSubjectKey, SubjectMatcher, subjectHash } from '../../core/privacy/subject';
+import { curationOf, ErasedSubjects, tombstoneHash } from '../../core/privacy/curation';
+import { createHash } from 'node:crypto';
 
 const person = new SubjectMatcher({ userId: 'u-1', anonymousIds: ['dev-1'] });
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -106,5 +107,67 @@ describe('the curated lake gate', () => {
     expect(gate({ user_id: 'u-1' })).toBe('erased_subject');
     expect(gate({ anonymous_id: 'dev-1' })).toBe('erased_subject');
     expect(gate({ user_id: 'u-2', anonymous_id: 'dev-1' })).toBe('keep');
+  });
+});
+
+describe('the gates of the raw and quarantine zones (and the validated stream) after an erasure', () => {
+  // The erasure of user u-1 and their linked device dev-1 leaves a tombstone per profile key.
+  const erased = new ErasedSubjects(new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]));
+
+  it('tombstones are keyed by profile key: the user id, or anon#<anonymous id>', () => {
+    expect(erased.has('u-1')).toBe(true);
+    expect(erased.has('anon#dev-1')).toBe(true);
+    // The bare anonymous id is not a profile key: an anonymous id equal to an erased user id is someone else.
+    expect(erased.has('dev-1')).toBe(false);
+    expect(erased.holds({ anonymous_id: 'u-1' })).toBe(false);
+    expect(erased.holds({ user_id: 'dev-1' })).toBe(false);
+    // The hash is the audit log's pseudonym (createHash and the one-shot hash agree).
+    expect(tombstoneHash('u-1')).toBe(createHash('sha256').update('pdp-erasure:u-1').digest('hex'));
+  });
+
+  it('drops a record, valid or not, whose subject is erased: by its user id, else by its anonymous id', () => {
+    expect(erased.holds({ user_id: 'u-1', event_type: 'purchase' })).toBe(true);
+    expect(erased.holds({ anonymous_id: 'dev-1' })).toBe(true);
+    expect(erased.holds({ user_id: 'u-1', anonymous_id: 'dev-9' })).toBe(true);
+    // Invalid records: a missing event id, a wrong type elsewhere, an empty or non-string user id beside the device.
+    expect(erased.holds({ user_id: 'u-1', event_type: 'hover' })).toBe(true);
+    expect(erased.holds({ user_id: '', anonymous_id: 'dev-1', event_time: 'yesterday' })).toBe(true);
+    expect(erased.holds({ user_id: 42, anonymous_id: 'dev-1' })).toBe(true);
+    expect(erased.holdsBytes(json({ user_id: 'u-1', value: 'NaN' }))).toBe(true);
+  });
+
+  it('keeps everyone else, and what cannot be attributed', () => {
+    expect(erased.holds({ user_id: 'u-2' })).toBe(false);
+    expect(erased.holds({ anonymous_id: 'dev-2' })).toBe(false);
+    // Another user's identify on the erased person's (shared) device is that user's: the erasure keeps it too.
+    expect(erased.holds({ user_id: 'u-2', anonymous_id: 'dev-1', event_type: 'identify' })).toBe(false);
+    for (const value of [undefined, null, 'u-1', ['u-1'], {}, { user_id: 7 }, { anonymous_id: '' }]) expect(erased.holds(value)).toBe(false);
+    for (const bytes of [Buffer.from('{"user_id":"u-1"'), Buffer.from('not json u-1'), Buffer.alloc(0), gzipSync(json({ user_id: 'u-1' }))]) expect(erased.holdsBytes(bytes)).toBe(false);
+  });
+
+  it('drops exactly the event-shaped records the erasure removes as the person\'s', () => {
+    const rows = [
+      { user_id: 'u-1' }, { anonymous_id: 'dev-1' }, { user_id: 'u-1', anonymous_id: 'x' }, { user_id: 'u-2', anonymous_id: 'dev-1' },
+      { user_id: '', anonymous_id: 'dev-1' }, { user_id: null, anonymous_id: 'dev-1' }, { user_id: 'u-2' }, { anonymous_id: 'u-1' },
+    ];
+    for (const row of rows) expect(erased.holds(row), JSON.stringify(row)).toBe(person.isEvent(row));
+    expect(recordSubjectKey({ user_id: '', anonymous_id: 'dev-1' })).toBe('anon#dev-1');
+    expect(recordSubjectKey({ user_id: 3 })).toBeUndefined();
+  });
+
+  it('with no tombstone, hashes nothing and keeps everything', () => {
+    const none = new ErasedSubjects(new Set());
+    expect(none.none).toBe(true);
+    expect(none.holds({ user_id: 'u-1' })).toBe(false);
+    expect(none.holdsBytes(json({ user_id: 'u-1' }))).toBe(false);
+    expect(erased.none).toBe(false);
+  });
+
+  it('the curated gate decides erasure by the same subject', () => {
+    const hashes = new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]);
+    const gate = (e: unknown) => curationOf(e, (h) => hashes.has(h));
+    for (const row of [{ user_id: 'u-1' }, { anonymous_id: 'dev-1' }, { user_id: 'u-2', anonymous_id: 'dev-1' }, { user_id: '', anonymous_id: 'dev-1' }]) {
+      expect(gate(row) === 'erased_subject', JSON.stringify(row)).toBe(erased.holds(row));
+    }
   });
 });
