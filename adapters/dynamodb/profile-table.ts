@@ -12,9 +12,10 @@ import type { RetryPolicy } from '../../core/retry-policy';
 import type { LedgerKey, ProfileStorePort } from '../../core/profiles/writer';
 import { classifyError, sdkRetriesOf, withRetry, type RetryOptions } from '../retry';
 import { batchGetAll } from './batch-get';
+import { LEDGER_ATTRIBUTES } from './ledger-attributes';
 
 /** Key and attributes of a ledger item. */
-export const LEDGER_ATTRIBUTES = { partitionKey: 'user_id', sortKey: 'slot', ids: 'ids', split: 'split', ttl: 'expires_at' } as const;
+export { LEDGER_ATTRIBUTES };
 
 /**
  * Attempts of a read, a profile write or a ledger write, on top of the SDK's own retries: enough to ride out

@@ -1,17 +1,17 @@
 /**
- * The erased subjects, as the lake's gate reads them: one item per tombstone in a partition of its own in the
- * ledger table (`#erased`), keyed by the hash of the profile key (no id in clear), with the same expiry as the
- * profile tombstone. One Query reads them all; readers cache the set for `cacheMs`.
+ * The erased subjects, as the lake's gates read them through the document client (the curated and raw
+ * deliveries' transformations, the local runtime, the erasure): the `#erased` partition of the ledger table,
+ * cached by TombstoneSet (tombstone-set.ts), and written by the erasure.
  */
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tombstoneHash } from '../../core/privacy/curation';
-import { LEDGER_ATTRIBUTES } from './profile-table';
+import { LEDGER_ATTRIBUTES } from './ledger-attributes';
+import { TOMBSTONE_PARTITION, TOMBSTONE_QUERY, TombstoneSet } from './tombstone-set';
 
-/** Partition of the ledger table holding the tombstones' hashes ('#' never starts a user id). */
-export const TOMBSTONE_PARTITION = '#erased';
+export { TOMBSTONE_PARTITION } from './tombstone-set';
 
 export class DynamoTombstones {
-  private cached?: { at: number; hashes: Set<string> };
+  private readonly set: TombstoneSet;
 
   constructor(
     private readonly options: {
@@ -21,39 +21,39 @@ export class DynamoTombstones {
       readonly cacheMs?: number;
       readonly now?: () => number;
     },
-  ) {}
+  ) {
+    const { sortKey, ttl } = LEDGER_ATTRIBUTES;
+    this.set = new TombstoneSet(
+      async (start) => {
+        const page = await options.client.send(
+          new QueryCommand({
+            TableName: options.ledgerTableName,
+            KeyConditionExpression: TOMBSTONE_QUERY.keyCondition,
+            ExpressionAttributeNames: { ...TOMBSTONE_QUERY.names },
+            ExpressionAttributeValues: { ':pk': TOMBSTONE_PARTITION },
+            ProjectionExpression: TOMBSTONE_QUERY.projection,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        return {
+          items: (page.Items ?? []).map((item) => ({ hash: item[sortKey] as string, expiresAtSeconds: Number(item[ttl]) })),
+          ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+        };
+      },
+      { ...(options.cacheMs !== undefined ? { cacheMs: options.cacheMs } : {}), ...(options.now ? { now: options.now } : {}) },
+    );
+  }
 
   async add(profileKey: string, expiresAtSeconds: number): Promise<void> {
     const { partitionKey, sortKey, ttl } = LEDGER_ATTRIBUTES;
     await this.options.client.send(
       new PutCommand({ TableName: this.options.ledgerTableName, Item: { [partitionKey]: TOMBSTONE_PARTITION, [sortKey]: tombstoneHash(profileKey), [ttl]: expiresAtSeconds } }),
     );
-    this.cached = undefined;
+    this.set.invalidate();
   }
 
-  /** The hashes of the live tombstones. */
-  async hashes(): Promise<ReadonlySet<string>> {
-    const now = (this.options.now ?? Date.now)();
-    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? 60_000)) return this.cached.hashes;
-    const { partitionKey, sortKey, ttl } = LEDGER_ATTRIBUTES;
-    const hashes = new Set<string>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.ledgerTableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey, '#ttl': ttl },
-          ExpressionAttributeValues: { ':pk': TOMBSTONE_PARTITION },
-          ProjectionExpression: '#sk, #ttl',
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      // TTL deletes within days of expiry, not at it: an expired tombstone no longer counts.
-      for (const item of page.Items ?? []) if (!(Number(item[ttl]) * 1000 < now)) hashes.add(item[sortKey] as string);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    this.cached = { at: now, hashes };
-    return hashes;
+  /** The hashes of the live tombstones (cached for `cacheMs`). */
+  hashes(): Promise<ReadonlySet<string>> {
+    return this.set.hashes();
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * Reads the tombstones' partition of the ledger table with one signed DynamoDB Query request per page, for the
+ * validation function. Why not the SDK's DynamoDB client: the function makes this one read a minute, and the
+ * client plus lib-dynamodb add ~53 KiB to a bundle budgeted at 300 KiB (test/ingestion/bundle-size.test.ts).
+ * As the quarantine sink does, the request is signed by the SDK's own SigV4 signer with the shared Kinesis
+ * client's credentials and region and sent through the SDK's HTTP handler; only the JSON body (DynamoDB's
+ * low-level protocol, `x-amz-target: DynamoDB_20120810.Query`) is built here. Throttling and transient errors
+ * are retried by the project's retry helper, classified by the error's `__type`.
+ */
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, HttpRequest, Provider } from '@smithy/types';
+import { DependencyError, type FailureKind } from '../../core/errors';
+import type { RetryPolicy } from '../../core/retry-policy';
+import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
+import { classifyError, classifyErrorCode, withRetry } from '../retry';
+import { Sha256 } from '../sha256';
+import { LEDGER_ATTRIBUTES } from './ledger-attributes';
+import { TOMBSTONE_PARTITION, TOMBSTONE_QUERY, type TombstonePageReader } from './tombstone-set';
+
+export interface SignedTombstoneQueryOptions {
+  readonly ledgerTableName: string;
+  readonly region: string | Provider<string>;
+  readonly credentials: Provider<AwsCredentialIdentity>;
+  /** Custom endpoint (an emulator, LocalStack). @default the regional DynamoDB endpoint */
+  readonly endpoint?: string;
+  readonly retry: RetryPolicy;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The tombstones could not be read; `kind` says whether another attempt can help. */
+export class TombstoneReadError extends DependencyError {
+  override name = 'TombstoneReadError';
+
+  constructor(message: string, code: string, kind: FailureKind, options?: ErrorOptions) {
+    super(message, code, kind, options);
+  }
+}
+
+type AttributeValue = { S?: string; N?: string };
+
+export function signedTombstoneQuery(options: SignedTombstoneQueryOptions): TombstonePageReader {
+  const http = timedRequestHandler({ ...CLIENT_LIMITS.dynamodb, maxAttempts: options.retry.maxAttempts }, 4);
+  const region = typeof options.region === 'string' ? () => Promise.resolve(options.region as string) : options.region;
+  const signer = new SignatureV4({ service: 'dynamodb', region, credentials: options.credentials, sha256: Sha256 });
+  const { sortKey, ttl } = LEDGER_ATTRIBUTES;
+
+  const request = async (body: Buffer): Promise<HttpRequest> => {
+    const r = await region();
+    const url = new URL(options.endpoint || `https://dynamodb.${r}.${r.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/`);
+    const port = url.port ? Number(url.port) : undefined;
+    return {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(port ? { port } : {}),
+      path: url.pathname || '/',
+      query: {},
+      headers: {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.Query',
+        'content-length': String(body.byteLength),
+      },
+      body,
+    };
+  };
+
+  const attempt = async (body: Buffer): Promise<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, unknown> }> => {
+    const signed = (await signer.sign(await request(body))) as HttpRequest;
+    let status: number;
+    let text: string;
+    try {
+      const { response } = await http.handle(signed as Parameters<NodeHttpHandler['handle']>[0]);
+      status = response.statusCode;
+      text = await readBody(response.body);
+    } catch (err) {
+      const kind = classifyError(err);
+      throw new TombstoneReadError(`Query of ${options.ledgerTableName} failed: ${(err as Error).message}`, (err as Error).name || 'NetworkError', kind === 'permanent' ? 'transient' : kind, { cause: err });
+    }
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(text || '{}') as Record<string, unknown>;
+    } catch {
+      // an answer that is not JSON: judged by its status below
+    }
+    if (status >= 200 && status < 300) return parsed;
+    // `__type` is "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException" and the like.
+    const code = String(parsed.__type ?? `HTTP${status}`).split('#').pop()!;
+    throw new TombstoneReadError(`Query of ${options.ledgerTableName} answered ${status} ${code}: ${String(parsed.message ?? parsed.Message ?? '')}`, code, classifyErrorCode(code, status));
+  };
+
+  return async (start) => {
+    const body = Buffer.from(
+      JSON.stringify({
+        TableName: options.ledgerTableName,
+        KeyConditionExpression: TOMBSTONE_QUERY.keyCondition,
+        ExpressionAttributeNames: TOMBSTONE_QUERY.names,
+        ExpressionAttributeValues: { ':pk': { S: TOMBSTONE_PARTITION } },
+        ProjectionExpression: TOMBSTONE_QUERY.projection,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+      'utf8',
+    );
+    const page = await withRetry(() => attempt(body), {
+      policy: options.retry,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    return {
+      items: (page.Items ?? []).map((item) => ({ hash: item[sortKey]?.S ?? '', expiresAtSeconds: Number(item[ttl]?.N ?? 0) })),
+      // The key comes back in DynamoDB's own encoding and is sent back as it is.
+      ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
+    };
+  };
+}
+
+async function readBody(body: unknown): Promise<string> {
+  if (!body || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
