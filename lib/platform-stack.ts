@@ -70,6 +70,8 @@ export class PlatformStack extends Stack {
 
     // --- profiles (aggregator, profile store, reader grant) ---
     this.profiles = new Profiles(this, 'Profiles', { ...stage.profiles, validatedStream: this.ingestion.validatedStream, alarmTopic });
+    // After an erasure, records of the person are neither quarantined nor forwarded (the tombstones in the ledger).
+    this.ingestion.validation.dropErasedSubjects(this.profiles.store);
 
     // --- lake delivery (Firehose from the raw and validated streams into the lake; the curated gate reads tombstones) ---
     this.lakeDelivery = new LakeDelivery(this, 'LakeDelivery', {

@@ -1,11 +1,13 @@
 /**
  * What the validation function does with one batch of raw records, as a pure plan: validate each record
  * against the contract, drop in-batch duplicates (same subject + event_id), and split the batch into the
- * normalized events to forward and the bad rows to quarantine. Every record ends in exactly one of
- * forward, quarantine or duplicates.
+ * normalized events to forward and the bad rows to quarantine. Records of erased subjects (a live
+ * tombstone: core/privacy/curation.ts) are dropped first, valid or not, so they are neither forwarded nor
+ * quarantined. Every record ends in exactly one of forward, quarantine, duplicates or erased.
  */
 import { dedupKey, eventFingerprint, partitionKeyOf, subjectKey, validateRecord, type ReasonCode, type ValidationOptions } from '@personalization-data-platform/contract';
 import { MAX_RECORD_BYTES, type PutEntry } from './put-records';
+import type { ErasedSubjects } from '../privacy/curation';
 import { buildQuarantineLine, buildQuarantineObjects, type QuarantineLine, type QuarantineObject } from './quarantine';
 
 /** A record of the raw stream, decoded from the Kinesis event. */
@@ -35,6 +37,8 @@ export interface BatchPlanOptions {
   readonly processedAtMs: number;
   /** Largest original payload kept in a quarantine line. */
   readonly quarantinePayloadMaxBytes?: number;
+  /** The erased subjects: their records are dropped. @default none */
+  readonly erased?: ErasedSubjects;
 }
 
 export interface BatchPlan {
@@ -52,6 +56,8 @@ export interface BatchPlan {
   readonly conflictingDuplicates: number;
   /** Valid events of a newer minor version whose unknown fields were dropped. */
   readonly droppedUnknownFields: number;
+  /** Records (valid or not) of erased subjects, dropped: neither forwarded nor quarantined. */
+  readonly erasedSubject: number;
 }
 
 export function planBatch(records: readonly RawRecord[], options: BatchPlanOptions): BatchPlan {
@@ -70,6 +76,8 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
   let duplicates = 0;
   let conflicting = 0;
   let dropped = 0;
+  let erasedSubject = 0;
+  const erased = options.erased !== undefined && !options.erased.none ? options.erased : undefined;
 
   const quarantine = (record: RawRecord, reason: ReasonCode, errors: readonly { path: string; rule: string; message: string }[]) => {
     lines.push(buildQuarantineLine(record, { reason, errors }, { processedAtMs: options.processedAtMs, payloadMaxBytes: options.quarantinePayloadMaxBytes }));
@@ -79,10 +87,16 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
   for (const record of records) {
     const result = validateRecord(record.data, record.arrivalMs, options.validation);
     if (!result.ok) {
-      quarantine(record, result.reason, result.errors);
+      // Rejected records are few: parsing one again to find its subject costs nothing on the hot path.
+      if (erased?.holdsBytes(record.data)) erasedSubject++;
+      else quarantine(record, result.reason, result.errors);
       continue;
     }
     const event = result.event;
+    if (erased?.has(subjectKey(event))) {
+      erasedSubject++;
+      continue;
+    }
     // An event that normalization left untouched is forwarded as the bytes it arrived in: serializing it
     // again would cost more than validating it. (With duplicate JSON keys, every parser in the pipeline,
     // JSON.parse and Firehose's jq alike, keeps the last one, as validation did.)
@@ -133,5 +147,6 @@ export function planBatch(records: readonly RawRecord[], options: BatchPlanOptio
     duplicates,
     conflictingDuplicates: conflicting,
     droppedUnknownFields: dropped,
+    erasedSubject,
   };
 }

@@ -16,6 +16,7 @@ export const VALIDATION_ENV = {
   maxPastAgeSeconds: 'MAX_PAST_AGE_SECONDS',
   quarantinePayloadMaxBytes: 'QUARANTINE_PAYLOAD_MAX_BYTES',
   forwardMaxAttempts: 'FORWARD_MAX_ATTEMPTS',
+  ledgerTableName: 'LEDGER_TABLE_NAME',
 } as const;
 
 export interface ValidationHandlerConfig {
@@ -28,6 +29,11 @@ export interface ValidationHandlerConfig {
   readonly quarantinePayloadMaxBytes: number;
   /** Retries of PutRecords entries and quarantine writes within one invocation. */
   readonly forwardRetry: RetryPolicy;
+  /**
+   * The ledger table, whose `#erased` partition holds the tombstones' hashes: records of erased subjects are
+   * dropped before anything is quarantined or forwarded. @default no gate (every record is validated)
+   */
+  readonly ledgerTableName?: string;
 }
 
 /** Reads the configuration from environment variables; throws one ConfigError naming every missing or malformed one. */
@@ -44,6 +50,8 @@ export function validationConfigFromEnv(env: Env = process.env): ValidationHandl
     quarantinePayloadMaxBytes: read.int(VALIDATION_ENV.quarantinePayloadMaxBytes, { fallback: DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES }),
     forwardRetry: { ...FORWARD_RETRY_POLICY, maxAttempts: read.int(VALIDATION_ENV.forwardMaxAttempts, { min: 1, fallback: FORWARD_RETRY_POLICY.maxAttempts }) },
   };
+  const ledgerTableName = read.optionalText(VALIDATION_ENV.ledgerTableName);
+  if (ledgerTableName) Object.assign(config, { ledgerTableName });
   read.done();
   checkRetryPolicy(config.forwardRetry);
   return config;

@@ -1,7 +1,8 @@
 /**
  * The validation function: a thin adapter between the Kinesis event source and the ingestion core.
  *
- * For each batch of the raw stream: plan (validate, normalize, dedup; pure), write the invalid records to
+ * For each batch of the raw stream: drop the records of erased subjects (the tombstones, read once a minute),
+ * plan (validate, normalize, dedup; pure), write the invalid records to
  * the quarantine zone, then forward the unique valid events to the validated stream with PutRecords.
  * Records that could not be quarantined or forwarded, even after retries, are reported as batch item
  * failures, so Lambda retries from the lowest of them; everything before it is done for good. A retry
@@ -18,6 +19,9 @@ import { kinesisClient } from '../../adapters/aws-clients';
 import { kinesisPutRecordsCall } from '../../adapters/kinesis/put-records';
 import { validationConfigFromEnv, type ValidationHandlerConfig } from './config';
 import { s3QuarantineSink, type QuarantineSink } from '../../adapters/s3/quarantine-sink';
+import { ERASED_SUBJECT, ErasedSubjects } from '../../core/privacy/curation';
+import { TombstoneSet } from '../../adapters/dynamodb/tombstone-set';
+import { signedTombstoneQuery } from '../../adapters/dynamodb/signed-tombstone-query';
 
 export { validationConfigFromEnv, VALIDATION_ENV, type ValidationHandlerConfig } from './config';
 export type { QuarantineSink } from '../../adapters/s3/quarantine-sink';
@@ -28,6 +32,11 @@ export interface ValidationHandlerDeps {
   readonly forward?: PutRecordsCall<ForwardRecord>;
   /** Stores quarantine objects. @default signed S3 PUTs with the shared client's credentials and region */
   readonly quarantine?: QuarantineSink;
+  /**
+   * The hashes of the live tombstones. @default when config.ledgerTableName is set, a signed Query of its
+   * `#erased` partition cached for a minute (the curated gate's freshness); else none
+   */
+  readonly erased?: () => Promise<ReadonlySet<string>>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** @default Date.now */
@@ -55,7 +64,13 @@ export const VALIDATION_METRICS = {
   forwardRetries: 'ForwardRetries',
   forwardThrottles: 'ForwardThrottles',
   failedRecords: 'FailedRecords',
+  /** Records dropped before validation's outcome: of erased subjects (dimension reason=erased_subject). */
+  dropped: 'RecordsDropped',
+  /** Reads of the tombstones that failed; the batch used the last set read. */
+  tombstoneReadFailures: 'TombstoneReadFailures',
 } as const;
+
+const NO_TOMBSTONES: ReadonlySet<string> = new Set();
 
 export function createValidationHandler(deps: ValidationHandlerDeps): ValidationHandler {
   const { config } = deps;
@@ -66,6 +81,21 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
   const metrics = deps.metrics ?? new Metrics();
   let forward = deps.forward;
   let quarantine = deps.quarantine;
+  let tombstones = deps.erased;
+  /** The last tombstones read: used when a read fails (they only lack erasures since; the erasure's follow-up passes cover those). */
+  let lastErased: ReadonlySet<string> | undefined;
+  const readErased = async (): Promise<{ hashes: ReadonlySet<string>; failed: boolean }> => {
+    tombstones ??= config.ledgerTableName ? defaultTombstones(config, config.ledgerTableName, random, sleep) : async () => NO_TOMBSTONES;
+    try {
+      lastErased = await tombstones();
+      return { hashes: lastErased, failed: false };
+    } catch (err) {
+      // Never read: who is erased is unknown, and nothing may pass unchecked. Lambda retries the batch.
+      if (lastErased === undefined) throw err;
+      logger.warn('reading the tombstones failed; the last set read is used', { tombstones: lastErased.size, error: err as Error });
+      return { hashes: lastErased, failed: true };
+    }
+  };
 
   return async (event, context) => {
     forward ??= kinesisPutRecordsCall<ForwardRecord>(kinesisClient(), config.validatedStreamName);
@@ -75,10 +105,12 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
     const deadlineMs = context ? startedAt + context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS : undefined;
 
     const records = event.Records.map(toRawRecord);
+    const tombstoneRead = await readErased();
     const plan = planBatch(records, {
       validation: config.validation,
       processedAtMs: startedAt,
       quarantinePayloadMaxBytes: config.quarantinePayloadMaxBytes,
+      erased: new ErasedSubjects(tombstoneRead.hashes),
     });
 
     // Quarantine and forward independently: a quarantine-store outage must not hold back valid events.
@@ -99,7 +131,7 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
     });
     const batchItemFailures = [...failed].sort(compareSequenceNumbers).map((itemIdentifier) => ({ itemIdentifier }));
 
-    publish(metrics, plan, forwarded, batchItemFailures.length);
+    publish(metrics, plan, forwarded, batchItemFailures.length, tombstoneRead.failed);
     const summary = {
       shardId: records[0]?.shardId,
       firstSequenceNumber: records[0]?.sequenceNumber,
@@ -111,6 +143,7 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
       conflictingDuplicates: plan.conflictingDuplicates,
       quarantined: plan.quarantineLines.length,
       quarantinedByReason: plan.quarantinedByReason,
+      droppedErasedSubject: plan.erasedSubject,
       quarantineObjects: plan.quarantineObjects.map((o) => o.key),
       forwardRetries: forwarded?.retriedEntries ?? 0,
       forwardThrottles: forwarded?.throttledEntries ?? 0,
@@ -157,7 +190,7 @@ async function writeQuarantine(plan: BatchPlan, sink: QuarantineSink, logger: Lo
   return outcomes.flat();
 }
 
-function publish(metrics: Metrics, plan: BatchPlan, forwarded: PutReport | undefined, failedRecords: number): void {
+function publish(metrics: Metrics, plan: BatchPlan, forwarded: PutReport | undefined, failedRecords: number, tombstoneReadFailed: boolean): void {
   const m = VALIDATION_METRICS;
   // Every counter on every invocation, zeros included, so ratios and sums have no gaps.
   metrics.addMetric(m.recordsIn, MetricUnit.Count, plan.recordsIn);
@@ -170,7 +203,14 @@ function publish(metrics: Metrics, plan: BatchPlan, forwarded: PutReport | undef
   metrics.addMetric(m.forwardRetries, MetricUnit.Count, forwarded?.retriedEntries ?? 0);
   metrics.addMetric(m.forwardThrottles, MetricUnit.Count, forwarded?.throttledEntries ?? 0);
   metrics.addMetric(m.failedRecords, MetricUnit.Count, failedRecords);
+  metrics.addMetric(m.dropped, MetricUnit.Count, plan.erasedSubject);
+  metrics.addMetric(m.tombstoneReadFailures, MetricUnit.Count, tombstoneReadFailed ? 1 : 0);
   metrics.publishStoredMetrics();
+  if (plan.erasedSubject > 0) {
+    const single = metrics.singleMetric();
+    single.addDimension('reason', ERASED_SUBJECT);
+    single.addMetric(m.dropped, MetricUnit.Count, plan.erasedSubject);
+  }
   // By reason: its own dimension set (service + reason), so the total above keeps its own.
   for (const [reason, count] of Object.entries(plan.quarantinedByReason)) {
     const single = metrics.singleMetric();
@@ -190,6 +230,23 @@ function defaultSink(config: ValidationHandlerConfig, random: () => number, slee
     random,
     sleep,
   });
+}
+
+/** The tombstones by a signed Query (no DynamoDB client in this bundle), with the shared client's credentials and region. */
+function defaultTombstones(config: ValidationHandlerConfig, ledgerTableName: string, random: () => number, sleep: (ms: number) => Promise<void>): () => Promise<ReadonlySet<string>> {
+  const kinesis = kinesisClient();
+  const set = new TombstoneSet(
+    signedTombstoneQuery({
+      ledgerTableName,
+      region: kinesis.config.region,
+      credentials: kinesis.config.credentials,
+      endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL || undefined,
+      retry: config.forwardRetry,
+      random,
+      sleep,
+    }),
+  );
+  return () => set.hashes();
 }
 
 let deployed: ValidationHandler | undefined;

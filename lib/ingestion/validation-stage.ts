@@ -10,6 +10,7 @@ import { DEFAULT_QUARANTINE_PAYLOAD_MAX_BYTES } from '../../core/ingest/quaranti
 import { VALIDATION_ENV } from '../../lambdas/validate/config';
 import { atLeastOnce, KinesisConsumer, type ConsumerAlarms } from '../shared/kinesis-consumer';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import type { ProfileStore } from '../profiles/profile-store';
 
 export { METRICS_NAMESPACE };
 /** Service name of the validation function: the `service` dimension of its metrics. */
@@ -133,6 +134,17 @@ export class ValidationStage extends KinesisConsumer {
         datapointsToAlarm: 2,
       }),
     });
+  }
+
+  /**
+   * Makes the function the gate of the quarantine zone and the validated stream after an erasure: it reads the
+   * tombstones in the store's ledger table (Query, nothing else; cached a minute) and drops records of erased
+   * subjects, counted in `RecordsDropped` with `reason=erased_subject` (docs/privacy.md). Called by the stack
+   * once the profile store exists (it is built after ingestion, from the validated stream).
+   */
+  dropErasedSubjects(store: ProfileStore): void {
+    this.function.addEnvironment(VALIDATION_ENV.ledgerTableName, store.ledger.tableName);
+    store.grantReadTombstones(this.function);
   }
 
   /** Records the function read (EMF). @default sum over 5 minutes */

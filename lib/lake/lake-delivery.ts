@@ -18,6 +18,7 @@ import { acknowledgeFunctionRoleFindings, FIREHOSE_STREAM_READ_ACTIONS, grantStr
 import type { DataLake } from './data-lake';
 import type { ProfileStore } from '../profiles/profile-store';
 import { CURATE_ENV } from '../../lambdas/curate/config';
+import { FRAME_RAW_ENV } from '../../lambdas/frame-raw/config';
 
 export interface LakeDeliveryProps {
   /** The lake to deliver into (zones and the curated table's schema). */
@@ -49,8 +50,9 @@ export interface LakeDeliveryProps {
   /** What happens to the delivery log groups when the stack is deleted. @default RemovalPolicy.DESTROY */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * The profile store, whose ledger table holds the tombstones the curated lake's gate reads (docs/privacy.md).
-   * @default no gate: every validated event is curated, whatever its analytics consent
+   * The profile store, whose ledger table holds the tombstones the lake's gates read (docs/privacy.md): the
+   * raw framing function drops records of erased subjects, the curated gate also events without analytics
+   * consent. @default no gates: every record is kept raw, every validated event curated
    */
   readonly profileStore?: ProfileStore;
   /** Physical name of the curated lake's gate function. @default a generated name */
@@ -136,18 +138,25 @@ export class LakeDelivery extends Construct {
     return this.metric(deliveryStream, 'DeliveryToS3.Success', { statistic: 'Minimum', ...props });
   }
 
-  /** The framing function: Firehose's own processors cannot write a record that holds newlines, is not text, or is empty. */
+  /**
+   * The framing function: Firehose's own processors cannot write a record that holds newlines, is not text, or
+   * is empty. With a profile store it is also the raw zone's gate: it reads the tombstones (Query on the
+   * ledger table, nothing else) and drops records of erased subjects.
+   */
   private createRawFraming(props: LakeDeliveryProps, rawName: string): PlatformFunction {
+    const store = props.profileStore;
     const fn = new PlatformFunction(this, 'RawFraming', {
       handlerPath: 'frame-raw/handler.ts',
       serviceName: 'frame-raw',
       ...(props.rawFramingFunctionName ? { functionName: props.rawFramingFunctionName } : {}),
-      description: `Transformation of Firehose ${rawName}: each raw record on one line of the raw zone (as sent, or 0x1E and base64)`,
+      description: `Transformation of Firehose ${rawName}: each raw record on one line of the raw zone (as sent, or 0x1E and base64)${store ? '; drops records of erased people' : ''}`,
       memorySize: 256,
       // Firehose waits up to 5 minutes for a transformation; a 1 MB batch frames in milliseconds.
       timeout: Duration.seconds(60),
+      ...(store ? { environment: { [FRAME_RAW_ENV.ledgerTableName]: store.ledger.tableName } } : {}),
     });
     acknowledgeFunctionRoleFindings(fn);
+    store?.grantReadTombstones(fn);
     return fn;
   }
 

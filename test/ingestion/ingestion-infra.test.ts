@@ -92,6 +92,8 @@ describe('ingestion infrastructure', () => {
             MAX_FUTURE_SKEW_SECONDS: '300',
             MAX_PAST_AGE_SECONDS: String(7 * 24 * 3600),
             QUARANTINE_PAYLOAD_MAX_BYTES: '8192',
+            // The quarantine zone's gate reads the tombstones in the ledger table (docs/privacy.md).
+            LEDGER_TABLE_NAME: { Ref: dev.stack.getLogicalId(dev.stack.profiles.store.ledger.node.defaultChild as never) },
             POWERTOOLS_SERVICE_NAME: 'validate',
             POWERTOOLS_METRICS_NAMESPACE: 'PersonalizationPlatform',
           }),
@@ -117,7 +119,7 @@ describe('ingestion infrastructure', () => {
       });
     });
 
-    it('may read the raw stream, PutRecords to the validated stream, put objects under quarantine/, send to its queue, write its own logs, and nothing else', () => {
+    it('may read the raw stream, PutRecords to the validated stream, put objects under quarantine/, query the ledger (tombstones), send to its queue, write its own logs, and nothing else', () => {
       const policies = Object.values(dev.template.findResources('AWS::IAM::Policy')).filter((p) =>
         JSON.stringify(p.Properties.Roles).includes('IngestionValidationFunction'),
       );
@@ -136,9 +138,11 @@ describe('ingestion infrastructure', () => {
             resource: ref(ids.raw),
             effect: 'Allow',
           },
+          // The tombstones' partition, read with one Query (no GetItem, Scan or write: the gate only reads the set).
+          { actions: ['dynamodb:Query'], resource: ref(dev.stack.getLogicalId(dev.stack.profiles.store.ledger.node.defaultChild as never)), effect: 'Allow' },
         ]),
       );
-      expect(byResource).toHaveLength(6);
+      expect(byResource).toHaveLength(7);
     });
 
     it('sends skipped ranges to an encrypted, TLS-only queue that keeps them 14 days', () => {

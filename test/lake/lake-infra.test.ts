@@ -278,6 +278,24 @@ describe('Firehose delivery', () => {
     }
   });
 
+  it('raw: the framing function is the raw zone\'s gate after an erasure: it reads the tombstones in the ledger table (Query only)', () => {
+    // A record the transformation returns Dropped is delivered nowhere: "Dropped (the record was dropped
+    // intentionally by your processing logic) ... If a record has a status of Ok or Dropped, Amazon Data Firehose
+    // considers it successfully processed" (Firehose developer guide, "Required parameters for data transformation").
+    // So late records of an erased person never reach the raw zone, nor its processing-failed/ prefix.
+    for (const s of [dev, prod]) {
+      const fn = s.stack.lakeDelivery.rawFraming;
+      const ledger = s.id(s.stack.profiles.store.ledger as never);
+      expect(resource(s, s.id(fn)).Properties.Environment.Variables).toMatchObject({ LEDGER_TABLE_NAME: { Ref: ledger } });
+      const role = s.id(fn.role!.node.defaultChild as never);
+      const statements = Object.values(s.template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement as any[]);
+      const onTables = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+      expect(onTables).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [ledger, 'Arn'] } }]);
+    }
+  });
+
   it('raw: the delivery role may invoke the framing function and read its configuration, nothing more of Lambda', () => {
     // The permissions Firehose documents for a transformation: lambda:InvokeFunction and
     // lambda:GetFunctionConfiguration on the function (Firehose developer guide, "Manage IAM roles through the console").

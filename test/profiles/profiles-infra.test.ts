@@ -198,8 +198,13 @@ describe('profiles infrastructure', () => {
         // Identity stitching: the link item of an anonymous id, and its removal when another user claimed it first.
         { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: ledger },
       ]);
-      // The curated lake's gate reads the tombstones' partition of the ledger.
+      // The lake's gates read the tombstones' partition of the ledger (a Query), nothing else of either table:
+      // the curated gate, the raw zone's (the raw framing function) and the quarantine zone's (the validation function).
       expect(byRole.get(roleOf('Curation')[0]!)).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: ledger }]);
+      const rawFramingRole = dev.stack.getLogicalId(dev.stack.lakeDelivery.rawFraming.role!.node.defaultChild as never);
+      expect(byRole.get(rawFramingRole)).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: ledger }]);
+      const validationRole = dev.stack.getLogicalId(dev.stack.ingestion.validation.function.role!.node.defaultChild as never);
+      expect(byRole.get(validationRole)).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: ledger }]);
       // An erasure replaces profiles with tombstones and deletes ledger items and links.
       expect(byRole.get(roleOf('Erasure')[0]!)).toEqual([
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: table },
@@ -208,7 +213,7 @@ describe('profiles infrastructure', () => {
       // The freshness canary reads its probes' profiles, and nothing else.
       const canaryRole = dev.stack.getLogicalId(dev.stack.freshnessCanary!.function.role!.node.defaultChild as never);
       expect(byRole.get(canaryRole)).toEqual([{ Sid: 'ReadProfileItems', Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table }]);
-      expect(byRole.size).toBe(4);
+      expect(byRole.size).toBe(6);
     });
   });
 
