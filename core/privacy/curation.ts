@@ -28,12 +28,29 @@ export function tombstoneHash(profileKey: string): string {
 
 /**
  * The erased subjects, as a gate asks about them: by profile key, against the live tombstones' hashes. With no
- * tombstone nothing is hashed; otherwise each distinct key is hashed once (a busy subject sends many records).
+ * tombstone nothing is hashed; otherwise each distinct key is hashed once and its answer remembered (up to
+ * `remember` keys, then forgotten all at once), so a function that keeps one instance while its set of
+ * tombstones is unchanged hashes each active subject about once a minute, not once a record.
  */
 export class ErasedSubjects {
   private readonly seen = new Map<string, boolean>();
 
-  constructor(private readonly hashes: ReadonlySet<string>) {}
+  constructor(
+    private readonly hashes: ReadonlySet<string>,
+    private readonly remember = 100_000,
+  ) {}
+
+  /**
+   * Whether this instance answers for that set of tombstones: the same set, or one with the same hashes (a
+   * cache that reads the tombstones again every minute gets a new set with the same contents until someone is
+   * erased; keeping this instance keeps its remembered answers).
+   */
+  isFor(hashes: ReadonlySet<string>): boolean {
+    if (this.hashes === hashes) return true;
+    if (this.hashes.size !== hashes.size) return false;
+    for (const h of hashes) if (!this.hashes.has(h)) return false;
+    return true;
+  }
 
   /** No live tombstone: every record is kept. */
   get none(): boolean {
@@ -46,8 +63,8 @@ export class ErasedSubjects {
     let erased = this.seen.get(profileKey);
     if (erased === undefined) {
       erased = this.hashes.has(tombstoneHash(profileKey));
-      // Bounded: one gate serves one batch, whose records name at most a few thousand subjects.
-      if (this.seen.size < 10_000) this.seen.set(profileKey, erased);
+      if (this.seen.size >= this.remember) this.seen.clear();
+      this.seen.set(profileKey, erased);
     }
     return erased;
   }

@@ -84,6 +84,8 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
   let tombstones = deps.erased;
   /** The last tombstones read: used when a read fails (they only lack erasures since; the erasure's follow-up passes cover those). */
   let lastErased: ReadonlySet<string> | undefined;
+  /** The gate over the current tombstones: kept while they are the same, so its answers are reused (ErasedSubjects.isFor). */
+  let gate: ErasedSubjects | undefined;
   const readErased = async (): Promise<{ hashes: ReadonlySet<string>; failed: boolean }> => {
     tombstones ??= config.ledgerTableName ? defaultTombstones(config, config.ledgerTableName, random, sleep) : async () => NO_TOMBSTONES;
     try {
@@ -106,11 +108,12 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
 
     const records = event.Records.map(toRawRecord);
     const tombstoneRead = await readErased();
+    if (!gate?.isFor(tombstoneRead.hashes)) gate = new ErasedSubjects(tombstoneRead.hashes);
     const plan = planBatch(records, {
       validation: config.validation,
       processedAtMs: startedAt,
       quarantinePayloadMaxBytes: config.quarantinePayloadMaxBytes,
-      erased: new ErasedSubjects(tombstoneRead.hashes),
+      erased: gate,
     });
 
     // Quarantine and forward independently: a quarantine-store outage must not hold back valid events.

@@ -163,6 +163,17 @@ describe('the gates of the raw and quarantine zones (and the validated stream) a
     expect(erased.none).toBe(false);
   });
 
+  it('answers for a set of tombstones read again with the same hashes, not for one with another erasure', () => {
+    const hashes = new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]);
+    const gate = new ErasedSubjects(hashes, 2);
+    expect(gate.isFor(hashes)).toBe(true);
+    expect(gate.isFor(new Set([tombstoneHash('anon#dev-1'), tombstoneHash('u-1')]))).toBe(true);
+    expect(gate.isFor(new Set([tombstoneHash('u-1'), tombstoneHash('u-3')]))).toBe(false);
+    expect(gate.isFor(new Set([...hashes, tombstoneHash('u-3')]))).toBe(false);
+    // Remembered answers are bounded; past the bound they are forgotten, never wrong.
+    for (const key of ['u-1', 'u-2', 'u-3', 'anon#dev-1', 'u-1']) expect(gate.has(key)).toBe(key === 'u-1' || key === 'anon#dev-1');
+  });
+
   it('the curated gate decides erasure by the same subject', () => {
     const hashes = new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]);
     const gate = (e: unknown) => curationOf(e, (h) => hashes.has(h));
