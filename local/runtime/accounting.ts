@@ -6,6 +6,11 @@
  * rows: the pipeline delivers at least once, so a retried or redriven batch adds copies of rows that the
  * queries (which count distinct event ids) and the profiles (their ledger) recognize. Pure: the inputs are
  * read from the lake by the caller.
+ *
+ * After an erasure, records of the erased people are dropped by the lake's gates (docs/privacy.md): the raw
+ * delivery's transformation keeps them out of the raw zone, the validation function out of the quarantine
+ * zone and the validated stream. The caller passes those counts (from the functions' metrics) and the books
+ * count them as such, so they stay exact; a run without erasures drops nothing.
  */
 import type { SentRecord } from './synthetic-producer';
 
@@ -18,6 +23,14 @@ export interface LakeContents {
   curatedEventIds: ReadonlySet<string>;
   /** `<shard>/<sequence>` of every quarantined record (distinct). */
   quarantinedRecords: ReadonlySet<string>;
+}
+
+/** Records the lake's gates dropped as an erased subject's (RecordsDropped, reason=erased_subject). */
+export interface ErasedDrops {
+  /** By the raw delivery's transformation: not in the raw zone. */
+  raw: number;
+  /** By the validation function: neither quarantined nor forwarded (so not curated). */
+  validation: number;
 }
 
 export interface Check {
@@ -38,6 +51,8 @@ export interface Accounting {
   /** Rows of the curated zone beyond one per event id: resends and the pipeline's own copies (retries, redrives). */
   duplicateRowsInCurated: number;
   rawLines: number;
+  /** Records of erased subjects the gates dropped. */
+  droppedErased: ErasedDrops;
   missingValid: string[];
   missingInvalid: string[];
   unexpectedCurated: string[];
@@ -47,7 +62,7 @@ export interface Accounting {
 
 export const recordId = (shardId: string, sequenceNumber: string) => `${shardId}/${sequenceNumber}`;
 
-export function account(sent: readonly SentRecord[], lake: LakeContents): Accounting {
+export function account(sent: readonly SentRecord[], lake: LakeContents, droppedErased: ErasedDrops = { raw: 0, validation: 0 }): Accounting {
   const validIds = new Set<string>();
   let sentDuplicates = 0;
   const invalid: SentRecord[] = [];
@@ -65,27 +80,31 @@ export function account(sent: readonly SentRecord[], lake: LakeContents): Accoun
   const duplicateRowsInCurated = lake.curatedRows - lake.curatedEventIds.size;
   const quarantined = lake.quarantinedRecords.size;
   const curatedEvents = lake.curatedEventIds.size;
-  const balance = curatedEvents + quarantined + sentDuplicates;
+  const erasedAtValidation = droppedErased.validation;
+  const balance = curatedEvents + quarantined + sentDuplicates + erasedAtValidation;
+  const erasedNote = (n: number) => (n > 0 ? `, ${n} of erased people dropped` : '');
+  // The gates drop records of erased people by subject: the books know how many, not which.
+  const missingBeyondErased = missingValid.length + missingInvalid.length - erasedAtValidation;
 
   const checks: Check[] = [
     {
-      label: `raw zone keeps every record as received (${lake.rawLines} lines for ${sent.length} sent)`,
-      ok: lake.rawLines === sent.length,
+      label: `raw zone keeps every record as received (${lake.rawLines} lines for ${sent.length} sent${erasedNote(droppedErased.raw)})`,
+      ok: lake.rawLines + droppedErased.raw === sent.length,
     },
     {
-      label: `every valid event is in the curated zone (${validIds.size - missingValid.length} of ${validIds.size} event ids)`,
-      ok: missingValid.length === 0 && unexpectedCurated.length === 0,
+      label: `every valid event is in the curated zone (${validIds.size - missingValid.length} of ${validIds.size} event ids${erasedNote(erasedAtValidation)})`,
+      ok: (erasedAtValidation === 0 ? missingValid.length === 0 : missingBeyondErased === 0) && unexpectedCurated.length === 0,
       ...(missingValid.length || unexpectedCurated.length
         ? { detail: `missing ${missingValid.slice(0, 3).join(', ')}${unexpectedCurated.length ? `; never sent: ${unexpectedCurated.slice(0, 3).join(', ')}` : ''}` }
         : {}),
     },
     {
       label: `every invalid record is quarantined (${invalid.length - missingInvalid.length} of ${invalid.length})`,
-      ok: missingInvalid.length === 0 && quarantined === invalid.length,
+      ok: erasedAtValidation === 0 ? missingInvalid.length === 0 && quarantined === invalid.length : missingBeyondErased === 0 && quarantined + missingInvalid.length === invalid.length,
       ...(missingInvalid.length ? { detail: `missing ${missingInvalid.slice(0, 3).join(', ')}` } : {}),
     },
     {
-      label: `sent ${sent.length} = curated events ${curatedEvents} + quarantined ${quarantined} + resends ${sentDuplicates}`,
+      label: `sent ${sent.length} = curated events ${curatedEvents} + quarantined ${quarantined} + resends ${sentDuplicates}${erasedAtValidation > 0 ? ` + erased ${erasedAtValidation}` : ''}`,
       ok: balance === sent.length,
     },
   ];
@@ -99,6 +118,7 @@ export function account(sent: readonly SentRecord[], lake: LakeContents): Accoun
     resends: sentDuplicates,
     duplicateRowsInCurated,
     rawLines: lake.rawLines,
+    droppedErased,
     missingValid,
     missingInvalid,
     unexpectedCurated,

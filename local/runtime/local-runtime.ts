@@ -41,7 +41,10 @@ import { profilesStage, type ProfilesStage } from './profiles-stage';
 import { LambdaEndpoint, type InvokableHandler } from '../lambda-endpoint';
 import { provisionStage, stageResourceNames, type StageResourceNames } from './resources';
 import { createCurateHandler, CURATE_METRICS } from '../../lambdas/curate/handler';
+import { createFrameRawHandler, FRAME_RAW_METRICS } from '../../lambdas/frame-raw/handler';
 import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
+import { TombstoneSet } from '../../adapters/dynamodb/tombstone-set';
+import { signedTombstoneQuery } from '../../adapters/dynamodb/signed-tombstone-query';
 import { documentClient } from '../../adapters/dynamodb/document-client';
 
 /** The runner's seeded faults (crashes after side effects, lost checkpoints, Lambda throttles, delays), plus: */
@@ -90,10 +93,19 @@ export interface RuntimeStats {
     quarantined: number;
     duplicates: number;
     quarantinedByReason: Record<string, number>;
+    /** Records of erased subjects the function dropped (neither quarantined nor forwarded). */
+    droppedErasedSubject: number;
     runner: RunnerStats;
   };
   profiles: ReturnType<ProfilesStage['stats']>;
-  lake: { raw: FirehoseStats; curated: FirehoseStats; objects: number; curatedDroppedByReason: Record<string, number> };
+  lake: {
+    raw: FirehoseStats;
+    curated: FirehoseStats;
+    objects: number;
+    /** What the raw delivery's transformation dropped (erased subjects), by reason. */
+    rawDroppedByReason: Record<string, number>;
+    curatedDroppedByReason: Record<string, number>;
+  };
   onFailureRecords: number;
   /** On-failure records the destination did not take after the runners' retries. */
   onFailureDeliveryErrors: number;
@@ -197,6 +209,8 @@ export class LocalRuntime {
   private objects = 0;
   /** What the curated delivery's transformation dropped (consent, erased subjects), by reason. */
   private curationMetrics?: MetricsTap;
+  /** What the raw delivery's transformation dropped (erased subjects), by reason. */
+  private framingMetrics?: MetricsTap;
 
   private constructor(private readonly parts: RuntimeParts) {
     ({ stage: this.stage, names: this.names, emulators: this.emulators, dataDir: this.dataDir, lake: this.lake, profiles: this.profiles, functions: this.functions } = parts);
@@ -283,7 +297,12 @@ export class LocalRuntime {
       // The deployed curated stream's transformation (lambdas/curate): consent and tombstones. Tombstones are
       // read afresh each batch here, where the deployed function caches them for a minute.
       const curate = createCurateHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: curationMetrics });
-      const delivery = lakeDelivery(stage, names, options, { lake, health, log, onObject, curate });
+      // The deployed raw stream's transformation (lambdas/frame-raw), for its gate: records of erased subjects
+      // come back Dropped and are not delivered. (The local lake frames the records it is given itself, with
+      // the same core/lake/raw-framing.ts.)
+      const framingMetrics = new MetricsTap();
+      const frameRaw = createFrameRawHandler({ erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'WARN' }), metrics: framingMetrics });
+      const delivery = lakeDelivery(stage, names, options, { lake, health, log, onObject, curate, frameRaw });
       const rawDelivery = delivery('raw');
       const curatedDelivery = delivery('curated');
       await rawDelivery.start();
@@ -293,6 +312,7 @@ export class LocalRuntime {
 
       runtime = new LocalRuntime({ stage, names, emulators, dataDir, lake, savedEnv, validation, profiles, rawDelivery, curatedDelivery, faults, functions, health });
       runtime.curationMetrics = curationMetrics;
+      runtime.framingMetrics = framingMetrics;
       return runtime;
     } catch (err) {
       await undo();
@@ -324,6 +344,7 @@ export class LocalRuntime {
         quarantined: t.total(m.quarantined),
         duplicates: t.total(m.duplicates),
         quarantinedByReason: t.breakdown(m.quarantined, 'reason'),
+        droppedErasedSubject: t.total(m.dropped),
         runner: validation.runner.stats(),
       },
       profiles: this.profiles.stats(),
@@ -331,6 +352,7 @@ export class LocalRuntime {
         raw: rawDelivery.stats(),
         curated: curatedDelivery.stats(),
         objects: this.objects,
+        rawDroppedByReason: this.framingMetrics?.breakdown(FRAME_RAW_METRICS.dropped, 'reason') ?? {},
         curatedDroppedByReason: this.curationMetrics?.breakdown(CURATE_METRICS.dropped, 'reason') ?? {},
       },
       onFailureRecords: faults.onFailure.length,
@@ -543,9 +565,23 @@ function createValidationFunction(stage: StageConfig, names: StageResourceNames)
     validation: { maxEventBytes: v.maxEventBytes, maxFutureSkewMs: v.maxFutureSkewSeconds * 1000, maxPastAgeMs: v.maxPastAgeSeconds * 1000 },
     quarantinePayloadMaxBytes: v.quarantinePayloadMaxBytes,
     forwardRetry: FORWARD_RETRY_POLICY,
+    ledgerTableName: names.ledgerTable,
   };
+  // The deployed reader of the tombstones (a signed Query), read afresh each batch here where the deployed
+  // function caches them for a minute: a local erasure takes effect at once.
+  const kinesis = kinesisClient();
+  const tombstones = new TombstoneSet(
+    signedTombstoneQuery({
+      ledgerTableName: names.ledgerTable,
+      region: kinesis.config.region,
+      credentials: kinesis.config.credentials,
+      endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB || process.env.AWS_ENDPOINT_URL || undefined,
+      retry: config.forwardRetry,
+    }),
+    { cacheMs: 0 },
+  );
   // Handler logs would tear through the progress display; the runner's log keeps what went wrong.
-  const createHandler = () => createValidationHandler({ config, metrics, logger: new Logger({ logLevel: 'SILENT' }) });
+  const createHandler = () => createValidationHandler({ config, metrics, erased: () => tombstones.hashes(), logger: new Logger({ logLevel: 'SILENT' }) });
   return {
     config,
     metrics,
@@ -559,7 +595,14 @@ function lakeDelivery(
   stage: StageConfig,
   names: StageResourceNames,
   options: LocalRuntimeOptions,
-  run: { lake: LocalLake; health: RuntimeHealth; log: (line: string) => void; onObject: (o: DeliveredObject) => void; curate: FirehoseStandInOptions['transform'] },
+  run: {
+    lake: LocalLake;
+    health: RuntimeHealth;
+    log: (line: string) => void;
+    onObject: (o: DeliveredObject) => void;
+    curate: FirehoseStandInOptions['transform'];
+    frameRaw: FirehoseStandInOptions['transform'];
+  },
 ): (format: 'raw' | 'curated') => FirehoseStandIn {
   return (format) =>
     new FirehoseStandIn({
@@ -575,5 +618,6 @@ function lakeDelivery(
       onError: (err) => run.health.fail(err),
       log: run.log,
       ...(format === 'curated' && run.curate ? { transform: run.curate } : {}),
+      ...(format === 'raw' && run.frameRaw ? { transform: run.frameRaw } : {}),
     });
 }

@@ -261,7 +261,8 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, pro
   const runner = await LakeQueryRunner.open(runtime.lakeDir);
   try {
     const contents = await readLakeContents(runner);
-    const accounting = account(producer.sent, contents);
+    const gates = runtime.stats();
+    const accounting = account(producer.sent, contents, { raw: gates.lake.rawDroppedByReason.erased_subject ?? 0, validation: gates.validation.droppedErasedSubject });
     const uniqueValid = [...producer.uniqueValid.values()];
     const users = [...new Set(uniqueValid.map((e) => subjectKey(e)))];
     // Every profile read the way a personalization service reads it: the typed reader, features derived at

@@ -1,8 +1,9 @@
 /**
  * Erasure end to end on the local runtime: a person with anonymous and known events in every zone (profiles,
  * ledger and links, raw, curated, quarantine, a profile export) is erased; they are gone from every store,
- * every other person's data is byte for byte what it was, the audit log holds a hash and counts, and a late
- * event of theirs is dropped with a reason instead of recreating them.
+ * every other person's data is byte for byte what it was, the audit log holds a hash and counts, and late
+ * records of theirs (valid or not, by user or device id) are dropped with a reason at the raw and validation
+ * gates: they reach no zone of the lake and no profile, while everyone else's late records land everywhere.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -186,16 +187,69 @@ describe.skipIf(EXTERNAL)('erasure on the local runtime', { timeout: 180_000 }, 
     for (const [key, body] of state) expect(again.get(key)!.equals(body), key).toBe(true);
   });
 
-  it('late events of the person are dropped with a reason: no profile, nothing curated', async () => {
+  it('late records of the person, valid or not, by user or device id, are dropped with a reason: in no zone, in no profile; everyone else\'s land everywhere', async () => {
     const local = target.local!;
-    const dropped = local.stats().profiles.metrics.ErasedSubjectEvents ?? 0;
-    const late = [event({ user_id: VICTIM, event_type: 'purchase', value: 1, currency: 'EUR' }), event({ anonymous_id: VICTIM_DEVICE })];
-    await box.put(late.map((e) => ({ data: Buffer.from(JSON.stringify(e)), partitionKey: String(e.user_id ?? e.anonymous_id) })));
+    const before = local.stats();
+    const erasedBefore = before.profiles.metrics.ErasedSubjectEvents ?? 0;
+    const lakeBefore = await lakeState();
+    // The person's late records: a valid event and a rejected record by user id, the same by device id.
+    const late = [
+      event({ user_id: VICTIM, event_type: 'purchase', value: 1, currency: 'EUR' }),
+      { ...event({ user_id: VICTIM }), event_type: 'hover' },
+      event({ anonymous_id: VICTIM_DEVICE, event_type: 'content_view', content_id: 'sku-9', category: 'shoes' }),
+      { ...event({ anonymous_id: VICTIM_DEVICE }), event_time: 'not a time' },
+    ];
+    // Everyone else's late records: valid and rejected, known and anonymous.
+    const others = [
+      event({ user_id: 'keep-1', event_type: 'click', category: 'late' }),
+      event({ anonymous_id: 'keep-visitor', event_type: 'click', category: 'late' }),
+      { ...event({ user_id: 'keep-2' }), event_type: 'hover' },
+      { ...event({ anonymous_id: 'keep-visitor' }), event_time: 'not a time' },
+    ];
+    const records = [...late, ...others];
+    await box.put(records.map((e) => ({ data: Buffer.from(JSON.stringify(e)), partitionKey: String(e.user_id ?? e.anonymous_id) })));
     await local.settle();
-    expect((local.stats().profiles.metrics.ErasedSubjectEvents ?? 0) - dropped).toBe(2);
-    expect(local.stats().lake.curatedDroppedByReason.erased_subject).toBe(2);
+    await local.mirrorQuarantine();
+
+    // Each gate counted the person's four records with the reason: the raw delivery's transformation, and the
+    // validation function (which quarantined and forwarded none of them, so the aggregator and the curated gate never saw them).
+    const after = local.stats();
+    expect(after.lake.rawDroppedByReason).toEqual({ erased_subject: late.length });
+    expect(after.validation.droppedErasedSubject - before.validation.droppedErasedSubject).toBe(late.length);
+    expect(after.validation.quarantined - before.validation.quarantined).toBe(2);
+    expect(after.validation.forwarded - before.validation.forwarded).toBe(2);
+    expect((after.profiles.metrics.ErasedSubjectEvents ?? 0) - erasedBefore).toBe(0);
+    expect(after.lake.curatedDroppedByReason.erased_subject).toBeUndefined();
+
+    // No zone holds anything of the person; the new objects hold exactly everyone else's late records.
+    const lakeAfter = await lakeState();
+    const added: { zone: string; rows: string[] }[] = [];
+    for (const [key, body] of lakeAfter) {
+      const rowsOf = (await rows(key, body)).map((r) => rowText(key, r));
+      expect(mentionsVictim(rowsOf.join('\n')), key).toBe(false);
+      if (!lakeBefore.has(key)) added.push({ zone: key.split('/')[0]!, rows: rowsOf });
+    }
+    const idsIn = (zone: string) =>
+      added.filter((a) => a.zone === zone).flatMap((a) => a.rows.map((r) => {
+        const row = JSON.parse(r) as { event_id?: string; payload_base64?: string };
+        return row.payload_base64 !== undefined ? String(JSON.parse(Buffer.from(row.payload_base64, 'base64').toString('utf8')).event_id) : String(row.event_id);
+      })).sort();
+    const idsOf = (xs: readonly Record<string, unknown>[]) => xs.map((x) => String(x.event_id)).sort();
+    expect(idsIn('raw')).toEqual(idsOf(others));
+    expect(idsIn('quarantine')).toEqual(idsOf(others.slice(2)));
+    expect(idsIn('curated')).toEqual(idsOf(others.slice(0, 2)));
     const curated = await box.curatedRows();
     expect(curated.filter((r) => late.some((e) => e.event_id === r.event_id))).toEqual([]);
-    expect(await new ProfileReader({ tableName: local.names.profileTable }).get(VICTIM, { consistent: true })).toBeUndefined();
+
+    // The person stays erased in the profile table (tombstones, read as absent); the others' late events counted.
+    const reader = new ProfileReader({ tableName: local.names.profileTable });
+    expect(await reader.get(VICTIM, { consistent: true })).toBeUndefined();
+    expect(await reader.get({ anonymousId: VICTIM_DEVICE }, { consistent: true })).toBeUndefined();
+    for (const key of [VICTIM, `anon#${VICTIM_DEVICE}`]) {
+      expect(Object.keys((await box.profiles([key])).get(key)!).sort()).toEqual(['erased_at', 'expires_at', 'updated_at', 'user_id', 'version']);
+    }
+    const profiles = await box.profiles(['keep-1', 'anon#keep-visitor']);
+    expect((profiles.get('keep-1')!.counts as Record<string, number>).click).toBe(((profilesBefore.get('keep-1')!.counts as Record<string, number>).click ?? 0) + 1);
+    expect((profiles.get('anon#keep-visitor')!.counts as Record<string, number>).click).toBe(1);
   });
 });
