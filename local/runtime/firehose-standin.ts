@@ -3,8 +3,9 @@
  * a Kinesis stream, buffers by size and time, and writes objects into the lake buckets in the deployed
  * layout, so the lake, its named queries and the end-to-end tests see what AWS would write.
  *
- * - raw: every record as received, one per line (Firehose's newline delimiter), GZIP, partitioned by the
- *   record's arrival time (`events/dt=YYYY-MM-DD/hour=HH/`).
+ * - raw: every record as received, one per line (the framing of core/lake/raw-framing.ts), GZIP, partitioned
+ *   by the record's arrival time (`events/dt=YYYY-MM-DD/hour=HH/`), but those the transformation drops
+ *   (records of erased people).
  * - curated: dynamic partitioning by the event's own time (`.event_time[0:10]`, `.event_time[11:13]`, the JQ
  *   expressions of the deployed stream) and record format conversion to Parquet with the catalog's columns.
  *   A record that is not a JSON object with a canonical event_time cannot be partitioned or converted; as in
@@ -86,7 +87,7 @@ export interface DeliveredObject {
 }
 
 export interface FirehoseStats {
-  /** Records the Lambda transformation returned as Dropped (the curated lake's gate: consent, erasure). */
+  /** Records the Lambda transformation returned as Dropped (the lake's gates: erased people; consent in the curated zone). */
   droppedByTransformation: number;
   recordsIn: number;
   recordsDelivered: number;
