@@ -25,6 +25,8 @@ export interface SignedTombstoneQueryOptions {
   /** Custom endpoint (an emulator, LocalStack). @default the regional DynamoDB endpoint */
   readonly endpoint?: string;
   readonly retry: RetryPolicy;
+  /** Items per page (Query's Limit). @default DynamoDB's own page, up to 1 MB (some 10,000 tombstones) */
+  readonly pageSize?: number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -99,6 +101,7 @@ export function signedTombstoneQuery(options: SignedTombstoneQueryOptions): Tomb
         ExpressionAttributeNames: TOMBSTONE_QUERY.names,
         ExpressionAttributeValues: { ':pk': { S: TOMBSTONE_PARTITION } },
         ProjectionExpression: TOMBSTONE_QUERY.projection,
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
       'utf8',
