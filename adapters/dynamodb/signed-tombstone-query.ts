@@ -14,7 +14,7 @@ import { DependencyError, type FailureKind } from '../../core/errors';
 import type { RetryPolicy } from '../../core/retry-policy';
 import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
 import { classifyError, classifyErrorCode, withRetry } from '../retry';
-import { Sha256 } from '../sha256';
+import { readBody, Sha256 } from '../signed-request';
 import { LEDGER_ATTRIBUTES } from './ledger-attributes';
 import { TOMBSTONE_PARTITION, TOMBSTONE_QUERY, type TombstonePageReader } from './tombstone-set';
 
@@ -117,11 +117,4 @@ export function signedTombstoneQuery(options: SignedTombstoneQueryOptions): Tomb
       ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
     };
   };
-}
-
-async function readBody(body: unknown): Promise<string> {
-  if (!body || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }

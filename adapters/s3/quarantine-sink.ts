@@ -10,7 +10,7 @@
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HttpRequest, Provider } from '@smithy/types';
-import { Sha256 } from '../sha256';
+import { readBody, Sha256 } from '../signed-request';
 import { DependencyError, type FailureKind } from '../../core/errors';
 import type { RetryPolicy } from '../../core/retry-policy';
 import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
@@ -124,11 +124,4 @@ export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSi
       });
     },
   };
-}
-
-async function readBody(body: unknown): Promise<string> {
-  if (!body || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,8 @@
-/** SHA-256 and HMAC-SHA-256 from node:crypto for the SDK's SigV4 signer (used by the signed requests). */
+/**
+ * What the signed requests (the validation function's quarantine PUTs and tombstone Query, sent without the
+ * service clients) share: SHA-256 and HMAC-SHA-256 from node:crypto for the SDK's SigV4 signer, and reading
+ * an answer's body.
+ */
 import type { Checksum, SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 
@@ -21,4 +25,12 @@ export class Sha256 implements Checksum {
   reset(): void {
     this.hash = this.fresh();
   }
+}
+
+/** The whole body of an HTTP answer as text ('' when it has none). */
+export async function readBody(body: unknown): Promise<string> {
+  if (!body || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function') return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
 }
