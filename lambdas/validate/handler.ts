@@ -64,7 +64,7 @@ export const VALIDATION_METRICS = {
   forwardRetries: 'ForwardRetries',
   forwardThrottles: 'ForwardThrottles',
   failedRecords: 'FailedRecords',
-  /** Records dropped before validation's outcome: of erased subjects (dimension reason=erased_subject). */
+  /** Records of erased subjects, dropped: neither quarantined nor forwarded (also by dimension reason=erased_subject). */
   dropped: 'RecordsDropped',
   /** Reads of the tombstones that failed; the batch used the last set read. */
   tombstoneReadFailures: 'TombstoneReadFailures',
