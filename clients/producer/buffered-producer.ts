@@ -73,6 +73,34 @@ const BUFFER_FULL = (maxBlockMs: number): SendResult => ({
   throttled: false,
 });
 
+/**
+ * Producers that flush when the process is about to exit. One `beforeExit` listener serves all of them, so
+ * a service that creates many producers does not pile up listeners (Node warns past ten), and each is held
+ * weakly: a producer dropped without close() does not stay in memory for the process's lifetime. (One with
+ * events still buffered stays reachable through its linger timer or its send until they have an outcome.)
+ */
+const flushOnExit = new Set<WeakRef<BufferedProducer>>();
+
+function flushAllBeforeExit(): void {
+  for (const ref of flushOnExit) {
+    const producer = ref.deref();
+    if (producer) void producer.flush();
+    else flushOnExit.delete(ref);
+  }
+}
+
+function registerFlushOnExit(producer: BufferedProducer): WeakRef<BufferedProducer> {
+  for (const ref of flushOnExit) if (!ref.deref()) flushOnExit.delete(ref);
+  if (flushOnExit.size === 0) process.on('beforeExit', flushAllBeforeExit);
+  const ref = new WeakRef(producer);
+  flushOnExit.add(ref);
+  return ref;
+}
+
+function unregisterFlushOnExit(ref: WeakRef<BufferedProducer>): void {
+  if (flushOnExit.delete(ref) && flushOnExit.size === 0) process.off('beforeExit', flushAllBeforeExit);
+}
+
 export class BufferedProducer {
   private readonly producer: EventProducer;
   private readonly maxBatchRecords: number;
@@ -96,7 +124,7 @@ export class BufferedProducer {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly counts = { sent: 0, failed: 0, rejected: 0, calls: 0, blocked: 0 };
-  private readonly beforeExit: (() => void) | undefined;
+  private readonly exitRegistration: WeakRef<BufferedProducer> | undefined;
 
   constructor(options: BufferedProducerOptions) {
     const positive = (name: string, value: number, max = Infinity): number => {
@@ -117,8 +145,7 @@ export class BufferedProducer {
     this.onResult = options.onResult;
     this.producer = new EventProducer({ ...options, limits: { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes } });
     if (options.flushBeforeExit ?? true) {
-      this.beforeExit = () => void this.flush();
-      process.on('beforeExit', this.beforeExit);
+      this.exitRegistration = registerFlushOnExit(this);
     }
   }
 
@@ -165,7 +192,7 @@ export class BufferedProducer {
    */
   async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     this.closed = true;
-    if (this.beforeExit) process.off('beforeExit', this.beforeExit);
+    if (this.exitRegistration) unregisterFlushOnExit(this.exitRegistration);
     for (const waiter of this.waiters.splice(0)) waiter.wake();
     if (options.timeoutMs === undefined) {
       await this.flush();

@@ -289,6 +289,15 @@ const str = (pattern: RegExp, description: string): Rule => (v, p) => {
   if (typeof v !== 'string' || !pattern.test(v)) fail(p, description, v);
 };
 
+/**
+ * The shortest aggregator timeout a stage may set. One DynamoDB call may take up to ~25 s before it gives up
+ * (adapters/client-limits.ts: 5 attempts of a 1.1 s connect and 3 s request timeout with the SDK's backoff;
+ * test/config/stage-config.test.ts recomputes it), and a window's final invocation makes several such calls
+ * in a row (the batch read, the conditional writes, the ledger). A shorter timeout would kill the function
+ * while a call it is waiting for can still succeed, turning a slow table into retried windows.
+ */
+export const MIN_AGGREGATOR_TIMEOUT_SECONDS = 30;
+
 const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'profiles' | 'lake' | 'alarms' ? { [F in keyof StageConfig[K]]: Rule } : Rule } = {
   name: str(/^[a-z][a-z0-9-]{0,15}$/, 'a lowercase name of at most 16 characters (letters, digits, dashes)'),
   resourcePrefix: str(/^[a-z][a-z0-9-]{0,19}$/, 'a lowercase prefix of at most 20 characters (letters, digits, dashes)'),
@@ -328,7 +337,7 @@ const RULES: { [K in keyof StageConfig]: K extends 'streams' | 'validation' | 'p
     readCapacityUnits: int(1, 40_000),
     writeCapacityUnits: int(1, 40_000),
     memoryMb: int(128, 10_240),
-    timeoutSeconds: int(10, 900),
+    timeoutSeconds: int(MIN_AGGREGATOR_TIMEOUT_SECONDS, 900),
   },
   lake: {
     rawInfrequentAccessDays: int(30, 3650),

@@ -191,4 +191,12 @@ describe('BufferedProducer', () => {
     expect(run.stdout).toContain('sent=25');
     expect(await readStream(name)).toHaveLength(25);
   });
+
+  it('shares one exit listener among all its producers, and removes it when the last one closes', async () => {
+    const before = process.listenerCount('beforeExit');
+    const producers = Array.from({ length: 20 }, () => new BufferedProducer({ streamName: 'never-used' }));
+    expect(process.listenerCount('beforeExit')).toBe(before + 1);
+    for (const p of producers) await p.close();
+    expect(process.listenerCount('beforeExit')).toBe(before);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_STAGES, StageConfigError, resolveStage, resourceName } from '../../lib/config/stage-config';
+import { BUILT_IN_STAGES, MIN_AGGREGATOR_TIMEOUT_SECONDS, StageConfigError, resolveStage, resourceName } from '../../lib/config/stage-config';
+import { CLIENT_LIMITS, worstCaseCallMs } from '../../adapters/client-limits';
 
 describe('stage configuration', () => {
   it('resolves the built-in stages', () => {
@@ -37,12 +38,20 @@ describe('stage configuration', () => {
     [{ s: { alarms: { quarantineRatio: 1.5 } } }, /quarantineRatio must be a number from 0 to 1, got 1.5/],
     [{ s: { lake: { rawInfrequentAccessDays: 60, rawGlacierDays: 45 } } }, /stages\.s\.lake\.rawGlacierDays must be at least 30 days after lake\.rawInfrequentAccessDays \(60\), got 45/],
     [{ s: { lake: { rawInfrequentAccessDays: 60, rawGlacierDays: 89 } } }, /rawGlacierDays must be at least 30 days after lake\.rawInfrequentAccessDays \(60\), got 89/],
+    [{ s: { profiles: { timeoutSeconds: 20 } } }, /stages\.s\.profiles\.timeoutSeconds must be an integer from 30 to 900, got 20/],
     [{ s: { extends: 'nope' } }, /unknown stage 'nope'/],
     [{ s: { extends: 's' } }, /extends itself/],
     [{ s: 'prod' }, /stages\.s must be an object, got "prod"/],
   ])('rejects %j with a message naming the key and value', (stages, message) => {
     expect(() => resolveStage('s', stages)).toThrow(StageConfigError);
     expect(() => resolveStage('s', stages)).toThrow(message);
+  });
+
+  it('lets no stage time the aggregator out while one DynamoDB call of it may still succeed', () => {
+    const worstCallSeconds = worstCaseCallMs(CLIENT_LIMITS.dynamodb) / 1000;
+    expect(worstCallSeconds).toBeGreaterThan(20);
+    expect(MIN_AGGREGATOR_TIMEOUT_SECONDS).toBeGreaterThan(worstCallSeconds);
+    for (const stage of Object.values(BUILT_IN_STAGES)) expect(stage.profiles.timeoutSeconds).toBeGreaterThanOrEqual(MIN_AGGREGATOR_TIMEOUT_SECONDS);
   });
 
   it('rejects an unknown stage name, listing the defined ones', () => {
