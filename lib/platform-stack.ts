@@ -126,6 +126,7 @@ export class PlatformStack extends Stack {
       rawFraming: this.lakeDelivery.rawFraming,
       ...(this.freshnessCanary ? { freshnessCanary: this.freshnessCanary } : {}),
       ...(this.profileExport ? { profileExport: this.profileExport.function } : {}),
+      erasure: this.erasure,
       alarms: () => this.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
     });
 

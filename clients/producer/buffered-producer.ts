@@ -10,7 +10,8 @@
  * - Memory is bounded: once `maxBufferedEvents` or `maxBufferedBytes` are buffered or in flight, `put()` waits
  *   for room (backpressure on the caller), for at most `maxBlockMs`; then the event fails with `BufferFull`.
  * - `flush()` sends everything buffered; `close()` flushes and stops. A process that ends naturally (its event
- *   loop empties) flushes first; on SIGTERM call `close()` yourself (see the README).
+ *   loop empties) flushes first; on SIGTERM call `close()` yourself (the package README's example and its
+ *   "Shutdown" paragraph).
  * - Every event gets its outcome: `put()` resolves with it, and `onResult` hears of it.
  */
 import type { BehaviouralEvent } from '@personalization-data-platform/contract';

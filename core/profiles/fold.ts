@@ -1,6 +1,7 @@
 /**
  * Folding events into a profile. Each feature is a function of the SET of events applied (order and
- * grouping do not matter), except where a bound forces a choice; those cases are listed in the README:
+ * grouping do not matter), except where a bound forces a choice; those cases are listed in docs/readers.md,
+ * "The profile item":
  * - affinity keeps the top N categories: a category evicted and seen again restarts from its new events;
  * - a session is extended only while it is among the `sessionsKept` most recent; an event of an older
  *   session counts as a new session;

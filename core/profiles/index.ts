@@ -20,3 +20,4 @@ export * from './writer';
 export * from './item-size';
 export * from './derive';
 export * from './aggregate';
+export * from './expected-owners';

@@ -2,7 +2,7 @@
  * The user profile: what the profile table stores for one user, and the settings that bound it.
  *
  * Every feature is defined in event time (the event's `event_time`, never arrival or processing time) so
- * that the order in which events arrive does not change the result. The README section "Profiles"
+ * that the order in which events arrive does not change the result. docs/readers.md, "The profile item",
  * documents each attribute; this file is the source of that table.
  */
 import type { EventType } from '@personalization-data-platform/contract';

@@ -35,6 +35,8 @@ export interface PipelineDashboardProps {
   readonly rawFraming: lambda.IFunction;
   readonly freshnessCanary?: FreshnessCanary;
   readonly profileExport?: lambda.IFunction;
+  /** The erasure request path (lib/privacy/erasure-service.ts): its queue, dead-letter queue and function. */
+  readonly erasure?: MetricSource & { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue; readonly function: lambda.IFunction };
   /** Every alarm of the stage, for the alarm status widget. */
   readonly alarms: () => readonly cloudwatch.IAlarm[];
 }
@@ -44,7 +46,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 /**
  * The stage's one dashboard, `<prefix>-<stage>-pipeline`, laid out as the data flows: freshness SLO, raw
  * stream and validation, validated stream and aggregation, profile table, lake delivery per zone, on-failure
- * queues, alarm states. Built with cdk-monitoring-constructs' MonitoringFacade: its per-resource monitorings
+ * queues, scheduled functions, the erasure request path, alarm states. Built with cdk-monitoring-constructs' MonitoringFacade: its per-resource monitorings
  * (Lambda, Kinesis, DynamoDB, Firehose, SQS) give the standard widgets, custom segments carry the platform's
  * own EMF metrics. Its alarm features are not used (the alarms live with their resources and the runbook).
  */
@@ -198,7 +200,30 @@ export class PipelineDashboard extends Construct {
     if (canary) facade.monitorLambdaFunction({ lambdaFunction: canary.function, humanReadableName: 'Freshness canary function', alarmFriendlyName: 'Canary', isIterator: false });
     if (props.profileExport) facade.monitorLambdaFunction({ lambdaFunction: props.profileExport, humanReadableName: 'Profile export function', alarmFriendlyName: 'ProfileExport', isIterator: false });
 
-    // 7. every alarm's state -------------------------------------------------------------------------------
+    // 7. the erasure request path -----------------------------------------------------------------------
+    const erasure = props.erasure;
+    if (erasure) {
+      facade.addLargeHeader('Erasure requests (docs/privacy.md)');
+      // Depth and age of the oldest request, in the queue and in its dead-letter queue (where a request that
+      // failed every attempt waits: that person is not erased).
+      facade.monitorSqsQueueWithDlq({
+        queue: erasure.queue,
+        deadLetterQueue: erasure.deadLetterQueue,
+        humanReadableName: 'Erasure request queue',
+        alarmFriendlyName: 'ErasureQueue',
+      });
+      facade.monitorLambdaFunction({ lambdaFunction: erasure.function, humanReadableName: 'Erase function', alarmFriendlyName: 'Erase', isIterator: false });
+      facade.monitorCustom({
+        alarmFriendlyName: 'Erasures',
+        humanReadableName: 'Erasures',
+        metricGroups: [
+          { title: 'Erasures done and failed', metrics: [sum(erasure, 'Erasures', 'done'), sum(erasure, 'ErasuresFailed', 'failed')] },
+          { title: 'Lake rows removed', metrics: [sum(erasure, 'LakeRowsRemoved', 'rows removed')] },
+        ],
+      });
+    }
+
+    // 8. every alarm's state -------------------------------------------------------------------------------
     facade.addLargeHeader('Alarms (runbook: docs/operations.md)');
     facade.addWidget(new cloudwatch.AlarmStatusWidget({ title: 'Alarm states', alarms: [...props.alarms()], width: 24, height: 8 }));
 

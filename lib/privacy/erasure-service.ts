@@ -12,6 +12,7 @@ import type { DataLake } from '../lake/data-lake';
 import type { ProfileStore } from '../profiles/profile-store';
 import { PlatformFunction } from '../shared/platform-function';
 import { alarmFactory } from '../shared/alarms';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 import { acknowledgeFunctionRoleFindings } from '../shared/stream-consumer';
 
 export interface ErasureServiceProps {
@@ -42,6 +43,8 @@ export interface ErasureServiceProps {
 export const ERASURE_FUNCTION_TIMEOUT = Duration.minutes(15);
 /** Delay of each follow-up pass over the lake: SQS's longest delay, the curated delivery's longest buffer. */
 export const ERASURE_FOLLOW_UP_SECONDS = 900;
+/** The erase function's service name: its logs' `service` and its metrics' `service` dimension. */
+export const ERASE_SERVICE = 'erase';
 /** Attempts of one request before it goes to the dead-letter queue. */
 export const ERASURE_MAX_RECEIVES = 5;
 
@@ -98,7 +101,7 @@ export class ErasureService extends Construct {
     const workGroup = lake.analytics.workGroupName;
     this.function = new PlatformFunction(this, 'Function', {
       handlerPath: 'erase/handler.ts',
-      serviceName: 'erase',
+      serviceName: ERASE_SERVICE,
       ...(props.functionName ? { functionName: props.functionName } : {}),
       description: 'Erases a person everywhere (profiles, ledger, links, every lake zone, exports, query results) and records it in the audit log',
       memorySize: 1024,
@@ -196,6 +199,21 @@ export class ErasureService extends Construct {
         evaluationPeriods: 1,
       },
     );
+  }
+
+  /**
+   * A metric the erase function publishes itself (EMF, the platform's namespace, its `service` dimension):
+   * Erasures, ErasuresFailed, LakeRowsRemoved (lambdas/erase/handler.ts). @default sum over 5 minutes
+   */
+  metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: ERASE_SERVICE },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** Lets a principal (the privacy team's tooling) request erasures: sqs:SendMessage on the queue. */

@@ -164,7 +164,10 @@ class RuntimeHealth {
   }
 }
 
-/** Environment variables naming the stage's resources, read by the end-to-end suite (documented in the README). */
+/**
+ * Environment variables naming the stage's resources, printed by `npm start -- --keep-running`; those the
+ * end-to-end suite reads are documented in docs/local-and-testing.md, "End-to-end tests".
+ */
 export const RESOURCE_ENV = {
   rawStream: 'PDP_RAW_STREAM',
   validatedStream: 'PDP_VALIDATED_STREAM',

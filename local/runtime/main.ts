@@ -2,7 +2,9 @@
  * `npm start`: the whole pipeline on this machine, with live progress and a summary that reconciles.
  * See `npm start -- --help` and docs/local-and-testing.md, "Run it locally".
  */
-import { subjectKey } from '@personalization-data-platform/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
+import { expectedOwners } from '../../core/profiles/expected-owners';
+import type { ProfileReader } from '@personalization-data-platform/profile-reader';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { resolveStage, type StageConfig } from '../../lib/config/stage-config';
@@ -22,6 +24,7 @@ import {
   renderSummary,
   runNamedQueries,
   summaryOk,
+  type AnonymousReport,
   type SummaryInput,
 } from './summary';
 import { LocalFreshnessProbes } from './freshness-probes';
@@ -152,7 +155,10 @@ async function main(): Promise<number> {
     void runtime.failure.then((err) => failRun(err.message, err.cause));
     say(`  emulators: kinesis ${runtime.emulators.endpoints.kinesis}, dynamodb ${runtime.emulators.endpoints.dynamodb}, s3 ${runtime.emulators.endpoints.s3} (pids ${runtime.pids.join(', ')}; runtime pid ${process.pid})`);
     say(`  streams ${runtime.names.rawStream} -> ${runtime.names.validatedStream}, table ${runtime.names.profileTable}, window ${options.windowSeconds} s (stage ${stage.name} deploys ${stage.profiles.windowSeconds} s)`);
-    say(`Sending ${options.rate} events/s for ${options.durationSeconds} s to ${options.users} users (${pct(options.invalidRatio)} invalid, ${pct(options.duplicateRatio)} duplicates, seed ${options.seed})`);
+    say(
+      `Sending ${options.rate} events/s for ${options.durationSeconds} s to ${options.users} users (${pct(options.anonymousRatio)} arrive anonymous, ` +
+        `${pct(options.invalidRatio)} invalid, ${pct(options.duplicateRatio)} duplicates, seed ${options.seed})`,
+    );
     say();
 
     producer = new SyntheticProducer({
@@ -166,6 +172,7 @@ async function main(): Promise<number> {
         // Event times follow the send rate, so event-time partitions and sessions look like live traffic.
         meanGapMs: 1000 / options.rate,
       },
+      anonymous: { share: options.anonymousRatio },
     });
     // The deployed freshness canary's code, on a local timer: its figures go into the summary.
     probes = new LocalFreshnessProbes(runtime.names, { windowSeconds: options.windowSeconds, bufferSeconds: options.bufferSeconds });
@@ -264,13 +271,15 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, pro
     const gates = runtime.stats();
     const accounting = account(producer.sent, contents, { raw: gates.lake.rawDroppedByReason.erased_subject ?? 0, validation: gates.validation.droppedErasedSubject });
     const uniqueValid = [...producer.uniqueValid.values()];
-    const users = [...new Set(uniqueValid.map((e) => subjectKey(e)))];
+    // Every profile the events imply: users (with the anonymous ids linked to them) and anonymous visitors.
+    const users = [...new Set(uniqueValid.map(expectedOwners(uniqueValid).owner))];
     // Every profile read the way a personalization service reads it: the typed reader, features derived at
     // one instant. Strongly consistent, so the oracle check sees every acknowledged write.
     const readAt = new Date();
     const reader = runtime.profiles.reader({ now: () => readAt.getTime() });
     const profiles = await reader.getMany(users, { consistent: true });
     const drift = profileDrift(uniqueValid, profiles);
+    const anonymous = await anonymousReport(uniqueValid, reader);
     // A snapshot of the profile table in the layout of a DynamoDB export, so the golden-dataset query has one.
     // It is taken after the run, when every event is settled, and stamped with the day after the last event.
     const snapshot = localExportSnapshotDay(await lastEventDay(runner), readAt);
@@ -298,6 +307,7 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, pro
       validatorDuplicates: stats.validation.duplicates,
       quarantinedByReason: stats.validation.quarantinedByReason,
       profiles: { updates: stats.profiles.updates, readAt, sample, drift: { users: users.length, drifted: drift } },
+      ...(anonymous ? { anonymous } : {}),
       queries,
       reconciliation,
       onFailureRecords: stats.onFailureRecords,
@@ -326,6 +336,29 @@ async function summarize(runtime: LocalRuntime, producer: SyntheticProducer, pro
   } finally {
     runner.close();
   }
+}
+
+/**
+ * The anonymous visitors of the run (undefined when there were none): every anonymous id an identify event
+ * linked to a user is read by its anonymous id, as a personalization service would before the visitor's user
+ * id is known, and must resolve to that user's profile.
+ */
+async function anonymousReport(uniqueValid: readonly BehaviouralEvent[], reader: ProfileReader): Promise<AnonymousReport | undefined> {
+  const ids = new Set<string>();
+  let events = 0;
+  for (const e of uniqueValid) {
+    if (e.anonymous_id !== undefined) ids.add(e.anonymous_id);
+    if (e.user_id === undefined) events++;
+  }
+  if (ids.size === 0) return undefined;
+  const { links } = expectedOwners(uniqueValid);
+  const unresolved: string[] = [];
+  for (const [anonymousId, userId] of links) {
+    const read = await reader.get({ anonymousId }, { consistent: true });
+    const got = read?.resolvedTo;
+    if (got?.kind !== 'user' || got.userId !== userId) unresolved.push(`${anonymousId} -> ${got ? (got.kind === 'user' ? got.userId : `anon#${got.anonymousId}`) : 'no profile'}`);
+  }
+  return { ids: ids.size, events, linked: links.size, resolved: links.size - unresolved.length, unresolved };
 }
 
 /** The stages defined in cdk.json (context `stages`), as the CDK app reads them (lib/app.ts). */

@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   readonly invalidRatio: number;
   /** Share of events resent with the same event_id, as a retrying producer does. */
   readonly duplicateRatio: number;
+  /** Share of users who browse with only an anonymous id first (most log in later, some never do). */
+  readonly anonymousRatio: number;
   /** How long the Firehose stand-in buffers before writing an object, in seconds. */
   readonly bufferSeconds: number;
   /** After the summary, keep everything running and print the endpoints until Ctrl-C. */
@@ -48,6 +50,9 @@ export const DEFAULT_OPTIONS: RuntimeOptions = {
   seed: 42,
   invalidRatio: 0.02,
   duplicateRatio: 0.02,
+  // Most traffic is from visitors who have not logged in; 30% of the users arrive anonymous, 70% of those log
+  // in after a few events (an identify event) and the rest never do.
+  anonymousRatio: 0.3,
   // Firehose buffers at least 60 s in AWS; 5 s locally so objects appear while you watch.
   bufferSeconds: 5,
   keepRunning: false,
@@ -71,6 +76,8 @@ Usage: npm start -- [options]
   --seed <n>              workload seed: the same seed sends the same events (default ${DEFAULT_OPTIONS.seed})
   --invalid-ratio <x>     share of invalid events, 0..1 (default ${DEFAULT_OPTIONS.invalidRatio})
   --duplicate-ratio <x>   share of duplicate sends, 0..1 (default ${DEFAULT_OPTIONS.duplicateRatio})
+  --anonymous-ratio <x>   share of users who browse anonymously first, 0..1; most of them log in later
+                          (an identify event links them), some never do (default ${DEFAULT_OPTIONS.anonymousRatio})
   --buffer <s>            Firehose stand-in buffering interval in seconds (default ${DEFAULT_OPTIONS.bufferSeconds};
                           Firehose itself buffers 60 s or more)
   --stage <name>          stage configuration naming the resources (default ${DEFAULT_OPTIONS.stage})
@@ -84,7 +91,7 @@ Ctrl-C stops every process the runtime started.`;
 
 export type ParseResult = { kind: 'run'; options: RuntimeOptions } | { kind: 'help' } | { kind: 'error'; message: string };
 
-type NumericKey = 'rate' | 'users' | 'durationSeconds' | 'windowSeconds' | 'seed' | 'invalidRatio' | 'duplicateRatio' | 'bufferSeconds';
+type NumericKey = 'rate' | 'users' | 'durationSeconds' | 'windowSeconds' | 'seed' | 'invalidRatio' | 'duplicateRatio' | 'anonymousRatio' | 'bufferSeconds';
 
 /** The numeric options: the key each sets and the values it takes. */
 const NUMERIC: Record<string, { key: NumericKey; min: number; max: number; integer: boolean }> = {
@@ -95,6 +102,7 @@ const NUMERIC: Record<string, { key: NumericKey; min: number; max: number; integ
   seed: { key: 'seed', min: 0, max: 2 ** 32 - 1, integer: true },
   'invalid-ratio': { key: 'invalidRatio', min: 0, max: 1, integer: false },
   'duplicate-ratio': { key: 'duplicateRatio', min: 0, max: 1, integer: false },
+  'anonymous-ratio': { key: 'anonymousRatio', min: 0, max: 1, integer: false },
   buffer: { key: 'bufferSeconds', min: 0.1, max: 900, integer: false },
 };
 

@@ -4,15 +4,20 @@
  * returns it, derived features included.
  */
 import type { DerivedFeatures } from '@personalization-data-platform/profile-reader';
-import { subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import type { BehaviouralEvent } from '@personalization-data-platform/contract';
+import { expectedOwners, uniqueByUser } from '../../core/profiles/expected-owners';
 
-/** event_type -> count per user, from the unique valid events: what every profile's `counts` must equal. */
+/**
+ * event_type -> count per profile, from the unique valid events: what every profile's `counts` must equal. A
+ * profile is a user's (with the events of every anonymous id an identify event links to the user) or an anonymous
+ * visitor's not linked to anyone (`anon#<id>`), by the same rule the tests' oracle uses (core/profiles/expected-owners.ts).
+ */
 export function expectedCounts(uniqueValid: readonly BehaviouralEvent[]): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
-  for (const e of uniqueValid) {
-    const counts = out.get(subjectKey(e)) ?? {};
-    counts[e.event_type] = (counts[e.event_type] ?? 0) + 1;
-    out.set(subjectKey(e), counts);
+  for (const [owner, events] of uniqueByUser(uniqueValid, expectedOwners(uniqueValid).owner)) {
+    const counts: Record<string, number> = {};
+    for (const e of events) counts[e.event_type] = (counts[e.event_type] ?? 0) + 1;
+    out.set(owner, counts);
   }
   return out;
 }
@@ -23,7 +28,7 @@ function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<stri
   return true;
 }
 
-/** Users whose profile is missing or whose counters differ from the oracle (empty: zero drift). */
+/** Profiles (user ids, `anon#<id>` keys) missing or with counters that differ from the oracle (empty: zero drift). */
 export function profileDrift(
   uniqueValid: readonly BehaviouralEvent[],
   profiles: ReadonlyMap<string, Pick<DerivedFeatures, 'counts' | 'lifetimeEvents'>>,

@@ -16,10 +16,11 @@ import type { ProducerReport } from './synthetic-producer';
 export async function readLakeContents(runner: LakeQueryRunner): Promise<LakeContents> {
   const num = (rows: Row[]) => Number(rows[0]?.n ?? 0);
   const [raw, curated, ids, quarantined] = await Promise.all([
-    // The freshness canary's probes travel the pipeline but are not the workload's: its books leave them out.
+    // The freshness canary's probes travel the pipeline but are not the workload's: its books leave them out
+    // (and keep the anonymous visitors' events, which have no user id).
     runner.run(`SELECT count(*) AS n FROM raw_events WHERE user_id IS NULL OR ${canaryExclusion()}`),
-    runner.run(`SELECT count(*) AS n FROM curated_events WHERE ${canaryExclusion()}`),
-    runner.run(`SELECT DISTINCT event_id FROM curated_events WHERE ${canaryExclusion()}`),
+    runner.run(`SELECT count(*) AS n FROM curated_events WHERE user_id IS NULL OR ${canaryExclusion()}`),
+    runner.run(`SELECT DISTINCT event_id FROM curated_events WHERE user_id IS NULL OR ${canaryExclusion()}`),
     runner.run('SELECT DISTINCT shard_id, sequence_number FROM quarantine_events'),
   ]);
   return {
@@ -149,6 +150,8 @@ export interface SummaryInput {
   validatorDuplicates: number;
   quarantinedByReason: Record<string, number>;
   profiles: { updates: number; readAt: Date; sample: { userId: string; lines: string[] }[]; drift?: { users: number; drifted: string[] } };
+  /** The anonymous visitors of the run, when it had any. */
+  anonymous?: AnonymousReport;
   queries: NamedQueryResult[];
   reconciliation: Reconciliation;
   onFailureRecords: number;
@@ -166,6 +169,30 @@ export interface SummaryInput {
   freshness?: FreshnessReport;
 }
 
+/** Anonymous visitors: their ids in the unique valid events, and what became of their profiles. */
+export interface AnonymousReport {
+  /** Distinct anonymous ids the events named. */
+  ids: number;
+  /** Unique valid events that named only an anonymous id. */
+  events: number;
+  /** Anonymous ids an identify event linked to a user. */
+  linked: number;
+  /** Linked ids whose read (ProfileReader.get with the anonymous id) resolved to the linked user's profile. */
+  resolved: number;
+  /** Linked ids that did not read as their user's profile: `<anonymous id> -> <what it read as>`. */
+  unresolved: string[];
+}
+
+/** One line: how many anonymous ids there were, how many were linked and merged, and how they read. */
+export function describeAnonymous(a: AnonymousReport): string {
+  const still = a.ids - a.linked;
+  const base =
+    `anonymous visitors: ${a.ids} anonymous ids (${a.events} events without a user id); ${a.linked} linked to a user by an identify event ` +
+    `and merged into the user's profile, ${still} not (or not yet) logged in with a profile of their own`;
+  if (a.unresolved.length === 0) return `${base}; every linked id reads as its user's profile`;
+  return `${base} — ${a.unresolved.length} linked id(s) do not read as their user's profile: ${a.unresolved.slice(0, 3).join(', ')}`;
+}
+
 export interface LakeDeliveryReport {
   /** Upload attempts that failed and were retried. */
   uploadRetries: number;
@@ -180,9 +207,16 @@ export interface LakeDeliveryReport {
  * Whether the run reconciles: the accounting, the profiles against the oracle, the golden dataset, every lake
  * object in S3, and every on-failure record at its destination.
  */
-export function summaryOk(s: Pick<SummaryInput, 'accounting' | 'profiles' | 'reconciliation' | 'delivery' | 'onFailureDeliveryErrors'>): boolean {
+export function summaryOk(s: Pick<SummaryInput, 'accounting' | 'profiles' | 'reconciliation' | 'delivery' | 'onFailureDeliveryErrors' | 'anonymous'>): boolean {
   const undelivered = (s.delivery?.pendingUploads ?? 0) + (s.delivery?.objectsNotDelivered ?? 0);
-  return s.accounting.ok && (s.profiles.drift?.drifted.length ?? 0) === 0 && s.reconciliation.ok && undelivered === 0 && (s.onFailureDeliveryErrors ?? 0) === 0;
+  return (
+    s.accounting.ok &&
+    (s.profiles.drift?.drifted.length ?? 0) === 0 &&
+    (s.anonymous?.unresolved.length ?? 0) === 0 &&
+    s.reconciliation.ok &&
+    undelivered === 0 &&
+    (s.onFailureDeliveryErrors ?? 0) === 0
+  );
 }
 
 /** One line: what became of the records the producer was asked to send. */
@@ -231,10 +265,12 @@ export function renderSummary(s: SummaryInput): string {
   if (s.profiles.drift) {
     const d = s.profiles.drift;
     out.push(
-      `  [${mark(d.drifted.length === 0)}] profile counters equal the unique valid events for ${d.users - d.drifted.length} of ${d.users} users` +
+      `  [${mark(d.drifted.length === 0)}] profile counters equal the unique valid events for ${d.users - d.drifted.length} of ${d.users} profiles` +
+        (s.anonymous ? ` (users, with the anonymous ids linked to them, and anonymous visitors)` : '') +
         (d.drifted.length ? ` — drift for ${d.drifted.slice(0, 3).join(', ')}` : ''),
     );
   }
+  if (s.anonymous) out.push(`  [${mark(s.anonymous.unresolved.length === 0)}] ${describeAnonymous(s.anonymous)}`);
   out.push(`  [${mark(s.reconciliation.ok)}] ${describeReconciliation(s.reconciliation)}`);
   out.push(
     '',

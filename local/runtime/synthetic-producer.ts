@@ -13,6 +13,7 @@
 import type { BehaviouralEvent } from '@personalization-data-platform/contract';
 import { EventProducer } from '@personalization-data-platform/producer';
 import { seededRandom } from '../../core/seeded-random';
+import { AnonymousVisitors, type AnonymousVisitorOptions, type VisitorRecord, type VisitorStats } from '../../workload/anonymous-visitors';
 import { Workload, type WorkloadOptions, type WorkloadRecord } from '../../workload/generator';
 
 export interface SentRecord {
@@ -31,6 +32,11 @@ export interface SyntheticProducerOptions {
   /** Events per second. */
   rate: number;
   workload: WorkloadOptions;
+  /**
+   * Anonymous visitors (workload/anonymous-visitors.ts): the share of users who browse with only an anonymous id
+   * first, some of whom log in (an identify event) and go on as the user. @default none
+   */
+  anonymous?: Omit<AnonymousVisitorOptions, 'seed' | 'identify'>;
   /** Share of PutRecords batches sent a second time. @default 0 */
   resendRatio?: number;
   /** Milliseconds between PutRecords calls. @default 100 */
@@ -59,6 +65,8 @@ export interface ProducerReport {
 
 export class SyntheticProducer {
   readonly workload: Workload;
+  /** The anonymous visitors the workload is sent with, if any. */
+  readonly visitors: AnonymousVisitors | undefined;
   readonly sent: SentRecord[] = [];
   /** The first copy of every valid event, by event id: the oracle's input. */
   readonly uniqueValid = new Map<string, BehaviouralEvent>();
@@ -76,6 +84,7 @@ export class SyntheticProducer {
 
   constructor(private readonly options: SyntheticProducerOptions) {
     this.workload = new Workload(options.workload);
+    this.visitors = options.anonymous && options.anonymous.share > 0 ? new AnonymousVisitors({ ...options.anonymous, seed: options.workload.seed ?? 42 }) : undefined;
     this.producer = new EventProducer({ streamName: options.streamName });
     this.random = seededRandom((options.workload.seed ?? 42) ^ 0x5bd1e995);
   }
@@ -92,7 +101,7 @@ export class SyntheticProducer {
       const due = Math.floor((Math.min(elapsed + tickMs, durationMs) / 1000) * this.options.rate) - scheduled;
       if (due > 0) {
         scheduled += due;
-        await this.send(this.workload.take(due));
+        await this.send(this.next(due));
       }
       const wait = tickMs - ((Date.now() - started) % tickMs);
       await new Promise((r) => setTimeout(r, wait));
@@ -129,20 +138,31 @@ export class SyntheticProducer {
   /** Sends the next n records at once (tests and the benchmark). */
   async sendNext(n: number): Promise<void> {
     this.planned += n;
-    for (let i = 0; i < n; i += 500) await this.send(this.workload.take(Math.min(500, n - i)));
+    for (let i = 0; i < n; i += 500) await this.send(this.next(Math.min(500, n - i)));
+  }
+
+  /** Who the anonymous visitors were (undefined without them). */
+  visitorStats(): VisitorStats | undefined {
+    return this.visitors?.stats();
+  }
+
+  /** The next n records of the workload, with its anonymous visitors (an identify event adds one). */
+  private next(n: number): VisitorRecord[] {
+    const records = this.workload.take(n);
+    return this.visitors ? this.visitors.apply(records) : records;
   }
 
   stop(): void {
     this.stopRequested = true;
   }
 
-  private async send(records: WorkloadRecord[]): Promise<void> {
+  private async send(records: VisitorRecord[]): Promise<void> {
     this.attempted += records.length;
     await this.put(records, false);
     if ((this.options.resendRatio ?? 0) > 0 && this.random() < this.options.resendRatio!) await this.put(records, true);
   }
 
-  private async put(records: WorkloadRecord[], resent: boolean): Promise<void> {
+  private async put(records: VisitorRecord[], resent: boolean): Promise<void> {
     const callStarted = Date.now();
     const summary = await this.producer.sendRecords(records.map((r) => ({ data: r.data, partitionKey: r.partitionKey })));
     const now = Date.now();

@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FRESHNESS_METRICS } from '../../core/canary/freshness';
 import { REASON_CODES } from '@personalization-data-platform/contract';
 import { AGGREGATOR_METRICS } from '../../lambdas/aggregate/handler';
+import { ERASE_METRICS } from '../../lambdas/erase/handler';
 import { VALIDATION_METRICS } from '../../lambdas/validate/handler';
 import { synthesizeStage, type SynthesizedStage } from './support';
 
@@ -24,6 +25,7 @@ const EMITTED: Record<string, ReadonlySet<string>> = {
   validate: new Set(Object.values(VALIDATION_METRICS)),
   aggregate: new Set(Object.values(AGGREGATOR_METRICS)),
   'freshness-canary': new Set(Object.values(FRESHNESS_METRICS)),
+  erase: new Set(Object.values(ERASE_METRICS)),
 };
 
 /** Metric names AWS documents per namespace (the subset a dashboard of this stack may use). */
@@ -185,6 +187,7 @@ describe('the pipeline dashboard', () => {
       'Lake delivery (Firehose)',
       'On-failure queues (redrive with npm run redrive)',
       'Scheduled functions',
+      'Erasure requests (docs/privacy.md)',
       'Alarms (runbook: docs/operations.md)',
     ]);
     const alarmWidget = widgets.find((w) => w.type === 'alarm')!;
@@ -193,5 +196,33 @@ describe('the pipeline dashboard', () => {
     const titles = widgets.map((w) => w.properties.title ?? '').join('\n');
     for (const zone of ['raw', 'curated']) expect(titles).toContain(`${zone}: data freshness (s)`);
     expect(titles).toContain('Quarantined by reason');
+  });
+
+  it.each(['prod', 'quiet'])('%s: shows the erasure queue and its dead-letter queue (depth, oldest message) and the erase function (errors, duration)', (stage) => {
+    const s = stage === 'prod' ? prod : quiet;
+    const resources = s.template.toJSON().Resources as Resources;
+    const idOf = (type: string, prefix: string) => {
+      const ids = Object.keys(resources).filter((id) => resources[id]!.Type === type && id.startsWith(prefix));
+      expect(ids, `${type} ${prefix}*`).toHaveLength(1);
+      return ids[0]!;
+    };
+    const queue = `@@GetAtt:${idOf('AWS::SQS::Queue', 'ErasureQueue')}.QueueName@@`;
+    const deadLetters = `@@GetAtt:${idOf('AWS::SQS::Queue', 'ErasureDeadLetterQueue')}.QueueName@@`;
+    const fn = `@@Ref:${idOf('AWS::Lambda::Function', 'ErasureFunction')}@@`;
+    /** Every plain metric of the dashboard as `namespace metric dimension=value`. */
+    const shown = new Set(
+      dashboardOf(s)
+        .widgets.flatMap((w) => w.properties.metrics ?? [])
+        .map((row) => row.filter((x) => typeof x === 'string') as string[])
+        .filter((plain) => plain.length >= 4)
+        .map((plain) => `${plain[0]} ${plain[1]} ${plain.slice(2).join('=')}`),
+    );
+    for (const q of [queue, deadLetters]) {
+      expect(shown).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=${q}`);
+      expect(shown).toContain(`AWS/SQS ApproximateAgeOfOldestMessage QueueName=${q}`);
+    }
+    expect(shown).toContain(`AWS/Lambda Errors FunctionName=${fn}`);
+    expect(shown).toContain(`AWS/Lambda Duration FunctionName=${fn}`);
+    for (const name of Object.values(ERASE_METRICS)) expect(shown).toContain(`PersonalizationPlatform ${name} service=erase`);
   });
 });

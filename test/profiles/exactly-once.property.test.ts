@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { anonymousKey, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { DAY_MS, DEFAULT_PROFILE_SETTINGS, type Profile, type ProfileSettings } from '../../core/profiles/model';
 import { MemoryProfileStore } from '../../local/memory/profile-store';
-import { expectedProfile, uniqueByUser } from './support/oracle';
+import { expectedOwners, expectedProfile, uniqueByUser } from './support/oracle';
 import { seededRandom } from '../../core/seeded-random';
 import { redriveRanges, sequenceNumber, simulateShard, type SimRecord } from '../../local/memory/simulated-source';
 
@@ -186,7 +186,8 @@ describe('exactly-once effect (property)', () => {
         // An anonymous id that was identified belongs to its user, whenever the identify came; the others keep
         // their own anonymous profile.
         const identified = new Set(s.identifies.map(([user, device]) => `a-${user}-${device}`));
-        const owner = (e: BehaviouralEvent) => (e.anonymous_id !== undefined && e.user_id === undefined && identified.has(e.anonymous_id) ? e.anonymous_id.replace(/^a-(\d+)-\d+$/, 'user-$1') : subjectKey(e));
+        const { owner, contested } = expectedOwners(events);
+        expect(contested).toEqual([]);
         const expected = uniqueByUser(events, owner);
         const frozen = [...identified].map(anonymousKey);
         expect([...store.items.keys()].sort()).toEqual([...new Set([...expected.keys(), ...frozen])].sort());

@@ -146,4 +146,26 @@ describe('npm start', { timeout: 120_000 }, () => {
     expect(text).toContain('Stopped every process the runtime started (exit code 1).');
     expect(await waitUntilGone([pids.kinesis, pids.s3, pids.runtime])).toEqual([]);
   });
+
+  // Short runs of the default kind of workload: Zipf skew over few users (a heavy user sends a large share),
+  // resends, invalid records, and half the users browsing anonymously first (most log in, some never do).
+  it.each([7, 1_234])('ends with everything reconciled, anonymous visitors and their merges included (seed %i)', async (seed) => {
+    const run = await npmStart([
+      '--rate', '60', '--duration', '8', '--users', '60', '--window', '2', '--buffer', '1',
+      '--anonymous-ratio', '0.5', '--duplicate-ratio', '0.1', '--invalid-ratio', '0.03', '--seed', String(seed),
+    ]);
+    const exit = await run.exited;
+    const text = run.output.join('\n');
+    expect(exit.code, text).toBe(0);
+    expect(text).toContain('Everything reconciles.');
+    expect(text).not.toContain('[FAIL]');
+    const anonymous = /\[ok {2}\] anonymous visitors: (\d+) anonymous ids \((\d+) events without a user id\); (\d+) linked to a user by an identify event and merged into the user's profile, (\d+) not/.exec(text);
+    expect(anonymous, text).not.toBeNull();
+    const [ids, events, linked, notLinked] = anonymous!.slice(1).map(Number) as [number, number, number, number];
+    expect(events).toBeGreaterThan(ids);
+    expect(linked).toBeGreaterThan(0);
+    expect(notLinked).toBeGreaterThan(0);
+    expect(text).toMatch(/\[ok {2}\] profile counters equal the unique valid events for (\d+) of \1 profiles/);
+    expect(text).toMatch(/\[ok {2}\] golden-dataset reconciliation: all \d+ sampled users match the lake/);
+  });
 });

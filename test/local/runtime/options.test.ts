@@ -21,8 +21,8 @@ describe('npm start options', () => {
 
   it('accepts every option the help text lists, as --name value and as --name=value', () => {
     const listed = [...HELP.matchAll(/^\s+(?:-h, )?(--[a-z-]+)/gm)].map((m) => m[1]);
-    expect(listed).toEqual(['--rate', '--users', '--duration', '--window', '--seed', '--invalid-ratio', '--duplicate-ratio', '--buffer', '--stage', '--data-dir', '--keep-running', '--plain', '--help']);
-    const options = run('--rate', '50', '--users=10', '--duration', '2.5', '--window=0', '--seed', '7', '--invalid-ratio', '0.1', '--duplicate-ratio=0.2', '--buffer', '0.5', '--stage', 'prod', '--data-dir=data', '--keep-running', '--plain');
+    expect(listed).toEqual(['--rate', '--users', '--duration', '--window', '--seed', '--invalid-ratio', '--duplicate-ratio', '--anonymous-ratio', '--buffer', '--stage', '--data-dir', '--keep-running', '--plain', '--help']);
+    const options = run('--rate', '50', '--users=10', '--duration', '2.5', '--window=0', '--seed', '7', '--invalid-ratio', '0.1', '--duplicate-ratio=0.2', '--anonymous-ratio', '0.5', '--buffer', '0.5', '--stage', 'prod', '--data-dir=data', '--keep-running', '--plain');
     expect(options).toEqual({
       rate: 50,
       users: 10,
@@ -31,6 +31,7 @@ describe('npm start options', () => {
       seed: 7,
       invalidRatio: 0.1,
       duplicateRatio: 0.2,
+      anonymousRatio: 0.5,
       bufferSeconds: 0.5,
       stage: 'prod',
       dataDir: '/work/data',
@@ -47,6 +48,7 @@ describe('npm start options', () => {
     expect(error('--users', '2.5')).toBe('--users must be an integer from 1 to 1000000, got "2.5"');
     expect(error('--window', '901')).toBe('--window must be an integer from 0 to 900, got "901"');
     expect(error('--seed=-1')).toBe('--seed must be an integer from 0 to 4294967295, got "-1"');
+    expect(error('--anonymous-ratio', '1.5')).toBe('--anonymous-ratio must be a number from 0 to 1, got "1.5"');
     expect(error('--invalid-ratio', '0.6', '--duplicate-ratio', '0.6')).toBe('--invalid-ratio plus --duplicate-ratio must not exceed 1, got 1.2');
   });
 

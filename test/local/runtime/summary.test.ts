@@ -21,6 +21,8 @@ import {
   type SummaryInput,
 } from '../../../local/runtime/summary';
 import { Workload } from '../../../workload/generator';
+import { AnonymousVisitors } from '../../../workload/anonymous-visitors';
+import { expectedOwners, uniqueByUser } from '../../../core/profiles/expected-owners';
 
 const golden = (rows: NamedQueryResult['rows'], error?: string): NamedQueryResult => ({
   id: GOLDEN_RECONCILIATION_QUERY,
@@ -243,5 +245,88 @@ describe('the golden-dataset query on a local lake with the local export', () =>
     expect(verdict.ok).toBe(false);
     expect(verdict.mismatched).toEqual([]);
     expect(verdict.unsettled.length).toBeGreaterThan(0);
+  });
+});
+
+describe('with anonymous visitors (the default workload of npm start)', () => {
+  let root: string;
+  let lake: LocalLake;
+  let runner: LakeQueryRunner;
+  let events: BehaviouralEvent[];
+  const now = { now: new Date('2026-03-15T00:10:00Z') };
+  /** The export as the table holds it: every profile the events imply, and the frozen profiles of the linked anonymous ids. */
+  const exportItems = (tamper?: (items: { user_id: string; first_seen: number; counts: Record<string, number> }[]) => void) => {
+    const { owner, links } = expectedOwners(events);
+    const items = [...uniqueByUser(events, owner)].map(([user_id, list]) => ({
+      user_id,
+      first_seen: Math.min(...list.map((e) => Date.parse(e.event_time))),
+      counts: list.reduce<Record<string, number>>((c, e) => ({ ...c, [e.event_type]: (c[e.event_type] ?? 0) + 1 }), {}),
+    }));
+    for (const anonymousId of links.keys()) {
+      const before = events.filter((e) => e.user_id === undefined && e.anonymous_id === anonymousId);
+      // Frozen when it was merged: not compared (its user is).
+      if (before.length) items.push({ user_id: `anon#${anonymousId}`, first_seen: Date.parse(before[0]!.event_time), counts: { page_view: before.length } });
+    }
+    tamper?.(items);
+    return items;
+  };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'summary-anonymous-'));
+    lake = await LocalLake.open(root);
+    const visitors = new AnonymousVisitors({ share: 0.5, seed: 3 });
+    const records = visitors.apply(new Workload({ seed: 3, users: 40, startMs: Date.parse('2026-03-14T22:00:00Z'), meanGapMs: 1_000, duplicateRatio: 0.1 }).take(600));
+    events = records.filter((r) => r.event && r.kind === 'valid').map((r) => r.event!);
+    expect(visitors.stats().identified).toBeGreaterThan(3);
+    expect(visitors.stats().visitors).toBeGreaterThan(visitors.stats().identified);
+    await lake.writeCurated(records.filter((r) => r.event).map((r) => r.event!));
+    runner = await LakeQueryRunner.open(root);
+  });
+
+  afterAll(async () => {
+    runner?.close();
+    await lake?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('expects each linked anonymous id\'s events on its user, and the others on their own anonymous profile', () => {
+    const { links } = expectedOwners(events);
+    const expected = expectedCounts(events);
+    const unlinked = new Set(events.filter((e) => e.user_id === undefined && !links.has(e.anonymous_id!)).map((e) => `anon#${e.anonymous_id}`));
+    expect(unlinked.size).toBeGreaterThan(0);
+    for (const key of unlinked) expect(expected.has(key)).toBe(true);
+    for (const [anonymousId, user] of links) {
+      expect(expected.has(`anon#${anonymousId}`)).toBe(false);
+      const own = events.filter((e) => e.user_id === user || (e.user_id === undefined && e.anonymous_id === anonymousId)).length;
+      expect(Object.values(expected.get(user)!).reduce((a, b) => a + b, 0)).toBe(own);
+    }
+    // A profile that did not absorb its anonymous id's events drifts.
+    const [anonymousId, user] = [...links].find(([id]) => events.some((e) => e.user_id === undefined && e.anonymous_id === id))!;
+    const profiles = new Map([...expected].map(([k, counts]) => [k, { counts, lifetimeEvents: Object.values(counts).reduce((a, b) => a + b, 0) }]));
+    const lost = events.filter((e) => e.user_id === undefined && e.anonymous_id === anonymousId).length;
+    profiles.set(user, { counts: profiles.get(user)!.counts, lifetimeEvents: profiles.get(user)!.lifetimeEvents - lost });
+    expect(profileDrift(events, profiles)).toEqual([user]);
+  });
+
+  it('the golden-dataset query counts a linked anonymous id\'s events on its user, and compares the unlinked visitors\' profiles', async () => {
+    const snapshot = localExportSnapshotDay(await lastEventDay(runner));
+    await lake.writeProfileExport(snapshot, exportItems(), 'stitched');
+    await runner.refresh(root);
+    const result = (await runNamedQueries(runner, now)).find((q) => q.id === GOLDEN_RECONCILIATION_QUERY)!;
+    const verdict = reconciliationVerdict(result, snapshot);
+    expect(verdict).toMatchObject({ ok: true, users: expectedCounts(events).size, mismatched: [], unsettled: [] });
+    expect(result.rows.some((r) => r.event_type === 'identify')).toBe(true);
+    expect(result.rows.some((r) => String(r.user_id).startsWith('anon#'))).toBe(true);
+  });
+
+  it('the golden-dataset query names a user whose profile lacks the events of its linked anonymous id', async () => {
+    const { links } = expectedOwners(events);
+    const user = [...links.values()].sort()[0]!;
+    const snapshot = localExportSnapshotDay(await lastEventDay(runner));
+    await rm(join(root, 'curated', 'profile-exports'), { recursive: true, force: true });
+    await lake.writeProfileExport(snapshot, exportItems((items) => { const item = items.find((i) => i.user_id === user)!; item.counts.identify! += 1; }), 'tampered');
+    await runner.refresh(root);
+    const verdict = reconciliationVerdict((await runNamedQueries(runner, now)).find((q) => q.id === GOLDEN_RECONCILIATION_QUERY), snapshot);
+    expect(verdict.mismatched).toEqual([user]);
   });
 });

@@ -3,9 +3,12 @@
  * definitions in docs/readers.md, without the incremental fold. The aggregation must arrive at the same values
  * whatever the delivery history.
  */
-import { EVENT_TYPES, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import { EVENT_TYPES, type BehaviouralEvent } from '@personalization-data-platform/contract';
 import { AFFINITY_WEIGHTS, DAY_MS, dayKey, type ProfileSettings } from '../../../core/profiles/model';
 import { encodeDevice } from '../../../core/profiles/device-key';
+
+// Which profile each event belongs to (stitching included) is shipped code: the local runtime's summary uses it too.
+export { expectedOwners, uniqueByUser } from '../../../core/profiles/expected-owners';
 
 export interface ExpectedProfile {
   events: number;
@@ -23,24 +26,6 @@ export interface ExpectedProfile {
   purchase_value_milli: Record<string, number>;
   device?: BehaviouralEvent['device'];
   locale?: string;
-}
-
-/**
- * Unique events per profile: the first occurrence of each (subject, event_id), grouped by `owner` (by default
- * the event's subject: its user, else its anonymous visitor).
- */
-export function uniqueByUser(events: readonly BehaviouralEvent[], owner: (e: BehaviouralEvent) => string = subjectKey): Map<string, BehaviouralEvent[]> {
-  const seen = new Set<string>();
-  const out = new Map<string, BehaviouralEvent[]>();
-  for (const e of events) {
-    const key = `${subjectKey(e)}\u001f${e.event_id}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const list = out.get(owner(e)) ?? [];
-    list.push(e);
-    out.set(owner(e), list);
-  }
-  return out;
 }
 
 export function expectedProfile(events: readonly BehaviouralEvent[], settings: ProfileSettings): ExpectedProfile {
