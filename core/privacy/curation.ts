@@ -41,6 +41,14 @@ export class ErasedSubjects {
   ) {}
 
   /**
+   * The gate a function uses for its next batch: `previous` while it answers for these hashes (its remembered
+   * answers stay valid), else a new one. Every gate keeps one across batches this way.
+   */
+  static over(hashes: ReadonlySet<string>, previous?: ErasedSubjects): ErasedSubjects {
+    return previous?.isFor(hashes) ? previous : new ErasedSubjects(hashes);
+  }
+
+  /**
    * Whether this instance answers for that set of tombstones: the same set, or one with the same hashes (a
    * cache that reads the tombstones again every minute gets a new set with the same contents until someone is
    * erased; keeping this instance keeps its remembered answers).
@@ -89,12 +97,16 @@ export class ErasedSubjects {
   }
 }
 
-/** Whether an event may enter the curated lake, and why not. A record that is not an event is kept (Firehose reports it). */
-export function curationOf(value: unknown, erased: (tombstoneHash: string) => boolean): CurationOutcome {
+/**
+ * Whether an event may enter the curated lake, and why not. A record that is not an event is kept (Firehose
+ * reports it). The erased subjects are asked through their gate, which hashes nothing without a tombstone and
+ * each subject once otherwise.
+ */
+export function curationOf(value: unknown, erased: ErasedSubjects): CurationOutcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'keep';
   const key = recordSubjectKey(value as { user_id?: unknown; anonymous_id?: unknown });
   if (key === undefined) return 'keep';
   if (!consentOf(value as Partial<BehaviouralEvent>).analytics) return 'no_analytics_consent';
-  if (erased(tombstoneHash(key))) return ERASED_SUBJECT;
+  if (erased.has(key)) return ERASED_SUBJECT;
   return 'keep';
 }

@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { curationOf, type CurationOutcome } from '../../core/privacy/curation';
+import { curationOf, ErasedSubjects, type CurationOutcome } from '../../core/privacy/curation';
 import { DynamoTombstones } from '../../adapters/dynamodb/tombstones';
 import { documentClient } from '../../adapters/dynamodb/document-client';
 import { curateConfigFromEnv } from './config';
@@ -27,8 +27,10 @@ export type CurateHandler = (event: Pick<FirehoseTransformationEvent, 'records'>
 export function createCurateHandler(deps: CurateDeps): CurateHandler {
   const logger = deps.logger ?? new Logger();
   const metrics = deps.metrics ?? new Metrics();
+  let gate: ErasedSubjects | undefined;
   return async (event) => {
-    const erased = await deps.erased();
+    gate = ErasedSubjects.over(await deps.erased(), gate);
+    const erased = gate;
     const dropped: Partial<Record<CurationOutcome, number>> = {};
     const records = event.records.map((r) => {
       let value: unknown;
@@ -37,7 +39,7 @@ export function createCurateHandler(deps: CurateDeps): CurateHandler {
       } catch {
         value = undefined;
       }
-      const outcome = curationOf(value, (hash) => erased.has(hash));
+      const outcome = curationOf(value, erased);
       if (outcome === 'keep') return { recordId: r.recordId, result: 'Ok' as const, data: r.data };
       dropped[outcome] = (dropped[outcome] ?? 0) + 1;
       return { recordId: r.recordId, result: 'Dropped' as const, data: r.data };

@@ -26,6 +26,8 @@ export { FRAME_RAW_ENV, frameRawConfigFromEnv, type FrameRawConfig } from './con
 
 export const FRAME_RAW_METRICS = { dropped: 'RecordsDropped' } as const;
 
+const NO_TOMBSTONES: ReadonlySet<string> = new Set();
+
 export interface FramedBatch {
   readonly result: FirehoseTransformationResult;
   /** Records that could not sit on a line as sent and were encoded. */
@@ -35,7 +37,7 @@ export interface FramedBatch {
 }
 
 /** Frames a Firehose transformation batch, dropping the records of erased subjects (pure). */
-export function frameRawBatch(event: Pick<FirehoseTransformationEvent, 'records'>, erased: ErasedSubjects = new ErasedSubjects(new Set())): FramedBatch {
+export function frameRawBatch(event: Pick<FirehoseTransformationEvent, 'records'>, erased: ErasedSubjects = new ErasedSubjects(NO_TOMBSTONES)): FramedBatch {
   let encoded = 0;
   let erasedSubject = 0;
   const records = event.records.map((r): FirehoseTransformationResultRecord => {
@@ -63,9 +65,10 @@ export type FrameRawHandler = (event: Pick<FirehoseTransformationEvent, 'records
 export function createFrameRawHandler(deps: FrameRawDeps = {}): FrameRawHandler {
   const logger = deps.logger ?? new Logger();
   const metrics = deps.metrics ?? new Metrics();
+  let gate: ErasedSubjects | undefined;
   return async (event) => {
-    const hashes = deps.erased ? await deps.erased() : new Set<string>();
-    const { result, encoded, erasedSubject } = frameRawBatch(event, new ErasedSubjects(hashes));
+    gate = ErasedSubjects.over(deps.erased ? await deps.erased() : NO_TOMBSTONES, gate);
+    const { result, encoded, erasedSubject } = frameRawBatch(event, gate);
     if (erasedSubject > 0) {
       const single = metrics.singleMetric();
       single.addDimension('reason', ERASED_SUBJECT);

@@ -108,7 +108,7 @@ export function createValidationHandler(deps: ValidationHandlerDeps): Validation
 
     const records = event.Records.map(toRawRecord);
     const tombstoneRead = await readErased();
-    if (!gate?.isFor(tombstoneRead.hashes)) gate = new ErasedSubjects(tombstoneRead.hashes);
+    gate = ErasedSubjects.over(tombstoneRead.hashes, gate);
     const plan = planBatch(records, {
       validation: config.validation,
       processedAtMs: startedAt,

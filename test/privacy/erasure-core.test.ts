@@ -100,7 +100,7 @@ describe('erasure requests', () => {
 describe('the curated lake gate', () => {
   it('drops events without analytics consent and events of erased subjects; absent consent is granted', () => {
     const erased = new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]);
-    const gate = (e: unknown) => curationOf(e, (h) => erased.has(h));
+    const gate = (e: unknown) => curationOf(e, new ErasedSubjects(erased));
     expect(gate({ user_id: 'u-2' })).toBe('keep');
     expect(gate({ user_id: 'u-2', consent: { personalization: false } })).toBe('keep');
     expect(gate({ user_id: 'u-2', consent: { analytics: false } })).toBe('no_analytics_consent');
@@ -170,13 +170,17 @@ describe('the gates of the raw and quarantine zones (and the validated stream) a
     expect(gate.isFor(new Set([tombstoneHash('anon#dev-1'), tombstoneHash('u-1')]))).toBe(true);
     expect(gate.isFor(new Set([tombstoneHash('u-1'), tombstoneHash('u-3')]))).toBe(false);
     expect(gate.isFor(new Set([...hashes, tombstoneHash('u-3')]))).toBe(false);
+    // Each gate keeps its instance across batches while the tombstones read the same, and only then.
+    expect(ErasedSubjects.over(new Set(hashes), gate)).toBe(gate);
+    expect(ErasedSubjects.over(new Set([tombstoneHash('u-3')]), gate)).not.toBe(gate);
+    expect(ErasedSubjects.over(hashes).isFor(hashes)).toBe(true);
     // Remembered answers are bounded; past the bound they are forgotten, never wrong.
     for (const key of ['u-1', 'u-2', 'u-3', 'anon#dev-1', 'u-1']) expect(gate.has(key)).toBe(key === 'u-1' || key === 'anon#dev-1');
   });
 
   it('the curated gate decides erasure by the same subject', () => {
     const hashes = new Set([tombstoneHash('u-1'), tombstoneHash('anon#dev-1')]);
-    const gate = (e: unknown) => curationOf(e, (h) => hashes.has(h));
+    const gate = (e: unknown) => curationOf(e, new ErasedSubjects(hashes));
     for (const row of [{ user_id: 'u-1' }, { anonymous_id: 'dev-1' }, { user_id: 'u-2', anonymous_id: 'dev-1' }, { user_id: '', anonymous_id: 'dev-1' }]) {
       expect(gate(row) === 'erased_subject', JSON.stringify(row)).toBe(erased.holds(row));
     }
