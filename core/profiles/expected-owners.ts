@@ -8,7 +8,7 @@
  * users belongs to the first that claims it in processing order, which a set of events cannot tell: such ids
  * are returned as `contested`, linked here to the first claim in the order given.
  */
-import { anonymousKey, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
+import { anonymousKey, dedupKey, subjectKey, type BehaviouralEvent } from '@personalization-data-platform/contract';
 
 export interface ExpectedOwners {
   /** The profile key an event must be counted in. */
@@ -40,12 +40,13 @@ export function uniqueByUser(events: readonly BehaviouralEvent[], owner: (e: Beh
   const seen = new Set<string>();
   const out = new Map<string, BehaviouralEvent[]>();
   for (const e of events) {
-    const key = `${subjectKey(e)}\u001f${e.event_id}`;
+    const key = dedupKey(e);
     if (seen.has(key)) continue;
     seen.add(key);
-    const list = out.get(owner(e)) ?? [];
-    list.push(e);
-    out.set(owner(e), list);
+    const to = owner(e);
+    const list = out.get(to);
+    if (list) list.push(e);
+    else out.set(to, [e]);
   }
   return out;
 }
