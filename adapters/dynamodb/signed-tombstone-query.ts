@@ -7,14 +7,13 @@
  * low-level protocol, `x-amz-target: DynamoDB_20120810.Query`) is built here. Throttling and transient errors
  * are retried by the project's retry helper, classified by the error's `__type`.
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, HttpRequest, Provider } from '@smithy/types';
+import type { AwsCredentialIdentity, Provider } from '@smithy/types';
 import { DependencyError, type FailureKind } from '../../core/errors';
 import type { RetryPolicy } from '../../core/retry-policy';
 import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
-import { classifyError, classifyErrorCode, withRetry } from '../retry';
-import { readBody, Sha256 } from '../signed-request';
+import { classifyErrorCode, withRetry } from '../retry';
+import { regionalHost, regionProvider, sendSigned, Sha256, signableRequest } from '../signed-request';
 import { LEDGER_ATTRIBUTES } from './ledger-attributes';
 import { TOMBSTONE_PARTITION, TOMBSTONE_QUERY, type TombstonePageReader } from './tombstone-set';
 
@@ -44,43 +43,17 @@ type AttributeValue = { S?: string; N?: string };
 
 export function signedTombstoneQuery(options: SignedTombstoneQueryOptions): TombstonePageReader {
   const http = timedRequestHandler({ ...CLIENT_LIMITS.dynamodb, maxAttempts: options.retry.maxAttempts }, 4);
-  const region = typeof options.region === 'string' ? () => Promise.resolve(options.region as string) : options.region;
+  const region = regionProvider(options.region);
   const signer = new SignatureV4({ service: 'dynamodb', region, credentials: options.credentials, sha256: Sha256 });
   const { sortKey, ttl } = LEDGER_ATTRIBUTES;
 
-  const request = async (body: Buffer): Promise<HttpRequest> => {
-    const r = await region();
-    const url = new URL(options.endpoint || `https://dynamodb.${r}.${r.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/`);
-    const port = url.port ? Number(url.port) : undefined;
-    return {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(port ? { port } : {}),
-      path: url.pathname || '/',
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'DynamoDB_20120810.Query',
-        'content-length': String(body.byteLength),
-      },
-      body,
-    };
-  };
+  const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.Query' };
 
   const attempt = async (body: Buffer): Promise<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, unknown> }> => {
-    const signed = (await signer.sign(await request(body))) as HttpRequest;
-    let status: number;
-    let text: string;
-    try {
-      const { response } = await http.handle(signed as Parameters<NodeHttpHandler['handle']>[0]);
-      status = response.statusCode;
-      text = await readBody(response.body);
-    } catch (err) {
-      const kind = classifyError(err);
-      throw new TombstoneReadError(`Query of ${options.ledgerTableName} failed: ${(err as Error).message}`, (err as Error).name || 'NetworkError', kind === 'permanent' ? 'transient' : kind, { cause: err });
-    }
+    const url = new URL(options.endpoint || `https://${regionalHost('dynamodb', await region())}/`);
+    const { status, text } = await sendSigned(signer, http, signableRequest('POST', url, headers, body), (err, kind) =>
+      new TombstoneReadError(`Query of ${options.ledgerTableName} failed: ${err.message}`, err.name || 'NetworkError', kind, { cause: err }),
+    );
     let parsed: Record<string, unknown> = {};
     try {
       parsed = JSON.parse(text || '{}') as Record<string, unknown>;

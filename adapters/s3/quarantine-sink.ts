@@ -7,14 +7,13 @@
  * SigV4 signer with the credentials and region of the shared Kinesis client, and sent through the SDK's
  * HTTP handler, so credentials, signing and transport are the SDK's; only the URL is built here.
  */
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, HttpRequest, Provider } from '@smithy/types';
-import { readBody, Sha256 } from '../signed-request';
+import { regionalHost, regionProvider, sendSigned, Sha256, signableRequest } from '../signed-request';
 import { DependencyError, type FailureKind } from '../../core/errors';
 import type { RetryPolicy } from '../../core/retry-policy';
 import { CLIENT_LIMITS, timedRequestHandler } from '../client-limits';
-import { classifyError, classifyErrorCode, withRetry } from '../retry';
+import { classifyErrorCode, withRetry } from '../retry';
 
 /** Where the validation function puts its quarantine objects. */
 export interface QuarantineSink {
@@ -63,7 +62,7 @@ export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSi
     },
     10,
   );
-  const region = typeof options.region === 'string' ? () => Promise.resolve(options.region as string) : options.region;
+  const region = regionProvider(options.region);
   const signer = new SignatureV4({ service: 's3', region, credentials: options.credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: true });
 
   const request = async (key: string, body: Buffer): Promise<HttpRequest> => {
@@ -72,43 +71,17 @@ export function s3QuarantineSink(options: S3QuarantineSinkOptions): QuarantineSi
       url = new URL(options.endpoint);
       url.pathname = `${url.pathname.replace(/\/$/, '')}/${options.bucket}/${encodeKey(key)}`;
     } else {
-      const r = await region();
-      const suffix = r.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+      const host = regionalHost('s3', await region());
       // Bucket names with dots do not match the wildcard certificate of virtual-hosted style.
-      url = options.bucket.includes('.')
-        ? new URL(`https://s3.${r}.${suffix}/${options.bucket}/${encodeKey(key)}`)
-        : new URL(`https://${options.bucket}.s3.${r}.${suffix}/${encodeKey(key)}`);
+      url = options.bucket.includes('.') ? new URL(`https://${host}/${options.bucket}/${encodeKey(key)}`) : new URL(`https://${options.bucket}.${host}/${encodeKey(key)}`);
     }
-    const port = url.port ? Number(url.port) : undefined;
-    return {
-      method: 'PUT',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(port ? { port } : {}),
-      path: url.pathname,
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-ndjson',
-        'content-length': String(body.byteLength),
-      },
-      body,
-    };
+    return signableRequest('PUT', url, { 'content-type': 'application/x-ndjson' }, body);
   };
 
   const attempt = async (key: string, body: Buffer): Promise<void> => {
-    const signed = (await signer.sign(await request(key, body))) as HttpRequest;
-    let status: number;
-    let text = '';
-    try {
-      const { response } = await http.handle(signed as Parameters<NodeHttpHandler["handle"]>[0]);
-      status = response.statusCode;
-      text = await readBody(response.body);
-    } catch (err) {
-      // No answer (a refused or reset connection, a timeout): the network's failure, not S3's verdict.
-      const kind = classifyError(err);
-      throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} failed: ${(err as Error).message}`, (err as Error).name || 'NetworkError', kind === 'permanent' ? 'transient' : kind, { cause: err });
-    }
+    const { status, text } = await sendSigned(signer, http, await request(key, body), (err, kind) =>
+      new QuarantineWriteError(`PUT s3://${options.bucket}/${key} failed: ${err.message}`, err.name || 'NetworkError', kind, { cause: err }),
+    );
     if (status >= 200 && status < 300) return;
     const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP${status}`;
     throw new QuarantineWriteError(`PUT s3://${options.bucket}/${key} answered ${status} ${code}`, code, classifyErrorCode(code, status));
